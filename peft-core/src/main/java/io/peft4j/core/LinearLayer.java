@@ -1,0 +1,47 @@
+package io.peft4j.core;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+
+import java.util.List;
+
+/**
+ * The seam every projection of a model goes through ({@code y = x·Wᵀ + b}). Dense, quantized and LoRA
+ * layers all implement it, so adapters and quantizers swap layers by module path without editing model code.
+ *
+ * <pre>{@code
+ * LinearLayer q = model.linearLayers().get("model.layers.0.self_attn.q_proj");
+ * NDArray y = q.forward(x);           // x [..., inFeatures] -> y [..., outFeatures]
+ * }</pre>
+ * Implementations are safe to call from one thread at a time per forward; results belong to the caller's
+ * current {@code NDScope}.
+ */
+public interface LinearLayer extends AutoCloseable {
+
+    /** {@code x [..., inFeatures]} to {@code [..., outFeatures]}. */
+    NDArray forward(NDArray x);
+
+    long inFeatures();
+
+    long outFeatures();
+
+    /**
+     * The effective weight {@code [outFeatures, inFeatures]} in fp32 as a new array on {@code manager}
+     * (dequantized for quantized layers, adapter deltas included when merged). Used by merge and export.
+     */
+    NDArray denseWeight(NDManager manager);
+
+    /** The bias {@code [outFeatures]} or {@code null} when the layer has none. Never copied. */
+    NDArray bias();
+
+    /** Arrays that gradients flow into; empty for a frozen layer. */
+    default List<NDArray> trainableParameters() {
+        return List.of();
+    }
+
+    /** Bytes this layer keeps resident for its weights (packed codes count as stored). */
+    long storedBytes();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,52 @@
+package io.peft4j.core.checkpoint;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.peft4j.core.CheckpointFormatException;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Lazy, per-tensor access to the weights of a checkpoint (a safetensors file or folder, a GGUF file), under
+ * Hugging Face tensor names. Nothing is read until a tensor is asked for, so callers can stream a model
+ * tensor by tensor (quantize-on-load keeps peak memory at one fp32 tensor).
+ *
+ * <pre>{@code
+ * try (TensorSource weights = SafetensorsReader.open(path)) {
+ *     float[] w = weights.readFloats("model.layers.0.self_attn.q_proj.weight");
+ * }
+ * }</pre>
+ */
+public interface TensorSource extends AutoCloseable {
+
+    /** The file (or folder) the tensors come from, for messages. */
+    Path path();
+
+    /** Tensor names in file order. */
+    List<String> names();
+
+    boolean contains(String name);
+
+    /** Shape in PyTorch order (outermost first). */
+    long[] shape(String name);
+
+    /** Stored dtype as its format spells it: {@code F32}, {@code BF16}, {@code Q4_1}, ... */
+    String dtype(String name);
+
+    /** The tensor as fp32 values in row-major order (widened or dequantized as needed). */
+    float[] readFloats(String name) throws CheckpointFormatException;
+
+    /**
+     * The tensor on {@code manager}: floating and quantized types as FLOAT32, integer types as their
+     * DJL-supported type. The array is owned by {@code manager}.
+     */
+    NDArray load(String name, NDManager manager) throws CheckpointFormatException;
+
+    /** String metadata ({@code __metadata__} for safetensors, key/values for GGUF rendered as strings). */
+    Map<String, String> metadata();
+
+    @Override
+    void close();
+}
