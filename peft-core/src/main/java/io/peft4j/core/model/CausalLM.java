@@ -1,0 +1,54 @@
+package io.peft4j.core.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.peft4j.core.LinearLayer;
+import io.peft4j.core.ModelConfig;
+
+import java.util.Map;
+
+/**
+ * A decoder-only language model whose projections are {@link LinearLayer}s addressable by their Hugging Face
+ * module path. Base parameters are frozen. Forward calls should run inside an {@code NDScope}.
+ *
+ * <pre>{@code
+ * try (NDScope scope = new NDScope()) {
+ *     NDArray logits = model.forward(inputIds, attentionMask, null);   // [B, T, vocab]
+ * }
+ * }</pre>
+ */
+public interface CausalLM extends AutoCloseable {
+
+    ModelConfig config();
+
+    /** Owner of the model's weights. */
+    NDManager manager();
+
+    /**
+     * Logits {@code [B, T, vocab]} for {@code inputIds [B, T]} (int64). {@code attentionMask [B, T]} has 1 for real
+     * tokens and 0 for padding (left or right), or is {@code null} for no padding. With a {@code cache}, positions
+     * continue after what is cached and the new keys/values are appended.
+     */
+    NDArray forward(NDArray inputIds, NDArray attentionMask, KvCache cache);
+
+    /**
+     * Same as {@link #forward} but starting from input embeddings {@code [B, T, hidden]} (soft prompts prepend
+     * trainable rows here).
+     */
+    NDArray forwardEmbeddings(NDArray inputEmbeddings, NDArray attentionMask, KvCache cache);
+
+    /** Token embeddings {@code [B, T, hidden]} of {@code inputIds [B, T]}. */
+    NDArray embed(NDArray inputIds);
+
+    /** Every projection by module path, in model order ({@code lm_head} last). Unmodifiable view. */
+    Map<String, LinearLayer> linearLayers();
+
+    /** Puts {@code layer} at {@code modulePath}; returns the layer it replaced (not closed). */
+    LinearLayer replaceLinear(String modulePath, LinearLayer layer);
+
+    /** A fresh, empty cache for batch size {@code batchSize}. */
+    KvCache newKvCache(int batchSize);
+
+    @Override
+    void close();
+}
