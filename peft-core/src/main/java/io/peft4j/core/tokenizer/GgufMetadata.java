@@ -104,7 +104,7 @@ final class GgufMetadata {
     float[] floats(String key, int size) throws PeftException {
         List<Object> list = sized(key, size);
         if (list == null) {
-            throw error(key, "missing: needed to derive merges (the file has no " + "tokenizer.ggml.merges)");
+            throw error(key, "missing: needed to derive merges (the file has no tokenizer.ggml.merges)");
         }
         float[] out = new float[size];
         for (int i = 0; i < size; i++) {
