@@ -37,7 +37,8 @@ class GgmlDequantInteropTest {
             GgmlDequantizer.dequantize(type, ByteBuffer.wrap(bytes), n, actual, 0);
             for (int i = 0; i < n; i++) {
                 int want = expected.getInt(4 * i);
-                assertEquals(want, Float.floatToRawIntBits(actual[i]), () -> type + " element " + i + ": expected "
+                int at = i;
+                assertEquals(want, Float.floatToRawIntBits(actual[i]), () -> type + " element " + at + ": expected "
                         + Float.intBitsToFloat(want));
             }
             seen.add(type);

@@ -91,9 +91,12 @@ final class GgufTestWriter {
         List<Long> offsets = new ArrayList<>();
         long next = 0;
         for (Tensor t : tensors) {
-            long off = t.offsetOverride != null ? t.offsetOverride : next;
-            offsets.add(off);
-            next = align(Math.max(next, off + t.data.length), alignment);
+            if (t.offsetOverride != null) {
+                offsets.add(t.offsetOverride); // hostile placement: does not grow the data section
+                continue;
+            }
+            offsets.add(next);
+            next = align(next + t.data.length, alignment);
         }
         for (int i = 0; i < tensors.size(); i++) {
             Tensor t = tensors.get(i);
