@@ -43,9 +43,9 @@ final class AdapterFiles {
     }
 
     static void save(Path dir, Adapter adapter, String fingerprint, CausalLM model) throws PeftException {
-        Map<String, AdapterTensorFile.Tensor> tensors = new LinkedHashMap<>();
+        Map<String, AdapterTensorFile.Source> tensors = new LinkedHashMap<>();
         adapter.stateDict().forEach((k, v) ->
-                tensors.put(PREFIX + k, new AdapterTensorFile.Tensor(v.getShape().getShape(), v.toFloatArray())));
+                tensors.put(PREFIX + k, new AdapterTensorFile.Source(v.getShape().getShape(), v::toFloatArray)));
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");
         meta.put(FINGERPRINT_KEY, fingerprint);

@@ -27,6 +27,17 @@ final class AdapterTensorFile {
     record Tensor(long[] shape, float[] values) {
     }
 
+    /** A tensor to write: its shape and a source of its values, read only while the data section is written. */
+    record Source(long[] shape, java.util.function.Supplier<float[]> values) {
+        long count() {
+            long n = 1;
+            for (long d : shape) {
+                n *= d;
+            }
+            return n;
+        }
+    }
+
     /** Tensors in file order plus string metadata. */
     record Contents(Map<String, Tensor> tensors, Map<String, String> metadata) {
     }
@@ -34,20 +45,20 @@ final class AdapterTensorFile {
     private AdapterTensorFile() {
     }
 
-    static void write(OutputStream out, Map<String, Tensor> tensors, Map<String, String> metadata)
+    static void write(OutputStream out, Map<String, Source> tensors, Map<String, String> metadata)
             throws IOException {
         ObjectNode header = Json.MAPPER.createObjectNode();
         ObjectNode meta = header.putObject("__metadata__");
         metadata.forEach(meta::put);
         long offset = 0;
-        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+        for (Map.Entry<String, Source> e : tensors.entrySet()) {
             ObjectNode t = header.putObject(e.getKey());
             t.put("dtype", "F32");
             var shape = t.putArray("shape");
             for (long d : e.getValue().shape()) {
                 shape.add(d);
             }
-            long bytes = 4L * e.getValue().values().length;
+            long bytes = 4L * e.getValue().count();
             t.putArray("data_offsets").add(offset).add(offset + bytes);
             offset += bytes;
         }
@@ -60,9 +71,13 @@ final class AdapterTensorFile {
             head.put((byte) ' ');
         }
         out.write(head.array());
-        for (Tensor t : tensors.values()) {
-            ByteBuffer bb = ByteBuffer.allocate(4 * t.values().length).order(ByteOrder.LITTLE_ENDIAN);
-            bb.asFloatBuffer().put(t.values());
+        for (Map.Entry<String, Source> e : tensors.entrySet()) {
+            float[] v = e.getValue().values().get();
+            if (v.length != e.getValue().count()) {
+                throw new IllegalStateException("tensor " + e.getKey() + " changed size while saving");
+            }
+            ByteBuffer bb = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+            bb.asFloatBuffer().put(v);
             out.write(bb.array());
         }
     }
