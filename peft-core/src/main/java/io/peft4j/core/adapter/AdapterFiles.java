@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import io.peft4j.core.AdapterMismatchException;
 import io.peft4j.core.CheckpointFormatException;
 import io.peft4j.core.PeftException;
+import io.peft4j.core.internal.F32Safetensors;
 import io.peft4j.core.model.CausalLM;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,9 +44,9 @@ final class AdapterFiles {
     }
 
     static void save(Path dir, Adapter adapter, String fingerprint, CausalLM model) throws PeftException {
-        Map<String, AdapterTensorFile.Source> tensors = new LinkedHashMap<>();
+        Map<String, F32Safetensors.Source> tensors = new LinkedHashMap<>();
         adapter.stateDict().forEach((k, v) ->
-                tensors.put(PREFIX + k, new AdapterTensorFile.Source(v.getShape().getShape(), v::toFloatArray)));
+                tensors.put(PREFIX + k, new F32Safetensors.Source(v.getShape().getShape(), v::toFloatArray)));
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");
         meta.put(FINGERPRINT_KEY, fingerprint);
@@ -55,7 +56,7 @@ final class AdapterFiles {
         Path tmpConfig = dir.resolve(CONFIG + tag);
         try {
             Files.createDirectories(dir);
-            writeSynced(tmpWeights, out -> AdapterTensorFile.write(out, tensors, meta));
+            writeSynced(tmpWeights, out -> F32Safetensors.write(out, tensors, meta));
             writeSynced(tmpConfig, out -> out.write(adapter.config().toJson().getBytes(
                     java.nio.charset.StandardCharsets.UTF_8)));
             move(tmpWeights, dir.resolve(WEIGHTS));
@@ -104,14 +105,14 @@ final class AdapterFiles {
         if (!Files.isRegularFile(file)) {
             throw new CheckpointFormatException(file, "adapter weights file is missing");
         }
-        AdapterTensorFile.Contents contents = AdapterTensorFile.read(file);
+        F32Safetensors.Contents contents = F32Safetensors.read(file);
         String saved = contents.metadata().get(FINGERPRINT_KEY);
         if (saved != null && !saved.equals(fingerprint)) {
             throw new AdapterMismatchException(file + ": adapter was saved for a base model with fingerprint "
                     + saved + ", this base model's is " + fingerprint + " (different architecture or shapes)");
         }
         Map<String, NDArray> live = adapter.stateDict();
-        Map<String, AdapterTensorFile.Tensor> byKey = new LinkedHashMap<>();
+        Map<String, F32Safetensors.Tensor> byKey = new LinkedHashMap<>();
         contents.tensors().forEach((k, v) -> byKey.put(k.startsWith(PREFIX) ? k.substring(PREFIX.length()) : k, v));
         checkFits(file, live, byKey);
         for (Map.Entry<String, NDArray> e : live.entrySet()) {
@@ -120,11 +121,11 @@ final class AdapterFiles {
         adapter.onStateLoaded();
     }
 
-    private static void checkFits(Path file, Map<String, NDArray> live, Map<String, AdapterTensorFile.Tensor> byKey)
+    private static void checkFits(Path file, Map<String, NDArray> live, Map<String, F32Safetensors.Tensor> byKey)
             throws AdapterMismatchException {
         List<String> problems = new ArrayList<>();
         for (Map.Entry<String, NDArray> e : live.entrySet()) {
-            AdapterTensorFile.Tensor t = byKey.get(e.getKey());
+            F32Safetensors.Tensor t = byKey.get(e.getKey());
             long[] want = e.getValue().getShape().getShape();
             if (t == null) {
                 problems.add("missing " + PREFIX + e.getKey() + " " + Arrays.toString(want));

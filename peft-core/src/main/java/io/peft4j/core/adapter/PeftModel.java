@@ -107,6 +107,20 @@ public final class PeftModel implements AutoCloseable {
     }
 
     /**
+     * Overwrites the weights of the attached adapter {@code name} with those saved in {@code dir} (a resume).
+     *
+     * @throws AdapterMismatchException when the saved tensors do not fit the attached adapter
+     */
+    public void loadAdapterWeights(String name, Path dir) throws PeftException {
+        lock.writeLock().lock();
+        try {
+            AdapterFiles.loadWeights(dir, get(name), fingerprint);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
      * Saves every adapter in PEFT's layout: {@value #DEFAULT} (or the only adapter) directly in {@code dir}, any
      * other adapter in {@code dir/<name>}. Atomic per folder: a crash leaves the previous files.
      */

@@ -1,4 +1,4 @@
-package io.peft4j.core.adapter;
+package io.peft4j.core.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -19,16 +19,22 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The small safetensors subset adapter files need: write F32 tensors with {@code __metadata__}; read F32, F16 and
- * BF16 tensors (widened to fp32 in Java; BF16 never reaches DJL). Adapters are a few MB, so whole-file reads are fine.
+ * Internal: the small safetensors subset adapter files need: write F32 tensors with {@code __metadata__}; read F32, F16 and
+ * BF16 tensors (widened to fp32 in Java; BF16 never reaches DJL). Used for adapters and optimizer state (a few MB),
+ * so whole-file reads are fine.
+ *
+ * <pre>{@code
+ * F32Safetensors.write(out, Map.of("w", new F32Safetensors.Source(new long[] {2}, () -> new float[] {1, 2})), Map.of());
+ * F32Safetensors.Contents c = F32Safetensors.read(file);
+ * }</pre>
  */
-final class AdapterTensorFile {
+public final class F32Safetensors {
     /** One tensor: shape (outermost first) and row-major fp32 values. */
-    record Tensor(long[] shape, float[] values) {
+    public record Tensor(long[] shape, float[] values) {
     }
 
     /** A tensor to write: its shape and a source of its values, read only while the data section is written. */
-    record Source(long[] shape, java.util.function.Supplier<float[]> values) {
+    public record Source(long[] shape, java.util.function.Supplier<float[]> values) {
         long count() {
             long n = 1;
             for (long d : shape) {
@@ -39,13 +45,13 @@ final class AdapterTensorFile {
     }
 
     /** Tensors in file order plus string metadata. */
-    record Contents(Map<String, Tensor> tensors, Map<String, String> metadata) {
+    public record Contents(Map<String, Tensor> tensors, Map<String, String> metadata) {
     }
 
-    private AdapterTensorFile() {
+    private F32Safetensors() {
     }
 
-    static void write(OutputStream out, Map<String, Source> tensors, Map<String, String> metadata)
+    public static void write(OutputStream out, Map<String, Source> tensors, Map<String, String> metadata)
             throws IOException {
         ObjectNode header = Json.MAPPER.createObjectNode();
         ObjectNode meta = header.putObject("__metadata__");
@@ -82,7 +88,7 @@ final class AdapterTensorFile {
         }
     }
 
-    static Contents read(Path file) throws CheckpointFormatException {
+    public static Contents read(Path file) throws CheckpointFormatException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) {
