@@ -2,8 +2,10 @@ package io.peft4j.core.checkpoint.internal;
 
 /**
  * IEEE 754 binary16 (F16) and bfloat16 (BF16) conversions to and from float. Widening is exact; narrowing
- * rounds to nearest, ties to even, the way PyTorch's {@code c10::Half} and {@code c10::BFloat16} do
- * (including their NaN encodings: {@code 0x7E00} for F16 with the sign kept, {@code 0x7FC0} for BF16).
+ * rounds to nearest, ties to even, byte for byte as PyTorch's CPU {@code Tensor.to(float16 / bfloat16)} does
+ * (checked against the committed reference file written by the Python library), including the NaN encodings:
+ * {@code 0x7E00} with the sign kept for F16, and {@code 0xFFFF} for BF16 (torch's vectorized CPU kernels emit
+ * that; the scalar {@code c10::BFloat16} constructor would give {@code 0x7FC0}).
  * {@code Float.float16ToFloat} exists only from Java 20, hence this class.
  */
 public final class HalfFloats {
@@ -55,10 +57,10 @@ public final class HalfFloats {
         return Float.intBitsToFloat((bf16 & 0xffff) << 16);
     }
 
-    /** float → BF16, round to nearest even (as {@code c10::BFloat16}); any NaN becomes {@code 0x7FC0}. */
+    /** float → BF16, round to nearest even; any NaN becomes {@code 0xFFFF} (as torch's CPU kernels write it). */
     public static short floatToBf16(float value) {
         if (Float.isNaN(value)) {
-            return (short) 0x7fc0;
+            return (short) 0xffff;
         }
         int u = Float.floatToRawIntBits(value);
         int bias = ((u >>> 16) & 1) + 0x7fff;

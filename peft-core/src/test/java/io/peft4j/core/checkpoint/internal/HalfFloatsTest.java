@@ -75,7 +75,8 @@ class HalfFloatsTest {
         assertEquals(0x7F80, HalfFloats.floatToBf16(Float.MAX_VALUE) & 0xffff); // overflows to inf
         assertEquals(0x3EAB, HalfFloats.floatToBf16(1f / 3) & 0xffff);
         assertEquals(0x8000, HalfFloats.floatToBf16(-0f) & 0xffff);
-        assertEquals(0x7FC0, HalfFloats.floatToBf16(Float.intBitsToFloat(0xFFC00001)) & 0xffff);
+        assertEquals(0xFFFF, HalfFloats.floatToBf16(Float.intBitsToFloat(0xFFC00001)) & 0xffff);
+        assertEquals(0xFFFF, HalfFloats.floatToBf16(Float.NaN) & 0xffff);
     }
 
     @Test
@@ -85,7 +86,7 @@ class HalfFloatsTest {
             int expectedF16 = Float.isNaN(f16) ? (h & 0x8000) | 0x7E00 : h;
             assertEquals(expectedF16, HalfFloats.floatToF16(f16) & 0xffff, "F16 0x" + Integer.toHexString(h));
             float bf = HalfFloats.bf16ToFloat((short) h);
-            int expectedBf = Float.isNaN(bf) ? 0x7FC0 : h;
+            int expectedBf = Float.isNaN(bf) ? 0xFFFF : h;
             assertEquals(expectedBf, HalfFloats.floatToBf16(bf) & 0xffff, "BF16 0x" + Integer.toHexString(h));
         }
     }
