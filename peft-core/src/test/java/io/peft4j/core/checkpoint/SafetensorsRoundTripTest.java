@@ -186,6 +186,30 @@ class SafetensorsRoundTripTest {
         assertThrows(IllegalArgumentException.class, () -> new TensorData("Q4_0", new long[] {1}, ByteBuffer.allocate(1)));
     }
 
+    @Test
+    void tensorPast2GB_inSparseFile_readsThroughItsOwnMapping() throws Exception {
+        long big = (1L << 31) + 16; // a U8 tensor just over 2 GB, kept sparse (never written)
+        String header = "{\"big\":{\"dtype\":\"U8\",\"shape\":[" + big + "],\"data_offsets\":[0," + big + "]},"
+                + "\"tail\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[" + big + "," + (big + 8) + "]}}";
+        byte[] h = header.getBytes(StandardCharsets.UTF_8);
+        Path file = dir.resolve("sparse.safetensors");
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, h.length), 0);
+            ch.write(ByteBuffer.wrap(h), 8);
+            ch.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(0, 1.5f).putFloat(4, -7f),
+                    8 + h.length + big);
+        }
+        try (SafetensorsReader r = SafetensorsReader.open(file)) {
+            assertArrayEquals(new float[] {1.5f, -7f}, r.readFloats("tail"));
+            assertEquals(big, r.numel("big"));
+            var e = assertThrows(io.peft4j.core.CheckpointFormatException.class, () -> r.raw("big"));
+            assertTrue(e.getMessage().contains("'big'") && e.getMessage().contains("over 2 GB"), e.getMessage());
+        } finally {
+            Files.delete(file);
+        }
+    }
+
     private static NDArray checkType(NDArray a, DataType type) {
         assertEquals(type, a.getDataType());
         return a;

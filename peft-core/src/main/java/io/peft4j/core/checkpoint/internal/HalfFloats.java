@@ -6,7 +6,13 @@ package io.peft4j.core.checkpoint.internal;
  * (checked against the committed reference file written by the Python library), including the NaN encodings:
  * {@code 0x7E00} with the sign kept for F16, and {@code 0xFFFF} for BF16 (torch's vectorized CPU kernels emit
  * that; the scalar {@code c10::BFloat16} constructor would give {@code 0x7FC0}).
- * {@code Float.float16ToFloat} exists only from Java 20, hence this class.
+ * {@code Float.float16ToFloat} exists only from Java 20, hence this class. Stateless, thread-safe.
+ *
+ * <pre>{@code
+ * short h = HalfFloats.floatToF16(1f / 3);      // 0x3555
+ * float back = HalfFloats.f16ToFloat(h);         // 0.33325195f
+ * short b = HalfFloats.floatToBf16(1f + 0x1p-8f); // 0x3F80 (tie to even)
+ * }</pre>
  */
 public final class HalfFloats {
     private HalfFloats() {

@@ -8,6 +8,11 @@ import java.util.stream.Collectors;
  * The safetensors dtypes peft4j reads and writes, with their element size in bytes. Declared in the order of
  * the Rust {@code safetensors::Dtype} enum, so sorting by {@link #ordinal()} descending reproduces the tensor
  * order the Python/Rust library writes (largest alignment first, then by name).
+ *
+ * <pre>{@code
+ * SafetensorsDtype d = SafetensorsDtype.parse("BF16"); // null for an unsupported spelling
+ * long bytes = numel * d.size();
+ * }</pre>
  */
 public enum SafetensorsDtype {
     BOOL(1, false),

@@ -25,6 +25,12 @@ import java.util.Map;
  * UTF-8 JSON (an object, possibly padded with spaces); then the data section, which the tensors' byte ranges
  * must cover exactly, without holes or overlaps. Nothing is mapped before every entry has been checked.
  *
+ * <pre>{@code
+ * try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+ *     SafetensorsHeader h = SafetensorsHeader.read(file, ch); // CheckpointFormatException when malformed
+ * }
+ * }</pre>
+ *
  * @param dataStart absolute file offset of the data section ({@code 8 + N})
  * @param entries   tensors in data order (by begin offset)
  * @param metadata  the {@code __metadata__} string map (empty when absent)

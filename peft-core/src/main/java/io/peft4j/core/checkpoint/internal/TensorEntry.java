@@ -5,6 +5,11 @@ import java.util.Arrays;
 /**
  * One validated tensor entry of a safetensors header: name, dtype, shape and its byte range
  * {@code [begin, end)} relative to the start of the data section.
+ *
+ * <pre>{@code
+ * TensorEntry e = header.entries().get(0);
+ * long fileOffset = header.dataStart() + e.begin();
+ * }</pre>
  */
 public record TensorEntry(String name, SafetensorsDtype dtype, long[] shape, long begin, long end) {
 

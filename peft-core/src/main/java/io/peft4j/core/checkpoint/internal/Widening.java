@@ -9,6 +9,11 @@ import java.nio.IntBuffer;
  * Converts little-endian safetensors element bytes to fp32 (or int32), element by element. This is the
  * spec for {@code readFloats}/{@code load}: F16/BF16 widen exactly, F64 narrows like a Java cast, integers
  * convert like a Java cast (int32/int64 beyond 2^24 lose precision), BOOL and U8 read unsigned.
+ *
+ * <pre>{@code
+ * float[] out = new float[n];
+ * Widening.toFloats(SafetensorsDtype.BF16, rawLittleEndian, FloatBuffer.wrap(out), n);
+ * }</pre>
  */
 public final class Widening {
     private Widening() {
