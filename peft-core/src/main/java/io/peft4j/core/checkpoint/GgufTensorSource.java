@@ -68,6 +68,11 @@ public final class GgufTensorSource implements TensorSource {
         }
     }
 
+    @Override
+    public long storedBytes(String name) {
+        return info(name).byteSize();
+    }
+
     /** The underlying file (metadata, llama.cpp names, raw data). */
     public GgufFile file() {
         return file;
