@@ -106,6 +106,11 @@ class GgufTensorSourceTest {
         float[] stored = {0, 2, 1, 3};
         assertArrayEquals(new float[] {0, 1, 2, 3}, GgufNames.unpermuteRows(stored, 1, 1));
         assertArrayEquals(stored, llamaCppPermute(new float[] {0, 1, 2, 3}, 1, 1));
+        assertEquals("lm_head.weight", GgufNames.toHf("output.weight").orElseThrow());
+        assertEquals("model.layers.12.self_attn.k_proj.bias", GgufNames.toHf("blk.12.attn_k.bias").orElseThrow());
+        assertTrue(GgufNames.toHf("rope_freqs.weight").isEmpty());   // kept under its GGUF name by the source
+        assertTrue(GgufNames.toHf("blk.0.attn_qkv.weight").isEmpty());
+        assertThrows(IllegalArgumentException.class, () -> GgufNames.unpermuteRows(new float[6], 2, 1));
     }
 
     @Test
