@@ -123,6 +123,11 @@ public final class SafetensorsReader implements TensorSource {
         return entry(name).dtype().name();
     }
 
+    @Override
+    public long storedBytes(String name) {
+        return entry(name).byteLength();
+    }
+
     /** Elements in the tensor (product of its shape). */
     public long numel(String name) {
         return entry(name).numel();

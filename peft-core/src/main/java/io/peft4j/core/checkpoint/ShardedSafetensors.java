@@ -219,6 +219,11 @@ public final class ShardedSafetensors implements TensorSource {
     }
 
     @Override
+    public long storedBytes(String name) {
+        return shard(name).storedBytes(name);
+    }
+
+    @Override
     public float[] readFloats(String name) throws CheckpointFormatException {
         return shard(name).readFloats(name);
     }

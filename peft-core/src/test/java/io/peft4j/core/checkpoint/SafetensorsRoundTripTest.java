@@ -62,6 +62,7 @@ class SafetensorsRoundTripTest {
                 assertArrayEquals(e.getValue().shape(), r.shape(e.getKey()), e.getKey());
                 assertEquals(e.getValue().data(), r.raw(e.getKey()), e.getKey() + " bytes differ");
                 assertEquals(e.getValue(), r.data(e.getKey()));
+                assertEquals(e.getValue().data().remaining(), r.storedBytes(e.getKey()));
                 assertTrue(r.raw(e.getKey()).isReadOnly());
                 assertEquals(ByteOrder.LITTLE_ENDIAN, r.raw(e.getKey()).order());
             }
