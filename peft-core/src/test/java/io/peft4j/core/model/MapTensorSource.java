@@ -82,11 +82,6 @@ final class MapTensorSource implements TensorSource {
     }
 
     @Override
-    public long storedBytes(String name) {
-        return 4L * values.get(name).length;
-    }
-
-    @Override
     public Map<String, String> metadata() {
         return Map.of();
     }
