@@ -1,5 +1,6 @@
 package io.peft4j.datasets;
 
+import io.peft4j.core.tokenizer.HfTokenizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -15,12 +16,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Label masks checked token by token with the real Llama-2 tokenizer: trained tokens decode to response + EOS. */
 class ExampleEncoderTest {
-    private static TestTokenizer tok;
+    private static HfTokenizer tok;
     private static SpecialTokens st;
 
     @BeforeAll
     static void load() {
-        tok = TestTokenizer.llama2();
+        tok = SharedTokenizers.llama2();
         st = SpecialTokens.of(tok);
     }
 
@@ -87,9 +88,9 @@ class ExampleEncoderTest {
     void encode_zephyrMultiTurn_trainsEveryAssistantTurnWithItsEos() throws Exception {
         TrainingExample ex = encoder("zephyr").encode(multiTurn()).example();
         assertEquals(List.of("Yes: 7.</s>", "Sure, 11. Want more?</s>"), trainedRuns(ex));
-        String all = tok.decode(ex.inputIds(), false);
-        assertEquals("<s> <|system|>\nYou are terse.</s> \n<|user|>\nName a prime.</s> \n<|assistant|>\nYes: 7.</s> "
-                + "\n<|user|>\nAnother one?</s> \n<|assistant|>\nSure, 11. Want more?</s> \n", all);
+        assertEquals(1, ex.inputIds()[0], "tokenizer's BOS prepended: the template has none");
+        String rest = tok.decode(Arrays.copyOfRange(ex.inputIds(), 1, ex.length()), false);
+        assertEquals(ChatTemplate.named("zephyr", st).render(multiTurn(), false), rest, "ids decode to the render");
     }
 
     @Test
