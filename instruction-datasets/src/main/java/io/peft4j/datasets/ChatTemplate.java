@@ -38,6 +38,21 @@ public interface ChatTemplate {
         return JinjaChatTemplate.builtIn(name, tokens);
     }
 
+    /**
+     * {@code chat} (the model's own template, which must exist) or a built-in name, with the tokenizer's special
+     * tokens. Used by the {@code --template NAME|chat} options of the CLI.
+     */
+    static ChatTemplate resolve(String nameOrChat, java.util.Optional<String> modelTemplate,
+                                io.peft4j.core.tokenizer.Tokenizer tokenizer) throws ChatTemplateException {
+        SpecialTokens tokens = SpecialTokens.of(tokenizer);
+        if (!"chat".equals(nameOrChat)) {
+            return named(nameOrChat, tokens);
+        }
+        String source = modelTemplate.or(tokenizer::chatTemplate).orElseThrow(() -> new ChatTemplateException(
+                "--template chat: the model/tokenizer has no chat_template; use one of " + BUILT_IN));
+        return jinja(source, tokens);
+    }
+
     /** A model's own Jinja {@code chat_template}. Throws when the source does not parse. */
     static ChatTemplate jinja(String source, SpecialTokens tokens) throws ChatTemplateException {
         return JinjaChatTemplate.of("chat", source, tokens);
