@@ -1,8 +1,11 @@
 package io.peft4j.datasets.internal;
 
 import com.hubspot.jinjava.Jinjava;
+import com.hubspot.jinjava.interpret.Context;
+import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.tree.Node;
 import io.peft4j.datasets.ChatTemplate;
 import io.peft4j.datasets.ChatTemplateException;
 import io.peft4j.datasets.Conversation;
@@ -32,6 +35,8 @@ public final class JinjaChatTemplate implements ChatTemplate {
     private final String source;
     private final SpecialTokens tokens;
     private final boolean foldsInput;
+    private volatile Node tree;
+    private volatile boolean parseFailed;
 
     private JinjaChatTemplate(String name, String source, SpecialTokens tokens, boolean foldsInput) {
         this.name = name;
@@ -112,13 +117,37 @@ public final class JinjaChatTemplate implements ChatTemplate {
             map.put("content", m.content());
             list.add(map);
         }
-        Map<String, Object> ctx = new HashMap<>();
+        JinjavaInterpreter interpreter = JINJAVA.newInterpreter();
+        Context ctx = interpreter.getContext();
         ctx.put("messages", list);
         ctx.put("add_generation_prompt", addGenerationPrompt);
         ctx.put("bos_token", tokens.bos());
         ctx.put("eos_token", tokens.eos());
         ctx.put("input", input);
-        return JINJAVA.renderForResult(source, ctx);
+        JinjavaInterpreter.pushCurrent(interpreter);
+        try {
+            Node root = parsed();
+            String out = root == null ? interpreter.render(source) : interpreter.render(root);
+            return new RenderResult(out, ctx, interpreter.getErrorsCopy());
+        } finally {
+            JinjavaInterpreter.popCurrent();
+        }
+    }
+
+    /** The parse tree, built once (parsing dominated rendering time); null when the source does not parse. */
+    private Node parsed() {
+        Node root = tree;
+        if (root == null && !parseFailed) {
+            JinjavaInterpreter parser = JINJAVA.newInterpreter();
+            root = parser.parse(source);
+            if (parser.getErrors().isEmpty()) {
+                tree = root;
+            } else {
+                parseFailed = true;
+                root = null;
+            }
+        }
+        return root;
     }
 
     /** The message of a {@code raise_exception} call behind {@code e}, or null. */
