@@ -67,6 +67,11 @@ final class MapTensorSource implements TensorSource {
     }
 
     @Override
+    public long storedBytes(String name) {
+        return 4L * values.get(name).length;
+    }
+
+    @Override
     public float[] readFloats(String name) {
         return values.get(name).clone();
     }
