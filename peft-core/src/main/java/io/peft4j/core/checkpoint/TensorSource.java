@@ -35,6 +35,9 @@ public interface TensorSource extends AutoCloseable {
     /** Stored dtype as its format spells it: {@code F32}, {@code BF16}, {@code Q4_1}, ... */
     String dtype(String name);
 
+    /** Bytes the tensor occupies in the file as stored (packed blocks for quantized types). */
+    long storedBytes(String name);
+
     /** The tensor as fp32 values in row-major order (widened or dequantized as needed). */
     float[] readFloats(String name) throws CheckpointFormatException;
 

@@ -32,6 +32,14 @@ public interface CausalLM extends AutoCloseable {
     NDArray forward(NDArray inputIds, NDArray attentionMask, KvCache cache);
 
     /**
+     * Logits {@code [B, vocab]} of the last position only (what generation samples from); same inputs as
+     * {@link #forward}. Implementations skip the lm_head on the other positions; this default slices.
+     */
+    default NDArray forwardLast(NDArray inputIds, NDArray attentionMask, KvCache cache) {
+        return forward(inputIds, attentionMask, cache).get(new ai.djl.ndarray.index.NDIndex(":, -1, :"));
+    }
+
+    /**
      * Same as {@link #forward} but starting from input embeddings {@code [B, T, hidden]} (soft prompts prepend
      * trainable rows here).
      */

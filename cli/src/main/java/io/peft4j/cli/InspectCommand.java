@@ -1,0 +1,56 @@
+package io.peft4j.cli;
+
+import io.peft4j.core.ModelConfig;
+import io.peft4j.core.checkpoint.Checkpoint;
+import io.peft4j.core.checkpoint.CheckpointSummary;
+import io.peft4j.core.checkpoint.Checkpoints;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code peft4j inspect --model PATH}: shape, parameter count, dtypes and load time of a checkpoint. */
+@Command(name = "inspect", description = "Describe a model (GGUF file or Hugging Face folder).")
+final class InspectCommand implements Callable<Integer> {
+    @Mixin
+    JsonOption out;
+
+    @Option(names = "--model", required = true, description = "A .gguf file or a Hugging Face model folder.")
+    Path model;
+
+    @Override
+    public Integer call() throws Exception {
+        long start = System.nanoTime();
+        out.status("inspect: reading every tensor of " + model + " ...");
+        CheckpointSummary s;
+        try (Checkpoint ckpt = Checkpoints.open(model)) {
+            s = CheckpointSummary.read(ckpt);
+        }
+        long loadMs = (System.nanoTime() - start) / 1_000_000;
+        ModelConfig c = s.config();
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("architecture", c.architecture());
+        r.put("format", s.format());
+        r.put("num_layers", c.numLayers());
+        r.put("hidden_size", c.hiddenSize());
+        r.put("intermediate_size", c.intermediateSize());
+        r.put("num_heads", c.numHeads());
+        r.put("num_kv_heads", c.numKvHeads());
+        r.put("head_dim", c.headDim());
+        r.put("vocab_size", c.vocabSize());
+        r.put("tie_word_embeddings", c.tieWordEmbeddings());
+        r.put("rope_theta", c.ropeTheta());
+        r.put("parameters", s.parameters());
+        r.put("tensors", s.tensors());
+        r.put("dtypes", s.dtypes());
+        r.put("bytes_per_param", Math.round(s.bytesPerParam() * 10000) / 10000.0);
+        r.put("chat_template", s.chatTemplate());
+        r.put("load_ms", loadMs);
+        out.print(r);
+        return 0;
+    }
+}

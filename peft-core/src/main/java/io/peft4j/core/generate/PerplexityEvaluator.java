@@ -1,0 +1,132 @@
+package io.peft4j.core.generate;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.peft4j.core.Json;
+import io.peft4j.core.PeftException;
+import io.peft4j.core.model.CausalLM;
+import io.peft4j.core.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Loss and perplexity of a {@link CausalLM} on text, as the Hugging Face perplexity guide computes them: each
+ * document is tokenized whole and scored with a sliding window of {@code maxLength} tokens moved by
+ * {@code stride}, every token predicted exactly once with up to {@code maxLength - 1} tokens of context.
+ * The loss is the mean NLL over all predicted tokens of all documents (token-weighted).
+ *
+ * <pre>{@code
+ * PerplexityEvaluator eval = new PerplexityEvaluator(model, tokenizer);
+ * EvalResult r = eval.evaluate(Path.of("wiki.txt"), 512, 256);
+ * double ppl = r.perplexity();
+ * }</pre>
+ * Not thread-safe (the model is not).
+ */
+public final class PerplexityEvaluator {
+    private final CausalLM model;
+    private final Tokenizer tokenizer;
+
+    public PerplexityEvaluator(CausalLM model, Tokenizer tokenizer) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+    }
+
+    /** Scores a plain-text file (one document) or the {@code text} field of each line of a {@code .jsonl} file. */
+    public EvalResult evaluate(Path file, int maxLength, int stride) throws IOException, PeftException {
+        return evaluateTexts(readTexts(file), maxLength, stride);
+    }
+
+    public EvalResult evaluateTexts(List<String> texts, int maxLength, int stride) {
+        List<int[]> docs = new ArrayList<>();
+        for (String text : texts) {
+            docs.add(tokenizer.encode(text, true));
+        }
+        return evaluateIds(docs, maxLength, stride);
+    }
+
+    /** Scores tokenized documents. */
+    public EvalResult evaluateIds(List<int[]> docs, int maxLength, int stride) {
+        if (maxLength < 2 || stride < 1 || stride > maxLength) {
+            throw new IllegalArgumentException("need maxLength >= 2 and 1 <= stride <= maxLength, got maxLength "
+                    + maxLength + ", stride " + stride);
+        }
+        double nll = 0;
+        long tokens = 0;
+        try (NDManager m = model.manager().newSubManager()) {
+            for (int[] ids : docs) {
+                int prevEnd = 0;
+                for (int begin = 0; begin < ids.length; begin += stride) {
+                    int end = Math.min(begin + maxLength, ids.length);
+                    int from = Math.max(prevEnd, begin + 1);
+                    if (from < end) {
+                        nll += windowNll(m, ids, begin, end, from);
+                        tokens += end - from;
+                    }
+                    prevEnd = end;
+                    if (end == ids.length) {
+                        break;
+                    }
+                }
+            }
+        }
+        if (tokens == 0) {
+            throw new IllegalArgumentException("nothing to score: every document has fewer than 2 tokens");
+        }
+        double loss = nll / tokens;
+        return new EvalResult(loss, Math.exp(loss), tokens);
+    }
+
+    /** Sum of -log p(ids[k] | ids[begin, k)) for k in [from, end). */
+    private double windowNll(NDManager m, int[] ids, int begin, int end, int from) {
+        try (NDScope scope = new NDScope()) {
+            long[] window = new long[end - begin];
+            for (int i = 0; i < window.length; i++) {
+                window[i] = ids[begin + i];
+            }
+            long[] targets = new long[end - from];
+            for (int k = from; k < end; k++) {
+                targets[k - from] = ids[k];
+            }
+            NDArray logits = model.forward(m.create(window, new Shape(1, window.length)), null, null);
+            NDArray scored = logits.get(new NDIndex("0, " + (from - 1 - begin) + ":" + (end - 1 - begin) + ", :"));
+            NDArray picked = scored.logSoftmax(-1).gather(m.create(targets, new Shape(targets.length, 1)), 1);
+            return -picked.sum().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+        }
+    }
+
+    /** Documents of {@code file}: its whole text, or one per JSONL line ({@code text} field). */
+    public static List<String> readTexts(Path file) throws IOException, PeftException {
+        String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        if (!name.endsWith(".jsonl")) {
+            return List.of(Files.readString(file));
+        }
+        List<String> texts = new ArrayList<>();
+        List<String> lines = Files.readAllLines(file);
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).isBlank()) {
+                continue;
+            }
+            JsonNode node;
+            try {
+                node = Json.MAPPER.readTree(lines.get(i));
+            } catch (JsonProcessingException e) {
+                throw new PeftException(file + ":" + (i + 1) + ": not valid JSON: " + e.getOriginalMessage());
+            }
+            JsonNode text = node.get("text");
+            if (text == null || !text.isTextual()) {
+                throw new PeftException(file + ":" + (i + 1) + ": missing string field 'text'");
+            }
+            texts.add(text.asText());
+        }
+        return texts;
+    }
+}

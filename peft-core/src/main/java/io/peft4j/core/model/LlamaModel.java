@@ -1,0 +1,202 @@
+package io.peft4j.core.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import io.peft4j.core.CheckpointFormatException;
+import io.peft4j.core.LinearLayer;
+import io.peft4j.core.ModelConfig;
+import io.peft4j.core.checkpoint.TensorSource;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The LLaMA-family decoder (Llama 1/2/3, TinyLlama, SmolLM/SmolLM2, Mistral, Qwen2) computed in fp32 the way
+ * transformers' {@code LlamaForCausalLM} computes it: token embedding, pre-norm blocks of RMSNorm, rotary
+ * grouped-query attention (optional q/k/v bias) and a SwiGLU MLP, a final RMSNorm and the lm_head (tied to the
+ * embedding or separate). Every projection is a {@link LinearLayer} under its Hugging Face module path, so
+ * quantized or LoRA layers replace them by path. Base parameters are frozen; the forward is differentiable
+ * into whatever trainable layers are swapped in.
+ *
+ * <pre>{@code
+ * try (LlamaModel model = LlamaModel.load(checkpoint.config(), checkpoint.tensors(), manager);
+ *      NDScope scope = new NDScope()) {
+ *     NDArray logits = model.forward(ids, null, null);   // ids [B, T] int64 -> [B, T, vocab]
+ * }
+ * }</pre>
+ * Not thread-safe: one forward at a time. Close the model to free its weights.
+ */
+public final class LlamaModel implements CausalLM {
+    static final String LM_HEAD = "lm_head";
+
+    private final ModelConfig config;
+    private final NDManager manager;
+    private final NDArray embedding;        // [vocab, hidden]
+    private final RmsNorm finalNorm;        // weight [hidden]
+    private final DecoderLayer[] layers;
+    private final RotaryEmbedding rope;
+    private final Map<String, LinearLayer> linears; // module path -> layer, model order, lm_head last
+    private final float attentionScale;
+
+    LlamaModel(ModelConfig config, NDManager manager, NDArray embedding, RmsNorm[] inputNorms,
+               RmsNorm[] postNorms, RmsNorm finalNorm, LinkedHashMap<String, LinearLayer> linears) {
+        this.config = config;
+        this.manager = manager;
+        this.embedding = embedding;
+        this.finalNorm = finalNorm;
+        this.linears = linears;
+        this.rope = new RotaryEmbedding(config);
+        this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
+        this.layers = new DecoderLayer[config.numLayers()];
+        for (int i = 0; i < layers.length; i++) {
+            layers[i] = new DecoderLayer(i, config, inputNorms[i], postNorms[i], linears);
+        }
+    }
+
+    /**
+     * Reads a model from {@code weights} (Hugging Face tensor names), each tensor once; projections are built by
+     * {@code factory} (dense, quantized on load, ...). The model's arrays live in a sub-manager of {@code parent}.
+     */
+    public static LlamaModel load(ModelConfig config, TensorSource weights, LinearLayerFactory factory,
+                                  NDManager parent) throws CheckpointFormatException {
+        return LlamaLoader.load(config, weights, factory, parent);
+    }
+
+    /** {@link #load(ModelConfig, TensorSource, LinearLayerFactory, NDManager)} with dense fp32 projections. */
+    public static LlamaModel load(ModelConfig config, TensorSource weights, NDManager parent)
+            throws CheckpointFormatException {
+        return LlamaLoader.load(config, weights, DenseLinearFactory.INSTANCE, parent);
+    }
+
+    /** A model with seeded random weights (same seed, same weights), for tests. */
+    public static LlamaModel random(ModelConfig config, long seed, NDManager parent) {
+        return LlamaLoader.random(config, seed, parent);
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
+    public NDManager manager() {
+        return manager;
+    }
+
+    @Override
+    public NDArray forward(NDArray inputIds, NDArray attentionMask, KvCache cache) {
+        return linears.get(LM_HEAD).forward(hidden(embed(inputIds), attentionMask, cache));
+    }
+
+    @Override
+    public NDArray forwardLast(NDArray inputIds, NDArray attentionMask, KvCache cache) {
+        NDArray hidden = hidden(embed(inputIds), attentionMask, cache);
+        return linears.get(LM_HEAD).forward(hidden.get(new NDIndex(":, -1, :")));
+    }
+
+    @Override
+    public NDArray forwardEmbeddings(NDArray inputEmbeddings, NDArray attentionMask, KvCache cache) {
+        return linears.get(LM_HEAD).forward(hidden(inputEmbeddings, attentionMask, cache));
+    }
+
+    /**
+     * The final-norm hidden states {@code [B, T, hidden]} (what the lm_head reads) for input embeddings
+     * {@code [B, T, hidden]}; mask and cache as in {@link #forward}.
+     */
+    public NDArray hidden(NDArray inputEmbeddings, NDArray attentionMask, KvCache cache) {
+        if (inputEmbeddings.getShape().dimension() != 3 || inputEmbeddings.getShape().get(2) != config.hiddenSize()) {
+            throw new IllegalArgumentException("input embeddings must be [B, T, " + config.hiddenSize() + "], got "
+                    + inputEmbeddings.getShape());
+        }
+        int b = Math.toIntExact(inputEmbeddings.getShape().get(0));
+        int t = Math.toIntExact(inputEmbeddings.getShape().get(1));
+        LlamaKvCache kv = ownCache(cache, b);
+        boolean[][] mask = AttentionLayout.readMask(attentionMask, b, t);
+        AttentionLayout layout = kv == null ? new AttentionLayout(new boolean[b][0], 0, mask, b, t) : kv.begin(mask, t);
+        NDManager m = inputEmbeddings.getManager();
+        NDArray[] cosSin = rope.tables(layout.positions(), 1f, m);
+        NDArray[] tables = {cosSin[0].mul(attentionScale), cosSin[1].mul(attentionScale), cosSin[0], cosSin[1]};
+        NDArray bias = layout.bias(m);
+        NDArray x = inputEmbeddings;
+        for (DecoderLayer layer : layers) {
+            x = layer.forward(x, tables, bias, kv);
+        }
+        if (kv != null) {
+            kv.commit();
+        }
+        return finalNorm.forward(x);
+    }
+
+    private LlamaKvCache ownCache(KvCache cache, int batch) {
+        if (cache == null) {
+            return null;
+        }
+        if (!(cache instanceof LlamaKvCache kv)) {
+            throw new IllegalArgumentException("cache was not made by this model's newKvCache: " + cache.getClass());
+        }
+        if (kv.batch() != batch) {
+            throw new IllegalArgumentException("cache batch " + kv.batch() + " != input batch " + batch);
+        }
+        return kv;
+    }
+
+    @Override
+    public NDArray embed(NDArray inputIds) {
+        if (inputIds.getShape().dimension() != 2) {
+            throw new IllegalArgumentException("inputIds must be [B, T], got " + inputIds.getShape());
+        }
+        NDArray rows = embedding.get(inputIds);
+        rows.attach(inputIds.getManager());
+        return rows;
+    }
+
+    @Override
+    public Map<String, LinearLayer> linearLayers() {
+        return Collections.unmodifiableMap(linears);
+    }
+
+    @Override
+    public LinearLayer replaceLinear(String modulePath, LinearLayer layer) {
+        LinearLayer old = linears.get(modulePath);
+        if (old == null) {
+            throw new IllegalArgumentException("no linear layer at '" + modulePath + "' (e.g. "
+                    + DecoderLayer.projectionPaths(0)[0] + ", " + LM_HEAD + ")");
+        }
+        if (layer.inFeatures() != old.inFeatures() || layer.outFeatures() != old.outFeatures()) {
+            throw new IllegalArgumentException("layer for '" + modulePath + "' must be " + old.inFeatures() + " -> "
+                    + old.outFeatures() + ", got " + layer.inFeatures() + " -> " + layer.outFeatures());
+        }
+        linears.put(modulePath, layer);
+        return old;
+    }
+
+    /**
+     * The weights that are not projections, by Hugging Face name ({@code model.embed_tokens.weight},
+     * {@code model.layers.N.input_layernorm.weight}, ..., {@code model.norm.weight}); not copies.
+     */
+    public Map<String, NDArray> otherWeights() {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        out.put("model.embed_tokens.weight", embedding);
+        for (int i = 0; i < layers.length; i++) {
+            out.put(DecoderLayer.prefix(i) + "input_layernorm.weight", layers[i].inputNorm().weight());
+            out.put(DecoderLayer.prefix(i) + "post_attention_layernorm.weight", layers[i].postAttnNorm().weight());
+        }
+        out.put("model.norm.weight", finalNorm.weight());
+        return Collections.unmodifiableMap(out);
+    }
+
+    @Override
+    public KvCache newKvCache(int batchSize) {
+        return new LlamaKvCache(manager, config.numLayers(), batchSize, config.numKvHeads(), config.headDim());
+    }
+
+    @Override
+    public void close() {
+        for (LinearLayer layer : linears.values()) {
+            layer.close();
+        }
+        manager.close();
+    }
+}

@@ -1,0 +1,8 @@
+/**
+ * Decoder-only language models behind the {@link io.peft4j.core.model.CausalLM} interface. The entry type is
+ * {@link io.peft4j.core.model.LlamaModel} (LLaMA family, fp32), loaded from any
+ * {@link io.peft4j.core.checkpoint.TensorSource} with projections built by a
+ * {@link io.peft4j.core.model.LinearLayerFactory}; its {@link io.peft4j.core.model.KvCache} keeps keys and
+ * values between generation steps.
+ */
+package io.peft4j.core.model;
