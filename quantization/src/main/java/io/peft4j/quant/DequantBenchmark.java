@@ -2,7 +2,14 @@ package io.peft4j.quant;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import io.peft4j.core.CheckpointFormatException;
+import io.peft4j.core.ModelConfig;
 import io.peft4j.core.Peft4j;
+import io.peft4j.core.checkpoint.TensorSource;
+import io.peft4j.core.model.DenseLinearFactory;
+import io.peft4j.core.model.LinearLayerFactory;
+import io.peft4j.core.model.LlamaModel;
 import io.peft4j.quant.internal.DjlDequantKernel;
 import io.peft4j.quant.internal.JavaDequantKernel;
 
@@ -39,6 +46,40 @@ public final class DequantBenchmark {
         public double ratioDjlVsCopy() {
             return djlElemsPerS / copyElemsPerS;
         }
+    }
+
+    /**
+     * Forward time of the same model loaded fp32 and quantized ({@code config}) on one sequence of {@code tokens}
+     * token ids, best of {@code iterations} after a warm-up. Loads the model twice from {@code weights}.
+     *
+     * @return {@code {fp32 ms, quantized ms}}
+     */
+    public static double[] forwardMillis(ModelConfig modelConfig, TensorSource weights, QuantConfig config,
+                                         int tokens, int iterations) throws CheckpointFormatException {
+        double[] ms = new double[2];
+        try (NDManager m = Peft4j.newManager()) {
+            int[] ids = new int[tokens];
+            for (int i = 0; i < tokens; i++) {
+                ids[i] = (i * 7919 + 13) % modelConfig.vocabSize();
+            }
+            NDArray input = m.create(ids).reshape(1, tokens);
+            for (int k = 0; k < 2; k++) {
+                LinearLayerFactory f = k == 0 ? DenseLinearFactory.INSTANCE : new QuantizingLinearFactory(config);
+                try (LlamaModel model = LlamaModel.load(modelConfig, weights, f, m)) {
+                    long best = Long.MAX_VALUE;
+                    for (int it = 0; it < iterations + 1; it++) {
+                        try (NDScope scope = new NDScope()) {
+                            long t0 = System.nanoTime();
+                            model.forward(input, null, null).toFloatArray();
+                            long dt = System.nanoTime() - t0;
+                            best = it == 0 ? best : Math.min(best, dt);
+                        }
+                    }
+                    ms[k] = best / 1e6;
+                }
+            }
+        }
+        return ms;
     }
 
     /** Runs the benchmark on a {@code rows × cols} Gaussian weight (seed 42). */
