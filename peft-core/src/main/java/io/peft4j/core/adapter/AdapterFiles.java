@@ -4,20 +4,18 @@ import ai.djl.ndarray.NDArray;
 import io.peft4j.core.AdapterMismatchException;
 import io.peft4j.core.CheckpointFormatException;
 import io.peft4j.core.PeftException;
-import io.peft4j.core.internal.F32Safetensors;
+import io.peft4j.core.checkpoint.SafetensorsReader;
+import io.peft4j.core.checkpoint.SafetensorsWriter;
+import io.peft4j.core.checkpoint.TensorData;
 import io.peft4j.core.model.CausalLM;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -28,8 +26,9 @@ import java.util.UUID;
 /**
  * PEFT's adapter folder: {@code adapter_config.json} + {@code adapter_model.safetensors} with keys
  * {@code base_model.model.<module path>.<weight>} (no adapter name). peft4j adds {@code __metadata__} entries
- * {@value #FINGERPRINT_KEY} and {@value #TYPE_KEY}. Writes go to temp files that are fsynced and renamed over the
- * old ones, so a crash mid-save leaves the previous adapter readable.
+ * {@value #FINGERPRINT_KEY} and {@value #TYPE_KEY}. Both files are written under temporary names and renamed over
+ * the old ones (weights first, fsynced by {@link SafetensorsWriter}), so a crash mid-save leaves the previous
+ * adapter readable.
  */
 final class AdapterFiles {
     static final String CONFIG = "adapter_config.json";
@@ -44,50 +43,29 @@ final class AdapterFiles {
     }
 
     static void save(Path dir, Adapter adapter, String fingerprint, CausalLM model) throws PeftException {
-        Map<String, F32Safetensors.Source> tensors = new LinkedHashMap<>();
-        adapter.stateDict().forEach((k, v) ->
-                tensors.put(PREFIX + k, new F32Safetensors.Source(v.getShape().getShape(), v::toFloatArray)));
+        Map<String, NDArray> live = adapter.stateDict();
+        List<SafetensorsWriter.Entry> entries = new ArrayList<>();
+        live.forEach((k, v) -> entries.add(new SafetensorsWriter.Entry(PREFIX + k, "F32", v.getShape().getShape())));
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");
         meta.put(FINGERPRINT_KEY, fingerprint);
         meta.put(TYPE_KEY, adapter.config().peftType());
-        String tag = ".tmp-" + UUID.randomUUID();
-        Path tmpWeights = dir.resolve(WEIGHTS + tag);
-        Path tmpConfig = dir.resolve(CONFIG + tag);
+        Path tmpConfig = dir.resolve("." + CONFIG + ".tmp-" + UUID.randomUUID());
         try {
             Files.createDirectories(dir);
-            writeSynced(tmpWeights, out -> F32Safetensors.write(out, tensors, meta));
-            writeSynced(tmpConfig, out -> out.write(adapter.config().toJson().getBytes(
-                    java.nio.charset.StandardCharsets.UTF_8)));
-            move(tmpWeights, dir.resolve(WEIGHTS));
-            move(tmpConfig, dir.resolve(CONFIG));
-            LOG.debug("saved adapter '{}' ({} tensors) to {}", adapter.name(), tensors.size(), dir);
+            Files.writeString(tmpConfig, adapter.config().toJson(), StandardCharsets.UTF_8);
+            // streaming and atomic: each tensor is copied out of its NDArray only when the writer reaches it
+            SafetensorsWriter.write(dir.resolve(WEIGHTS), entries, meta, name -> {
+                NDArray a = live.get(name.substring(PREFIX.length()));
+                return TensorData.f32(a.toFloatArray(), a.getShape().getShape());
+            });
+            Files.move(tmpConfig, dir.resolve(CONFIG), StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+            LOG.debug("saved adapter '{}' ({} tensors) to {}", adapter.name(), entries.size(), dir);
         } catch (IOException | RuntimeException e) {
-            deleteQuietly(tmpWeights);
             deleteQuietly(tmpConfig);
             throw new PeftException(dir + ": saving adapter '" + adapter.name() + "' failed (previous files kept): "
                     + e, e);
-        }
-    }
-
-    private interface Body {
-        void write(OutputStream out) throws IOException;
-    }
-
-    private static void writeSynced(Path file, Body body) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            OutputStream out = new java.io.BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
-            body.write(out);
-            out.flush();
-            ch.force(true);
-        }
-    }
-
-    private static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
         }
     }
 
@@ -105,32 +83,38 @@ final class AdapterFiles {
         if (!Files.isRegularFile(file)) {
             throw new CheckpointFormatException(file, "adapter weights file is missing");
         }
-        F32Safetensors.Contents contents = F32Safetensors.read(file);
-        String saved = contents.metadata().get(FINGERPRINT_KEY);
+        try (SafetensorsReader reader = SafetensorsReader.open(file)) {
+            loadWeights(file, reader, adapter, fingerprint);
+        }
+    }
+
+    private static void loadWeights(Path file, SafetensorsReader reader, Adapter adapter, String fingerprint)
+            throws PeftException {
+        String saved = reader.metadata().get(FINGERPRINT_KEY);
         if (saved != null && !saved.equals(fingerprint)) {
             throw new AdapterMismatchException(file + ": adapter was saved for a base model with fingerprint "
                     + saved + ", this base model's is " + fingerprint + " (different architecture or shapes)");
         }
         Map<String, NDArray> live = adapter.stateDict();
-        Map<String, F32Safetensors.Tensor> byKey = new LinkedHashMap<>();
-        contents.tensors().forEach((k, v) -> byKey.put(k.startsWith(PREFIX) ? k.substring(PREFIX.length()) : k, v));
-        checkFits(file, live, byKey);
+        Map<String, String> byKey = new LinkedHashMap<>();     // key without prefix -> file name
+        reader.names().forEach(k -> byKey.put(k.startsWith(PREFIX) ? k.substring(PREFIX.length()) : k, k));
+        checkFits(file, live, byKey, reader);
         for (Map.Entry<String, NDArray> e : live.entrySet()) {
-            e.getValue().set(byKey.get(e.getKey()).values());
+            e.getValue().set(reader.readFloats(byKey.get(e.getKey())));
         }
         adapter.onStateLoaded();
     }
 
-    private static void checkFits(Path file, Map<String, NDArray> live, Map<String, F32Safetensors.Tensor> byKey)
-            throws AdapterMismatchException {
+    private static void checkFits(Path file, Map<String, NDArray> live, Map<String, String> byKey,
+                                  SafetensorsReader reader) throws AdapterMismatchException {
         List<String> problems = new ArrayList<>();
         for (Map.Entry<String, NDArray> e : live.entrySet()) {
-            F32Safetensors.Tensor t = byKey.get(e.getKey());
+            String name = byKey.get(e.getKey());
             long[] want = e.getValue().getShape().getShape();
-            if (t == null) {
+            if (name == null) {
                 problems.add("missing " + PREFIX + e.getKey() + " " + Arrays.toString(want));
-            } else if (!Arrays.equals(t.shape(), want)) {
-                problems.add(PREFIX + e.getKey() + " has shape " + Arrays.toString(t.shape()) + ", model needs "
+            } else if (!Arrays.equals(reader.shape(name), want)) {
+                problems.add(PREFIX + e.getKey() + " has shape " + Arrays.toString(reader.shape(name)) + ", model needs "
                         + Arrays.toString(want));
             }
         }

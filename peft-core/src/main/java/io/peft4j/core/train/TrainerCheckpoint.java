@@ -8,10 +8,10 @@ import io.peft4j.core.CheckpointFormatException;
 import io.peft4j.core.Json;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.adapter.PeftModel;
-import io.peft4j.core.internal.F32Safetensors;
+import io.peft4j.core.checkpoint.SafetensorsReader;
+import io.peft4j.core.checkpoint.SafetensorsWriter;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -47,16 +47,12 @@ final class TrainerCheckpoint {
             for (String name : peft.activeAdapters()) {
                 peft.saveAdapter(name, tmp.resolve("adapters").resolve(name));
             }
-            Map<String, F32Safetensors.Source> moments = new LinkedHashMap<>();
+            Map<String, NDArray> moments = new LinkedHashMap<>();
             for (int i = 0; i < params.size(); i++) {
-                NDArray m = opt.firstMoments().get(i);
-                NDArray v = opt.secondMoments().get(i);
-                moments.put("m." + i, new F32Safetensors.Source(m.getShape().getShape(), m::toFloatArray));
-                moments.put("v." + i, new F32Safetensors.Source(v.getShape().getShape(), v::toFloatArray));
+                moments.put("m." + i, opt.firstMoments().get(i));
+                moments.put("v." + i, opt.secondMoments().get(i));
             }
-            try (OutputStream out = Files.newOutputStream(tmp.resolve(OPTIMIZER))) {
-                F32Safetensors.write(out, moments, Map.of("format", "pt"));
-            }
+            SafetensorsWriter.writeArrays(tmp.resolve(OPTIMIZER), moments, Map.of("format", "pt"));
             Files.writeString(tmp.resolve(STATE), Json.MAPPER.writeValueAsString(state(step, opt, params, cfg)));
             deleteTree(dir);
             Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
@@ -97,27 +93,27 @@ final class TrainerCheckpoint {
             peft.loadAdapterWeights(name, dir.resolve("adapters").resolve(name));
         }
         Path optFile = dir.resolve(OPTIMIZER);
-        F32Safetensors.Contents c = F32Safetensors.read(optFile);
-        for (int i = 0; i < params.size(); i++) {
-            copy(optFile, c, "m." + i, opt.firstMoments().get(i));
-            copy(optFile, c, "v." + i, opt.secondMoments().get(i));
-        }
-        if (c.tensors().size() != 2 * params.size()) {
-            throw new CheckpointFormatException(optFile, "optimizer state has " + c.tensors().size() / 2
-                    + " parameters, the model has " + params.size() + " trainable arrays");
+        try (SafetensorsReader c = SafetensorsReader.open(optFile)) {
+            if (c.names().size() != 2 * params.size()) {
+                throw new CheckpointFormatException(optFile, "optimizer state has " + c.names().size() / 2
+                        + " parameters, the model has " + params.size() + " trainable arrays");
+            }
+            for (int i = 0; i < params.size(); i++) {
+                copy(optFile, c, "m." + i, opt.firstMoments().get(i));
+                copy(optFile, c, "v." + i, opt.secondMoments().get(i));
+            }
         }
         opt.setStepCount(s.path("optimizer_steps").asLong());
         return s.path("step").asInt();
     }
 
-    private static void copy(Path file, F32Safetensors.Contents c, String key, NDArray into)
+    private static void copy(Path file, SafetensorsReader c, String key, NDArray into)
             throws CheckpointFormatException {
-        F32Safetensors.Tensor t = c.tensors().get(key);
-        if (t == null || !Arrays.equals(t.shape(), into.getShape().getShape())) {
-            throw new CheckpointFormatException(file, key, "missing or shaped " + (t == null ? "-"
-                    : Arrays.toString(t.shape())) + ", expected " + into.getShape());
+        if (!c.contains(key) || !Arrays.equals(c.shape(key), into.getShape().getShape())) {
+            throw new CheckpointFormatException(file, key, "missing or shaped " + (c.contains(key)
+                    ? Arrays.toString(c.shape(key)) : "-") + ", expected " + into.getShape());
         }
-        into.set(t.values());
+        into.set(c.readFloats(key));
     }
 
     static Path latest(Path outputDir) {
