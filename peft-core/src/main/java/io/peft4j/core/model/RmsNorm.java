@@ -2,21 +2,27 @@ package io.peft4j.core.model;
 
 import ai.djl.ndarray.NDArray;
 
-/** RMSNorm (arXiv 1910.07467) as transformers' {@code LlamaRMSNorm}: {@code x · (mean(x²) + eps)^-½ · w} in fp32. */
+/**
+ * RMSNorm (arXiv 1910.07467) as transformers' {@code LlamaRMSNorm}: {@code x · (mean(x²) + eps)^-½ · w} in fp32.
+ * eps and the exponent are 0-d arrays made once: DJL turns every Java scalar operand into a fresh native array,
+ * which costs 5-10× the op itself on decode-sized inputs.
+ */
 final class RmsNorm {
     private static final int[] LAST_AXIS = {-1};
 
     private final NDArray weight; // [hidden]
-    private final float eps;
+    private final NDArray eps;          // [] fp32
+    private final NDArray minusHalf;    // [] fp32
 
     RmsNorm(NDArray weight, double eps) {
         this.weight = weight;
-        this.eps = (float) eps;
+        this.eps = weight.getManager().create((float) eps);
+        this.minusHalf = weight.getManager().create(-0.5f);
     }
 
     /** {@code x [..., hidden]} to the same shape; results belong to {@code x}'s manager. */
     NDArray forward(NDArray x) {
-        NDArray inverseRms = x.square().mean(LAST_AXIS, true).add(eps).pow(-0.5f);
+        NDArray inverseRms = x.square().mean(LAST_AXIS, true).add(eps).pow(minusHalf);
         return x.mul(inverseRms).mul(weight);
     }
 

@@ -1,0 +1,56 @@
+package io.peft4j.cli;
+
+import ai.djl.ndarray.NDManager;
+import io.peft4j.core.Peft4j;
+import io.peft4j.core.checkpoint.Checkpoint;
+import io.peft4j.core.checkpoint.Checkpoints;
+import io.peft4j.core.generate.EvalResult;
+import io.peft4j.core.generate.PerplexityEvaluator;
+import io.peft4j.core.model.LlamaModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code peft4j eval --model PATH --data FILE}: token-weighted loss and perplexity, sliding window. */
+@Command(name = "eval", description = "Loss and perplexity of a model on a text file or the 'text' field of a JSONL file.")
+final class EvalCommand implements Callable<Integer> {
+    @Mixin
+    JsonOption out;
+
+    @Option(names = "--model", required = true, description = "A .gguf file or a Hugging Face model folder.")
+    Path model;
+
+    @Option(names = "--data", required = true, description = "Plain text, or .jsonl with a 'text' field per line.")
+    Path data;
+
+    @Option(names = "--max-length", defaultValue = "512", description = "Window length in tokens (default ${DEFAULT-VALUE}).")
+    int maxLength;
+
+    @Option(names = "--stride", description = "Window step in tokens (default: half the window).")
+    Integer stride;
+
+    @Override
+    public Integer call() throws Exception {
+        long start = System.nanoTime();
+        try (Checkpoint ckpt = Checkpoints.open(model);
+             NDManager manager = Peft4j.newManager();
+             LlamaModel lm = LlamaModel.load(ckpt.config(), ckpt.tensors(), manager)) {
+            int window = Math.min(maxLength, ckpt.config().maxPositions() > 0 ? ckpt.config().maxPositions() : maxLength);
+            int step = stride == null ? Math.max(1, window / 2) : stride;
+            out.status("eval: window " + window + ", stride " + step + " over " + data);
+            EvalResult r = new PerplexityEvaluator(lm, ckpt.tokenizer()).evaluate(data, window, step);
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("loss", r.loss());
+            result.put("perplexity", r.perplexity());
+            result.put("tokens", r.tokens());
+            result.put("seconds", Math.round((System.nanoTime() - start) / 1e7) / 100.0);
+            out.print(result);
+        }
+        return 0;
+    }
+}

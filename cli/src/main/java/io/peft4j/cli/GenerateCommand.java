@@ -1,0 +1,84 @@
+package io.peft4j.cli;
+
+import ai.djl.ndarray.NDManager;
+import io.peft4j.core.Peft4j;
+import io.peft4j.core.checkpoint.Checkpoint;
+import io.peft4j.core.checkpoint.Checkpoints;
+import io.peft4j.core.generate.GenerationConfig;
+import io.peft4j.core.generate.GenerationResult;
+import io.peft4j.core.generate.Generator;
+import io.peft4j.core.generate.TokenListener;
+import io.peft4j.core.model.LlamaModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code peft4j generate --model PATH --prompt TEXT}: continues a prompt, streaming the text unless {@code --json}. */
+@Command(name = "generate", description = "Generate text from a prompt (greedy unless --temperature > 0).")
+final class GenerateCommand implements Callable<Integer> {
+    @Mixin
+    JsonOption out;
+
+    @Option(names = "--model", required = true, description = "A .gguf file or a Hugging Face model folder.")
+    Path model;
+
+    @Option(names = "--prompt", required = true, description = "The prompt text, used as given.")
+    String prompt;
+
+    @Option(names = "--max-new-tokens", defaultValue = "64", description = "Tokens to generate at most (default ${DEFAULT-VALUE}).")
+    int maxNewTokens;
+
+    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default), else sampling temperature.")
+    double temperature;
+
+    @Option(names = "--top-k", defaultValue = "0", description = "Sample from the k most likely tokens (0 = all).")
+    int topK;
+
+    @Option(names = "--top-p", defaultValue = "1.0", description = "Nucleus sampling mass (1 = all).")
+    double topP;
+
+    @Option(names = "--repetition-penalty", defaultValue = "1.0", description = "Penalty for repeated tokens (1 = none).")
+    double repetitionPenalty;
+
+    @Option(names = "--stop", description = "Stop when this text appears (repeatable).")
+    List<String> stops;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (same seed, same text).")
+    long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        GenerationConfig config = GenerationConfig.builder().optMaxNewTokens(maxNewTokens).optTemperature(temperature)
+                .optTopK(topK).optTopP(topP).optRepetitionPenalty(repetitionPenalty).optStopStrings(stops)
+                .optSeed(seed).build();
+        long start = System.nanoTime();
+        try (Checkpoint ckpt = Checkpoints.open(model);
+             NDManager manager = Peft4j.newManager();
+             LlamaModel lm = LlamaModel.load(ckpt.config(), ckpt.tensors(), manager)) {
+            out.status("generate: loaded " + model.getFileName() + " in " + (System.nanoTime() - start) / 1_000_000 + " ms");
+            TokenListener stream = out.json ? TokenListener.NONE : (row, token, text) -> {
+                System.out.print(text);
+                System.out.flush();
+            };
+            GenerationResult r = new Generator(lm, ckpt.tokenizer()).generate(List.of(prompt), config, stream);
+            if (!out.json) {
+                System.out.println();
+            }
+            out.status(String.format("generate: %d tokens, %.1f tokens/s", r.generatedTokens(), r.tokensPerSecond()));
+            if (out.json) {
+                Map<String, Object> result = new LinkedHashMap<>();
+                result.put("text", r.texts().get(0));
+                result.put("tokens", r.generatedTokens());
+                result.put("tokens_per_s", Math.round(r.tokensPerSecond() * 100) / 100.0);
+                out.print(result);
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,128 @@
+package io.peft4j.core.generate;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
+import io.peft4j.core.ModelConfig;
+import io.peft4j.core.model.CausalLM;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Throughput of a {@link CausalLM} on this machine, measured in one run: forward tokens/s on {@code [batch, seq]},
+ * greedy generation tokens/s with and without the KV cache, the fp32 GEMM GFLOP/s of this CPU (the roofline)
+ * and the model FLOPs utilisation (forward FLOP/s over GEMM FLOP/s). Inputs are seeded random ids.
+ *
+ * <pre>{@code
+ * ForwardBenchmark.Result r = ForwardBenchmark.run(model, new ForwardBenchmark.Shapes(4, 256, 32, 32), 3);
+ * System.out.println(r.forwardTokensPerS() + " tokens/s, MFU " + r.mfu());
+ * }</pre>
+ */
+public final class ForwardBenchmark {
+
+    /** Benchmark shapes: forward on {@code [batch, seq]}; generation of {@code genTokens} after a {@code genPrompt} prompt. */
+    public record Shapes(int batch, int seq, int genPrompt, int genTokens) {
+        public Shapes {
+            if (batch < 1 || seq < 1 || genPrompt < 1 || genTokens < 1) {
+                throw new IllegalArgumentException("benchmark shapes must be positive: batch " + batch + ", seq " + seq
+                        + ", genPrompt " + genPrompt + ", genTokens " + genTokens);
+            }
+        }
+    }
+
+    /**
+     * @param forwardTokensPerS        tokens per second of a full forward (logits at every position)
+     * @param generateTokensPerS       new tokens per second, greedy with KV cache (prefill included)
+     * @param generateNoCacheTokensPerS new tokens per second, greedy recomputing the sequence every step
+     * @param matmulGflops             fp32 GEMM throughput of this machine, measured in the same run
+     * @param forwardGflop             model FLOPs of one forward (projections, attention, lm_head)
+     * @param mfu                      forward FLOP/s divided by the GEMM FLOP/s
+     */
+    public record Result(double forwardTokensPerS, double generateTokensPerS, double generateNoCacheTokensPerS,
+                         double matmulGflops, double forwardGflop, double mfu) {
+    }
+
+    private ForwardBenchmark() {
+    }
+
+    /** Runs every measurement {@code iterations} times after one warm-up and keeps the median. */
+    public static Result run(CausalLM model, Shapes s, int iterations) {
+        double matmul = matmulGflops(model.manager(), iterations);
+        double forwardSeconds = median(iterations, () -> timeForward(model, s));
+        Generator generator = new Generator(model);
+        GenerationConfig greedy = GenerationConfig.builder().optMaxNewTokens(s.genTokens())
+                .optEosTokenIds(List.of(-1)).build();
+        int[][] prompts = randomIds(s.batch(), s.genPrompt(), model.config().vocabSize(), 2);
+        double genSeconds = median(iterations, () -> generator.generateIds(prompts, greedy, TokenListener.NONE).nanos() / 1e9);
+        double noCacheSeconds = median(iterations, () -> generator.generateIds(prompts, greedy.withKvCache(false),
+                TokenListener.NONE).nanos() / 1e9);
+        double gflop = forwardFlops(model.config(), s.batch(), s.seq()) / 1e9;
+        double newTokens = (double) s.batch() * s.genTokens();
+        return new Result(s.batch() * s.seq() / forwardSeconds, newTokens / genSeconds, newTokens / noCacheSeconds,
+                matmul, gflop, gflop / forwardSeconds / matmul);
+    }
+
+    /** FLOPs of one forward: 2·tokens·(projection weights + lm_head) + 4·B·T²·heads·headDim per layer. */
+    public static double forwardFlops(ModelConfig c, int batch, int seq) {
+        double tokens = (double) batch * seq;
+        double h = c.hiddenSize();
+        double q = (double) c.numHeads() * c.headDim();
+        double kv = (double) c.numKvHeads() * c.headDim();
+        double perLayer = h * q + 2 * h * kv + q * h + 3 * h * c.intermediateSize();
+        double linear = 2 * tokens * (c.numLayers() * perLayer + h * c.vocabSize());
+        double attention = 4.0 * batch * seq * (double) seq * q * c.numLayers();
+        return linear + attention;
+    }
+
+    /** fp32 {@code x·Wᵀ} GFLOP/s on a [2048, 1024] × [1024, 1024]ᵀ GEMM, median of {@code iterations}. */
+    public static double matmulGflops(NDManager parent, int iterations) {
+        try (NDManager m = parent.newSubManager()) {
+            NDArray x = m.randomUniform(-1, 1, new Shape(2048, 1024));
+            NDArray w = m.randomUniform(-1, 1, new Shape(1024, 1024));
+            double seconds = median(iterations, () -> {
+                try (NDScope scope = new NDScope()) {
+                    long t0 = System.nanoTime();
+                    Linear.linear(x, w).singletonOrThrow().sum().getFloat();
+                    return (System.nanoTime() - t0) / 1e9;
+                }
+            });
+            return 2.0 * 2048 * 1024 * 1024 / seconds / 1e9;
+        }
+    }
+
+    private static double timeForward(CausalLM model, Shapes s) {
+        int[][] ids = randomIds(s.batch(), s.seq(), model.config().vocabSize(), 1);
+        long[] flat = Arrays.stream(ids).flatMapToInt(Arrays::stream).asLongStream().toArray();
+        try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
+            NDArray input = m.create(flat, new Shape(s.batch(), s.seq()));
+            long t0 = System.nanoTime();
+            model.forward(input, null, null).get(0, 0, 0).getFloat();
+            return (System.nanoTime() - t0) / 1e9;
+        }
+    }
+
+    private static int[][] randomIds(int rows, int cols, int vocab, long seed) {
+        Random rng = new Random(seed);
+        int[][] ids = new int[rows][cols];
+        for (int[] row : ids) {
+            for (int i = 0; i < cols; i++) {
+                row[i] = rng.nextInt(vocab);
+            }
+        }
+        return ids;
+    }
+
+    private static double median(int iterations, java.util.function.DoubleSupplier run) {
+        run.getAsDouble(); // warm-up
+        double[] t = new double[Math.max(1, iterations)];
+        for (int i = 0; i < t.length; i++) {
+            t[i] = run.getAsDouble();
+        }
+        Arrays.sort(t);
+        return t[t.length / 2];
+    }
+}
