@@ -2,6 +2,7 @@ package io.peft4j.cli;
 
 import ai.djl.ndarray.NDManager;
 import io.peft4j.core.Peft4j;
+import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.checkpoint.Checkpoints;
 import io.peft4j.core.generate.EvalResult;
@@ -25,6 +26,9 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "A .gguf file or a Hugging Face model folder.")
     Path model;
 
+    @Option(names = "--adapter", description = "A PEFT adapter folder to apply (LoRA, ...).")
+    Path adapter;
+
     @Option(names = "--data", required = true, description = "Plain text, or .jsonl with a 'text' field per line.")
     Path data;
 
@@ -39,7 +43,12 @@ final class EvalCommand implements Callable<Integer> {
         long start = System.nanoTime();
         try (Checkpoint ckpt = Checkpoints.open(model);
              NDManager manager = Peft4j.newManager();
-             LlamaModel lm = LlamaModel.load(ckpt.config(), ckpt.tensors(), manager)) {
+             LlamaModel lm = LlamaModel.load(ckpt.config(), ckpt.tensors(), manager);
+             PeftModel peft = adapter == null ? null : PeftModel.wrap(lm)) {
+            if (peft != null) {
+                peft.loadAdapter(adapter, PeftModel.DEFAULT);
+                out.status("eval: adapter " + adapter + " (" + peft.adapter(PeftModel.DEFAULT).config().peftType() + ")");
+            }
             int window = Math.min(maxLength, ckpt.config().maxPositions() > 0 ? ckpt.config().maxPositions() : maxLength);
             int step = stride == null ? Math.max(1, window / 2) : stride;
             out.status("eval: window " + window + ", stride " + step + " over " + data);

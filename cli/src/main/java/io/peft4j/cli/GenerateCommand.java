@@ -2,6 +2,7 @@ package io.peft4j.cli;
 
 import ai.djl.ndarray.NDManager;
 import io.peft4j.core.Peft4j;
+import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.checkpoint.Checkpoints;
 import io.peft4j.core.generate.GenerationConfig;
@@ -27,6 +28,9 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, description = "A .gguf file or a Hugging Face model folder.")
     Path model;
+
+    @Option(names = "--adapter", description = "A PEFT adapter folder to apply (LoRA, ...).")
+    Path adapter;
 
     @Option(names = "--prompt", required = true, description = "The prompt text, used as given.")
     String prompt;
@@ -60,7 +64,12 @@ final class GenerateCommand implements Callable<Integer> {
         long start = System.nanoTime();
         try (Checkpoint ckpt = Checkpoints.open(model);
              NDManager manager = Peft4j.newManager();
-             LlamaModel lm = LlamaModel.load(ckpt.config(), ckpt.tensors(), manager)) {
+             LlamaModel lm = LlamaModel.load(ckpt.config(), ckpt.tensors(), manager);
+             PeftModel peft = adapter == null ? null : PeftModel.wrap(lm)) {
+            if (peft != null) {
+                peft.loadAdapter(adapter, PeftModel.DEFAULT);
+                out.status("generate: adapter " + adapter + " (" + peft.adapter(PeftModel.DEFAULT).config().peftType() + ")");
+            }
             out.status("generate: loaded " + model.getFileName() + " in " + (System.nanoTime() - start) / 1_000_000 + " ms");
             TokenListener stream = out.json ? TokenListener.NONE : (row, token, text) -> {
                 System.out.print(text);

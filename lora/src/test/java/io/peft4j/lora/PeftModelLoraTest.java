@@ -164,4 +164,25 @@ class PeftModelLoraTest {
         peft.addAdapter("x", RANDOM_QV, 5L);
         assertArrayEquals(one, logits(peft, ids));
     }
+
+    @Test
+    void biasLoraOnly_trainsAndSavesWrappedBiases_rankPatternShapesLayers() throws Exception {
+        try (NDManager m = Peft4j.newManager();
+             LlamaModel biased = LlamaModel.random(new io.peft4j.core.ModelConfig("LlamaForCausalLM", "qwen2",
+                     TinyModels.VOCAB, 32, 48, 2, 4, 2, 8, 1e-5, 10000.0, io.peft4j.core.ModelConfig.RopeScaling.NONE,
+                     128, true, true, -1, -1), 3, m);
+             PeftModel p = PeftModel.wrap(biased)) {
+            p.addAdapter("default", LoraConfig.builder().optBias("lora_only")
+                    .optRankPattern(Map.of("v_proj", 2)).build(), 1L);
+            Map<String, NDArray> sd = p.adapter("default").stateDict();
+            assertTrue(sd.containsKey("model.layers.0.self_attn.q_proj.base_layer.bias"), sd.keySet().toString());
+            assertTrue(!sd.containsKey("model.layers.0.self_attn.k_proj.base_layer.bias"));
+            assertEquals(2, sd.get("model.layers.1.self_attn.v_proj.lora_A.weight").getShape().get(0));
+            assertEquals(8, sd.get("model.layers.1.self_attn.q_proj.lora_A.weight").getShape().get(0));
+            assertEquals(2 * (2 + 2) + 2 * 2, p.trainableArrays().size(), "A, B per q/v plus the q/v biases");
+            assertTrue(sd.get("model.layers.0.self_attn.q_proj.base_layer.bias").hasGradient());
+            p.deleteAdapter("default");
+            assertTrue(!biased.linearLayers().get("model.layers.0.self_attn.q_proj").bias().hasGradient());
+        }
+    }
 }

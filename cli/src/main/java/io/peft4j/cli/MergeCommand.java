@@ -1,0 +1,53 @@
+package io.peft4j.cli;
+
+import ai.djl.ndarray.NDManager;
+import io.peft4j.core.Peft4j;
+import io.peft4j.core.adapter.MergedModelWriter;
+import io.peft4j.core.adapter.PeftModel;
+import io.peft4j.core.checkpoint.Checkpoint;
+import io.peft4j.core.checkpoint.Checkpoints;
+import io.peft4j.core.model.LlamaModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code peft4j merge --model PATH --adapter DIR --output DIR}: folds an adapter into the weights, writes a HF folder. */
+@Command(name = "merge", description = "Merge an adapter into the base weights and write a Hugging Face model folder.")
+final class MergeCommand implements Callable<Integer> {
+    @Mixin
+    JsonOption out;
+
+    @Option(names = "--model", required = true, description = "A .gguf file or a Hugging Face model folder.")
+    Path model;
+
+    @Option(names = "--adapter", required = true, description = "A PEFT adapter folder (adapter_config.json, ...).")
+    Path adapter;
+
+    @Option(names = "--output", required = true, description = "Folder to write (replaced whole).")
+    Path output;
+
+    @Override
+    public Integer call() throws Exception {
+        long start = System.nanoTime();
+        try (Checkpoint ckpt = Checkpoints.open(model);
+             NDManager manager = Peft4j.newManager();
+             LlamaModel lm = LlamaModel.load(ckpt.config(), ckpt.tensors(), manager);
+             PeftModel peft = PeftModel.wrap(lm)) {
+            peft.loadAdapter(adapter, PeftModel.DEFAULT);
+            String fingerprint = peft.fingerprint();
+            peft.mergeAndUnload();
+            out.status("merge: writing " + output);
+            MergedModelWriter.write(lm, ckpt.tokenizer(), output, fingerprint);
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("output", output.toAbsolutePath().toString());
+            r.put("seconds", Math.round((System.nanoTime() - start) / 1e7) / 100.0);
+            out.print(r);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,63 @@
+package io.peft4j.core.adapter;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.peft4j.core.LinearLayer;
+import io.peft4j.core.checkpoint.HfFolderWriter;
+import io.peft4j.core.checkpoint.SafetensorsWriter;
+import io.peft4j.core.checkpoint.TensorData;
+import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.tokenizer.Tokenizer;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes a model whose adapters were merged ({@link PeftModel#mergeAndUnload()}) as a Hugging Face folder
+ * ({@code config.json}, {@code model.safetensors} in F32, tokenizer), tensor by tensor and atomically. Projections
+ * are read through {@link LinearLayer#denseWeight}, so a quantized base comes out dequantized + merged.
+ *
+ * <pre>{@code
+ * PeftModel peft = PeftModel.wrap(model);
+ * peft.loadAdapter(adapterDir, "default");
+ * MergedModelWriter.write((LlamaModel) peft.mergeAndUnload(), tokenizer, Path.of("merged"), peft.fingerprint());
+ * }</pre>
+ */
+public final class MergedModelWriter {
+    private MergedModelWriter() {
+    }
+
+    /** Writes {@code model} into {@code dir} (replaced whole); {@code lm_head} is left out when embeddings are tied. */
+    public static void write(LlamaModel model, Tokenizer tokenizer, Path dir, String fingerprint) throws IOException {
+        Map<String, NDArray> plain = new LinkedHashMap<>(model.otherWeights());
+        Map<String, LinearLayer> linears = new LinkedHashMap<>();
+        model.linearLayers().forEach((path, layer) -> {
+            if (!(path.equals("lm_head") && model.config().tieWordEmbeddings())) {
+                linears.put(path + ".weight", layer);
+                if (layer.bias() != null) {
+                    plain.put(path + ".bias", layer.bias());
+                }
+            }
+        });
+        List<SafetensorsWriter.Entry> entries = new ArrayList<>();
+        plain.forEach((k, v) -> entries.add(new SafetensorsWriter.Entry(k, "F32", v.getShape().getShape())));
+        linears.forEach((k, l) -> entries.add(new SafetensorsWriter.Entry(k, "F32",
+                new long[] {l.outFeatures(), l.inFeatures()})));
+        try (NDManager m = model.manager().newSubManager()) {
+            HfFolderWriter.write(dir, model.config(), entries, name -> {
+                LinearLayer l = linears.get(name);
+                if (l == null) {
+                    NDArray a = plain.get(name);
+                    return TensorData.f32(a.toFloatArray(), a.getShape().getShape());
+                }
+                try (NDArray w = l.denseWeight(m)) {
+                    return TensorData.f32(w.toFloatArray(), l.outFeatures(), l.inFeatures());
+                }
+            }, tokenizer, Map.of("format", "pt", "peft4j.merged_from_fingerprint", fingerprint));
+        }
+    }
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""PEFT + torch LoRA training step time on the configuration `peft4j bench train` measures, for its printed ratio.
+
+Loads the GGUF in fp32 (transformers gguf_file=), adds a PEFT LoRA (r, alpha, target modules; dropout 0), trains on
+seeded random ids [batch, seq] with labels = ids and torch.optim.AdamW (lr 1e-4) over the trainable parameters,
+torch.set_num_threads(THREADS); one warm-up step, then the median of STEPS steps (forward, backward, step,
+zero_grad). The last stdout line is one JSON object.
+
+Usage: python bench_peft.py --model GGUF [--batch 4] [--seq 256] [--r 16] [--alpha 32]
+                            [--target-modules all-linear] [--steps 3] [--threads 2]
+"""
+import argparse
+import json
+import os
+import statistics
+import time
+
+import torch
+from peft import LoraConfig, get_peft_model
+from transformers import AutoModelForCausalLM
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--seq", type=int, default=256)
+    ap.add_argument("--r", type=int, default=16)
+    ap.add_argument("--alpha", type=float, default=32)
+    ap.add_argument("--target-modules", default="all-linear")
+    ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    folder, name = os.path.split(os.path.abspath(a.model))
+    base = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+    targets = a.target_modules if a.target_modules == "all-linear" else a.target_modules.split(",")
+    model = get_peft_model(base, LoraConfig(r=a.r, lora_alpha=a.alpha, target_modules=targets, lora_dropout=0.0,
+                                            task_type="CAUSAL_LM"))
+    model.train()
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+    g = torch.Generator().manual_seed(1)
+    vocab = base.config.vocab_size
+
+    def step():
+        ids = torch.randint(0, vocab, (a.batch, a.seq), generator=g)
+        t0 = time.perf_counter()
+        loss = model(input_ids=ids, labels=ids).loss
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        return time.perf_counter() - t0
+
+    step()
+    times = [step() for _ in range(a.steps)]
+    s = statistics.median(times)
+    print(json.dumps({"name": "peft_train", "torch": torch.__version__, "threads": torch.get_num_threads(),
+                      "batch": a.batch, "seq": a.seq, "r": a.r, "target_modules": a.target_modules,
+                      "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad),
+                      "step_s": s, "tokens_per_s": a.batch * a.seq / s}))
+
+
+if __name__ == "__main__":
+    main()
