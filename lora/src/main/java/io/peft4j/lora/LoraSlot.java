@@ -18,6 +18,13 @@ final class LoraSlot implements AutoCloseable {
     final boolean dora;
     final NDArray a;         // [r, in]
     final NDArray b;         // [out, r]
+    /**
+     * {@code scale} as a natively allocated 0-d array kept for the slot's lifetime. Never multiply by a Java
+     * number on the autograd path: DJL wraps it in a temporary array aliasing a direct buffer and closes it right
+     * after the op, while autograd keeps the tensor for backward; once GC frees the buffer, gradients read freed
+     * memory (seen as intermittent NaN/Inf gradients).
+     */
+    final NDArray scaleArray; // []
     NDArray magnitude;       // [out] (DoRA) or null
     boolean active;
     boolean merged;
@@ -30,6 +37,7 @@ final class LoraSlot implements AutoCloseable {
         this.dora = dora;
         this.a = a;
         this.b = b;
+        this.scaleArray = keep(a.getManager().full(new Shape(), (float) scale, a.getDataType()));
     }
 
     /** Initialises A and B as PEFT does for {@code init}; {@code seed} makes it reproducible. */
@@ -76,12 +84,12 @@ final class LoraSlot implements AutoCloseable {
     /** {@code B(A(x)) · scale}: {@code [..., in]} to {@code [..., out]}. */
     NDArray loraOut(NDArray x) {
         NDArray h = Linear.linear(x, a).singletonOrThrow();
-        return Linear.linear(h, b).singletonOrThrow().mul(scale);
+        return Linear.linear(h, b).singletonOrThrow().mul(scaleArray);
     }
 
     /** ΔW = scale · B·A {@code [out, in]}. */
     NDArray deltaWeight() {
-        return b.matMul(a).mul(scale);
+        return b.matMul(a).mul(scaleArray);
     }
 
     long parameterCount() {
@@ -92,6 +100,7 @@ final class LoraSlot implements AutoCloseable {
     public void close() {
         a.close();
         b.close();
+        scaleArray.close();
         if (magnitude != null) {
             magnitude.close();
         }

@@ -32,7 +32,7 @@ class LoraMemoryIT {
         long[] rss = new long[2];
         try (NDManager m = Peft4j.newManager(); LlamaModel model = TinyModels.model(m);
              PeftModel peft = PeftModel.wrap(model)) {
-            peft.addAdapter("default", LoraTrainingTest.LORA.toBuilder().optLoraDropout(0).build(), 1L);
+            peft.addAdapter("default", LoraTrainingTest.LORA, 1L);
             TrainerConfig cfg = TrainerConfig.builder().optMaxSteps(500).optBatchSize(4).optLearningRate(5e-4)
                     .optGradAccum(2).build();
             try (Trainer t = new Trainer(peft, cfg)) {

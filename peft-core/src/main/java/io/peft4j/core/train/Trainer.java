@@ -4,6 +4,8 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.adapter.PeftModel;
@@ -153,16 +155,18 @@ public final class Trainer implements AutoCloseable {
             trained += CausalLmLoss.count(b.labels());
         }
         double lossSum = 0;
-        double tokens = 0;
+        double realTokens = 0;
         try (NDScope scope = new NDScope()) {
             for (Batches.Batch b : micro) {
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     NDArray logits = peft.forward(b.idsArray(manager), b.maskArray(manager), null);
-                    NDArray loss = CausalLmLoss.sum(logits, b.labels(), manager).div(Math.max(1, trained));
+                    // a natively allocated divisor: DJL's div(Number) frees its temporary operand before backward
+                    NDArray tokens = manager.full(new Shape(), Math.max(1, trained), DataType.FLOAT32);
+                    NDArray loss = CausalLmLoss.sum(logits, b.labels(), manager).div(tokens);
                     gc.backward(loss);
                     lossSum += loss.getFloat();
                 }
-                tokens += b.realTokens();
+                realTokens += b.realTokens();
             }
             List<NDArray> grads = params.stream().map(NDArray::getGradient).toList();
             double norm = globalNorm(grads);
@@ -177,7 +181,7 @@ public final class Trainer implements AutoCloseable {
             }
             optimizer.step(grads, lr);
             grads.forEach(g -> g.subi(g));
-            return new double[] {lossSum, norm, tokens};
+            return new double[] {lossSum, norm, realTokens};
         }
     }
 
