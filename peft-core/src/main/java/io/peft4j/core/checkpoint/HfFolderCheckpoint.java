@@ -5,28 +5,17 @@ import io.peft4j.core.Json;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.tokenizer.HfTokenizer;
-import io.peft4j.core.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 
-/** A Hugging Face model folder ({@code config.json}, safetensors weights, {@code tokenizer.json}) as a {@link Checkpoint}. */
-final class HfFolderCheckpoint implements Checkpoint {
-    private final Path dir;
-    private final ModelConfig config;
-    private final TensorSource tensors;
-    private final Tokenizer tokenizer;
-
-    private HfFolderCheckpoint(Path dir, ModelConfig config, TensorSource tensors, Tokenizer tokenizer) {
-        this.dir = dir;
-        this.config = config;
-        this.tensors = tensors;
-        this.tokenizer = tokenizer;
+/** Opens a Hugging Face model folder ({@code config.json}, safetensors weights, {@code tokenizer.json}) as a {@link Checkpoint}. */
+final class HfFolderCheckpoint {
+    private HfFolderCheckpoint() {
     }
 
-    static HfFolderCheckpoint open(Path dir) throws PeftException {
+    static Checkpoint open(Path dir) throws PeftException {
         ModelConfig config = readConfig(dir.resolve("config.json"));
         if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
             throw new CheckpointFormatException(dir, "no tokenizer.json in the model folder");
@@ -34,7 +23,7 @@ final class HfFolderCheckpoint implements Checkpoint {
         TensorSource tensors = SafetensorsReader.openModelFolder(dir);
         try {
             checkShapes(config, tensors);
-            return new HfFolderCheckpoint(dir, config, tensors, HfTokenizer.load(dir));
+            return new OpenCheckpoint(dir, "safetensors", config, tensors, HfTokenizer.load(dir));
         } catch (PeftException | RuntimeException e) {
             tensors.close();
             throw e;
@@ -74,41 +63,5 @@ final class HfFolderCheckpoint implements Checkpoint {
             throw new CheckpointFormatException(t.path(), name, "shape " + java.util.Arrays.toString(s)
                     + " does not match config.json, which implies [" + rows + ", " + cols + "]");
         }
-    }
-
-    @Override
-    public Path path() {
-        return dir;
-    }
-
-    @Override
-    public String format() {
-        return "safetensors";
-    }
-
-    @Override
-    public ModelConfig config() {
-        return config;
-    }
-
-    @Override
-    public TensorSource tensors() {
-        return tensors;
-    }
-
-    @Override
-    public Tokenizer tokenizer() {
-        return tokenizer;
-    }
-
-    @Override
-    public Optional<String> chatTemplate() {
-        return tokenizer.chatTemplate();
-    }
-
-    @Override
-    public void close() {
-        tokenizer.close();
-        tensors.close();
     }
 }
