@@ -1,14 +1,17 @@
 package io.peft4j.quant;
 
+import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.peft4j.core.CheckpointFormatException;
 import io.peft4j.core.Json;
 import io.peft4j.core.ModelConfig;
+import io.peft4j.core.Peft4j;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.checkpoint.Checkpoints;
 import io.peft4j.core.checkpoint.TensorSource;
 import io.peft4j.core.model.LinearLayerFactory;
+import io.peft4j.core.model.LlamaModel;
 import io.peft4j.core.tokenizer.Tokenizer;
 
 import java.io.IOException;
@@ -46,6 +49,30 @@ public final class QuantizedCheckpoints {
         Checkpoint ckpt = Checkpoints.open(path);
         Optional<QuantizedTensorSource> view = QuantizedTensorSource.wrap(ckpt.tensors());
         return view.<Checkpoint>map(v -> new View(ckpt, v)).orElse(ckpt);
+    }
+
+    /**
+     * Quantizes the model at {@code source} (GGUF or dense folder) to a 4-bit (or INT8) folder at {@code output},
+     * streaming: each projection is read as fp32, quantized and dropped before the next, so peak memory is the
+     * quantized model plus its fp32 embeddings/norms plus one fp32 weight. See {@link QuantizedCheckpointWriter}.
+     *
+     * @throws IllegalArgumentException if {@code source} is already quantized or {@code output} is {@code source}
+     */
+    public static QuantizedCheckpointWriter.Summary quantize(Path source, Path output, QuantConfig config)
+            throws PeftException, IOException {
+        if (output.toAbsolutePath().normalize().equals(source.toAbsolutePath().normalize())) {
+            throw new IllegalArgumentException("--output must differ from --model (" + source + ")");
+        }
+        try (Checkpoint ckpt = open(source); NDManager m = Peft4j.newManager()) {
+            if (isQuantized(ckpt)) {
+                throw new IllegalArgumentException(source + " is already quantized; quantize a GGUF file or a dense "
+                        + "folder");
+            }
+            try (LlamaModel model = LlamaModel.load(ckpt.config(), ckpt.tensors(), new QuantizingLinearFactory(config),
+                    m)) {
+                return QuantizedCheckpointWriter.write(output, model, ckpt.tokenizer());
+            }
+        }
     }
 
     /** Whether {@code ckpt}'s weights are stored quantized. */
@@ -108,7 +135,7 @@ public final class QuantizedCheckpoints {
 
         @Override
         public String format() {
-            return "safetensors-bnb4bit";
+            return inner.format();
         }
 
         @Override
