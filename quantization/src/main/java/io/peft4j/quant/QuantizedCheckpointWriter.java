@@ -72,21 +72,44 @@ public final class QuantizedCheckpointWriter {
      * @throws IllegalArgumentException if no projection is quantized or they use different configs
      */
     public static Summary write(Path dir, LlamaModel model, Tokenizer tokenizer) throws IOException {
-        Map<String, SafetensorsWriter.Entry> entries = new LinkedHashMap<>();
-        Map<String, Function<NDManager, TensorData>> producers = new LinkedHashMap<>();
-        model.otherWeights().forEach((name, a) -> add(entries, producers, name, a.getShape().getShape(),
-                m -> TensorData.of(a)));
-        QuantConfig config = null;
-        List<String> denseLeaves = new ArrayList<>();
-        long[] counts = new long[4]; // parameters, stored bytes, quantized parameters, quantized bytes
-        model.otherWeights().values().forEach(a -> counts[0] += a.size());
-        for (Map.Entry<String, LinearLayer> e : model.linearLayers().entrySet()) {
-            String path = e.getKey();
-            LinearLayer layer = e.getValue();
-            if (LM_HEAD.equals(path) && model.config().tieWordEmbeddings()) {
-                continue;
+        Plan plan = new Plan();
+        model.otherWeights().forEach((name, a) -> plan.add(name, "F32", a.getShape().getShape(), m -> TensorData.of(a)));
+        model.otherWeights().values().forEach(a -> plan.parameters += a.size());
+        model.linearLayers().forEach((path, layer) -> {
+            if (!(LM_HEAD.equals(path) && model.config().tieWordEmbeddings())) {
+                plan.addLinear(path, layer);
             }
-            counts[0] += layer.inFeatures() * layer.outFeatures();
+        });
+        if (plan.config == null) {
+            throw new IllegalArgumentException("no projection of the model is quantized: load it with a "
+                    + "QuantizingLinearFactory before saving a quantized checkpoint");
+        }
+        ObjectNode configJson = model.config().toHfConfig();
+        configJson.set("quantization_config", QuantizationConfigJson.of(plan.config, plan.denseLeaves));
+        try (NDManager m = model.manager().newSubManager()) {
+            HfFolderWriter.write(dir, configJson, new ArrayList<>(plan.entries.values()), name -> {
+                try (NDManager step = m.newSubManager()) {
+                    return plan.producers.get(name).apply(step);
+                }
+            }, tokenizer, Map.of("format", "pt"));
+        }
+        return new Summary(plan.config, plan.parameters, plan.storedBytes, plan.quantizedParameters,
+                plan.quantizedBytes);
+    }
+
+    /** The tensors to write (header entries and a producer each), and the running counts. */
+    private static final class Plan {
+        final Map<String, SafetensorsWriter.Entry> entries = new LinkedHashMap<>();
+        final Map<String, Function<NDManager, TensorData>> producers = new LinkedHashMap<>();
+        final List<String> denseLeaves = new ArrayList<>();
+        QuantConfig config;
+        long parameters;
+        long storedBytes;
+        long quantizedParameters;
+        long quantizedBytes;
+
+        void addLinear(String path, LinearLayer layer) {
+            parameters += layer.inFeatures() * layer.outFeatures();
             if (layer instanceof QuantizedLinear ql) {
                 QuantizedTensor q = ql.quantizedWeight();
                 if (config != null && !config.equals(q.config())) {
@@ -94,61 +117,33 @@ public final class QuantizedCheckpointWriter {
                             + " and " + q.config() + " at " + path + "); one checkpoint holds one config");
                 }
                 config = q.config();
-                counts[2] += q.numel();
-                counts[3] += q.storedBytes();
+                quantizedParameters += q.numel();
+                quantizedBytes += q.storedBytes();
                 String weight = path + ".weight";
-                StoredLayout.tensors(weight, q).forEach((name, d) -> add(entries, producers, name, d.shape(),
-                        m -> StoredLayout.tensors(weight, q).get(name), d.dtype()));
+                StoredLayout.tensors(weight, q).forEach((name, d) -> add(name, d.dtype(), d.shape(),
+                        m -> StoredLayout.tensors(weight, q).get(name)));
             } else {
                 if (!LM_HEAD.equals(path)) {
                     denseLeaves.add(path.substring(path.lastIndexOf('.') + 1));
                 }
-                add(entries, producers, path + ".weight", new long[] {layer.outFeatures(), layer.inFeatures()},
+                add(path + ".weight", "F32", new long[] {layer.outFeatures(), layer.inFeatures()},
                         m -> TensorData.of(layer.denseWeight(m)));
             }
             NDArray bias = layer.bias();
             if (bias != null) {
-                counts[0] += bias.size();
-                add(entries, producers, path + ".bias", bias.getShape().getShape(), m -> TensorData.of(bias));
+                parameters += bias.size();
+                add(path + ".bias", "F32", bias.getShape().getShape(), m -> TensorData.of(bias));
             }
         }
-        if (config == null) {
-            throw new IllegalArgumentException("no projection of the model is quantized: load it with a "
-                    + "QuantizingLinearFactory before saving a quantized checkpoint");
-        }
-        for (SafetensorsWriter.Entry en : entries.values()) {
-            counts[1] += bytes(en);
-        }
-        ObjectNode configJson = model.config().toHfConfig();
-        configJson.set("quantization_config", QuantizationConfigJson.of(config, denseLeaves));
-        try (NDManager m = model.manager().newSubManager()) {
-            HfFolderWriter.write(dir, configJson, new ArrayList<>(entries.values()), name -> {
-                try (NDManager step = m.newSubManager()) {
-                    return producers.get(name).apply(step);
-                }
-            }, tokenizer, Map.of("format", "pt"));
-        }
-        return new Summary(config, counts[0], counts[1], counts[2], counts[3]);
-    }
 
-    private static void add(Map<String, SafetensorsWriter.Entry> entries,
-                            Map<String, Function<NDManager, TensorData>> producers, String name, long[] shape,
-                            Function<NDManager, TensorData> producer) {
-        add(entries, producers, name, shape, producer, "F32");
-    }
-
-    private static void add(Map<String, SafetensorsWriter.Entry> entries,
-                            Map<String, Function<NDManager, TensorData>> producers, String name, long[] shape,
-                            Function<NDManager, TensorData> producer, String dtype) {
-        entries.put(name, new SafetensorsWriter.Entry(name, dtype, shape));
-        producers.put(name, producer);
-    }
-
-    private static long bytes(SafetensorsWriter.Entry e) {
-        long n = "U8".equals(e.dtype()) ? 1 : 4;
-        for (long d : e.shape()) {
-            n *= d;
+        void add(String name, String dtype, long[] shape, Function<NDManager, TensorData> producer) {
+            entries.put(name, new SafetensorsWriter.Entry(name, dtype, shape));
+            producers.put(name, producer);
+            long n = "U8".equals(dtype) ? 1 : 4;
+            for (long d : shape) {
+                n *= d;
+            }
+            storedBytes += n;
         }
-        return n;
     }
 }
