@@ -67,12 +67,21 @@ public final class HfFolderWriter {
         Files.createDirectories(target.getParent());
         Path tmp = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".tmp");
         try {
+            readableByAll(tmp); // a temp folder is created rwx------; the model folder should not be
             Json.MAPPER.writeValue(tmp.resolve("config.json").toFile(), configJson);
             tokenizer.save(tmp);
             SafetensorsWriter.write(tmp.resolve("model.safetensors"), entries, metadata, producer);
             replace(tmp, target);
         } finally {
             deleteTree(tmp);
+        }
+    }
+
+    private static void readableByAll(Path dir) {
+        try {
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (UnsupportedOperationException | IOException e) {
+            // not a POSIX file system: keep the default permissions
         }
     }
 
