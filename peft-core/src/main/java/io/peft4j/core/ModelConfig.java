@@ -114,6 +114,42 @@ public record ModelConfig(String architecture, String modelType, int vocabSize, 
         return node.asInt(-1);
     }
 
+    /** This config as a Hugging Face {@code config.json} tree (the inverse of {@link #fromHfConfig}). */
+    public com.fasterxml.jackson.databind.node.ObjectNode toHfConfig() {
+        com.fasterxml.jackson.databind.node.ObjectNode n = Json.MAPPER.createObjectNode();
+        n.putArray("architectures").add(architecture);
+        n.put("model_type", modelType);
+        n.put("vocab_size", vocabSize);
+        n.put("hidden_size", hiddenSize);
+        n.put("intermediate_size", intermediateSize);
+        n.put("num_hidden_layers", numLayers);
+        n.put("num_attention_heads", numHeads);
+        n.put("num_key_value_heads", numKvHeads);
+        n.put("head_dim", headDim);
+        n.put("rms_norm_eps", rmsNormEps);
+        n.put("rope_theta", ropeTheta);
+        if (!"none".equals(ropeScaling.type())) {
+            com.fasterxml.jackson.databind.node.ObjectNode r = n.putObject("rope_scaling");
+            r.put("rope_type", ropeScaling.type());
+            r.put("factor", ropeScaling.factor());
+            r.put("low_freq_factor", ropeScaling.lowFreqFactor());
+            r.put("high_freq_factor", ropeScaling.highFreqFactor());
+            r.put("original_max_position_embeddings", ropeScaling.originalMaxPositions());
+        }
+        n.put("max_position_embeddings", maxPositions);
+        n.put("tie_word_embeddings", tieWordEmbeddings);
+        n.put("attention_bias", attentionBias);
+        n.put("hidden_act", "silu");
+        n.put("torch_dtype", "float32");
+        if (bosTokenId >= 0) {
+            n.put("bos_token_id", bosTokenId);
+        }
+        if (eosTokenId >= 0) {
+            n.put("eos_token_id", eosTokenId);
+        }
+        return n;
+    }
+
     /** Number of parameters of the dense model with these shapes (embeddings counted once when tied). */
     public long parameterCount() {
         long h = hiddenSize;

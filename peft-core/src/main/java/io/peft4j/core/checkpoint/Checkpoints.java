@@ -29,7 +29,7 @@ public final class Checkpoints {
             throw new NoSuchFileException(path.toString(), null, "model not found");
         }
         if (Files.isDirectory(path)) {
-            throw new CheckpointFormatException(path, "Hugging Face folders are not wired yet");
+            return HfFolderCheckpoint.open(path);
         }
         if (path.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")) {
             return GgufCheckpoint.open(path);

@@ -60,12 +60,15 @@ public final class HfTokenizer implements Tokenizer {
     private final int pad;
     private final String chatTemplate;
     private final String source;
+    private final byte[] json; // the tokenizer.json this tokenizer was built from (for save)
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
     private boolean closed;
 
-    private HfTokenizer(HuggingFaceTokenizer tokenizer, JsonNode json, SpecialTokens specials, String source) {
+    private HfTokenizer(HuggingFaceTokenizer tokenizer, JsonNode json, byte[] bytes, SpecialTokens specials,
+                        String source) {
         this.native_ = tokenizer;
         this.source = source;
+        this.json = bytes;
         this.tokenToId = new HashMap<>(TokenizerJson.modelVocab(json));
         for (JsonNode t : json.path("added_tokens")) {
             tokenToId.put(t.path("content").asText(), t.path("id").asInt());
@@ -130,7 +133,7 @@ public final class HfTokenizer implements Tokenizer {
             throw new PeftException(source + ": cannot serialize tokenizer.json: " + e.getMessage(), e);
         }
         HuggingFaceTokenizer tokenizer = createNative(bytes, source);
-        HfTokenizer result = new HfTokenizer(tokenizer, json, specials, source);
+        HfTokenizer result = new HfTokenizer(tokenizer, json, bytes, specials, source);
         LOG.debug("tokenizer {} loaded: {} tokens in {} ms", source, result.vocabSize(),
                 (System.nanoTime() - start) / 1_000_000);
         return result;
@@ -142,6 +145,31 @@ public final class HfTokenizer implements Tokenizer {
         } catch (IOException | RuntimeException e) {
             throw new PeftException(source + ": the HF tokenizers library rejected the tokenizer: "
                     + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Writes {@code tokenizer.json} and {@code tokenizer_config.json} (special tokens, chat template) into
+     * {@code dir}, so {@link #load(Path)} on that folder gives a tokenizer with the same ids.
+     */
+    @Override
+    public void save(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Files.write(dir.resolve("tokenizer.json"), json);
+        ObjectNode config = Json.MAPPER.createObjectNode();
+        config.put("tokenizer_class", "PreTrainedTokenizerFast");
+        putToken(config, "bos_token", bos);
+        putToken(config, "eos_token", eos);
+        putToken(config, "pad_token", pad);
+        if (chatTemplate != null) {
+            config.put("chat_template", chatTemplate);
+        }
+        Json.MAPPER.writeValue(dir.resolve("tokenizer_config.json").toFile(), config);
+    }
+
+    private void putToken(ObjectNode config, String field, int id) {
+        if (id >= 0 && id < idToToken.length && idToToken[id] != null) {
+            config.put(field, idToToken[id]);
         }
     }
 

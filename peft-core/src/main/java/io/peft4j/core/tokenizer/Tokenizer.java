@@ -41,6 +41,15 @@ public interface Tokenizer extends AutoCloseable {
     /** The Jinja chat template shipped with the tokenizer, if any. */
     Optional<String> chatTemplate();
 
+    /**
+     * Writes this tokenizer as Hugging Face files ({@code tokenizer.json}, {@code tokenizer_config.json}) into
+     * {@code dir}, so a model folder written by peft4j carries its tokenizer. Tokenizers without a Hugging Face
+     * form (test doubles) refuse.
+     */
+    default void save(java.nio.file.Path dir) throws java.io.IOException {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no Hugging Face file form");
+    }
+
     @Override
     void close();
 }

@@ -1,0 +1,78 @@
+package io.peft4j.lora;
+
+import ai.djl.ndarray.NDArray;
+import io.peft4j.core.LinearLayer;
+import io.peft4j.core.adapter.Adapter;
+import io.peft4j.core.adapter.AdapterConfig;
+import io.peft4j.core.adapter.AdapterMethod;
+import io.peft4j.core.model.CausalLM;
+import io.peft4j.lora.internal.LoraAdapter;
+import io.peft4j.lora.internal.LoraAdapters;
+import io.peft4j.lora.internal.TargetSelector;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The LoRA {@link AdapterMethod} (peft_type {@code LORA}), registered through {@code META-INF/services}: selects
+ * target projections and wraps each in a {@link LoraLinear}, reusing a wrapper another adapter already put there.
+ * Stateless and thread-safe.
+ *
+ * <pre>{@code
+ * PeftModel peft = PeftModel.wrap(model);
+ * peft.addAdapter("default", LoraConfig.builder().optTargetModules(TargetModules.ALL_LINEAR).build(), 42L);
+ * System.err.println(peft.trainableParameters());
+ * }</pre>
+ */
+public final class LoraMethod implements AdapterMethod {
+
+    @Override
+    public String peftType() {
+        return LoraConfig.PEFT_TYPE;
+    }
+
+    @Override
+    public Class<? extends AdapterConfig> configType() {
+        return LoraConfig.class;
+    }
+
+    @Override
+    public Adapter attach(CausalLM model, String name, AdapterConfig config, long seed) {
+        if (!(config instanceof LoraConfig lora)) {
+            throw new IllegalArgumentException("LoRA cannot attach a " + config.peftType() + " config");
+        }
+        if (lora.modulesToSave() != null && !lora.modulesToSave().isEmpty()) {
+            throw new IllegalArgumentException("modules_to_save " + lora.modulesToSave()
+                    + " is not supported by peft4j yet; remove it from the LoRA config");
+        }
+        List<String> paths = TargetSelector.select(lora, model.linearLayers().keySet(), model.config().modelType());
+        Map<String, LoraLinear> layers = new LinkedHashMap<>();
+        try {
+            for (String path : paths) {
+                LinearLayer current = model.linearLayers().get(path);
+                LoraLinear wrapper;
+                long layerSeed = LoraAdapters.layerSeed(seed, name, path);
+                if (current instanceof LoraLinear existing) {
+                    wrapper = existing;
+                    wrapper.addAdapter(name, lora, layerSeed);
+                } else {
+                    wrapper = new LoraLinear(path, current, model.manager());
+                    try {
+                        wrapper.addAdapter(name, lora, layerSeed);
+                    } catch (RuntimeException e) {
+                        wrapper.close();
+                        throw e;
+                    }
+                    model.replaceLinear(path, wrapper);
+                }
+                layers.put(path, wrapper);
+            }
+        } catch (RuntimeException e) {
+            new LoraAdapter(model, name, lora, layers, Map.of()).close();
+            throw e;
+        }
+        Map<String, NDArray> biases = LoraAdapters.trainableBiases(lora.bias(), model, layers.keySet());
+        return new LoraAdapter(model, name, lora, layers, biases);
+    }
+}

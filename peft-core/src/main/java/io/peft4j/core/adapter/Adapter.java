@@ -1,0 +1,83 @@
+package io.peft4j.core.adapter;
+
+import ai.djl.ndarray.NDArray;
+import io.peft4j.core.model.CausalLM;
+import io.peft4j.core.model.KvCache;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One named adapter attached to a model by an {@link AdapterMethod}. It owns its trainable arrays; closing it
+ * detaches it (the model's original projections come back) and frees them. {@link PeftModel} drives it and
+ * serialises calls; an adapter on its own is not thread-safe.
+ *
+ * <pre>{@code
+ * Adapter a = AdapterMethod.forPeftType("LORA").attach(model, "default", config, 42L);
+ * a.setActive(true);
+ * Map<String, NDArray> weights = a.stateDict();   // "model.layers.0.self_attn.q_proj.lora_A.weight" -> [r, in]
+ * }</pre>
+ */
+public interface Adapter extends AutoCloseable {
+
+    String name();
+
+    AdapterConfig config();
+
+    /** Module paths this adapter changes (e.g. {@code model.layers.0.self_attn.q_proj}). */
+    Set<String> modulePaths();
+
+    /** The arrays gradients flow into (live, not copies). */
+    List<NDArray> trainableParameters();
+
+    /** Number of scalar parameters this adapter adds. */
+    long parameterCount();
+
+    /**
+     * Live arrays under PEFT's saved key names relative to the model root and without the adapter name, e.g.
+     * {@code model.layers.0.self_attn.q_proj.lora_A.weight}. Loading copies file tensors into these arrays.
+     */
+    Map<String, NDArray> stateDict();
+
+    /** Called after {@link #stateDict()} arrays were overwritten (a load), so cached derived weights are rebuilt. */
+    void onStateLoaded();
+
+    void setActive(boolean active);
+
+    boolean isActive();
+
+    /** Enables or disables the adapter for every forward without changing which adapters are active. */
+    void setEnabled(boolean enabled);
+
+    /** Training mode turns dropout on. */
+    void setTraining(boolean training);
+
+    /** Whether {@link #merge()} is supported (methods that only change inputs are not mergeable). */
+    boolean isMergeable();
+
+    /** Folds the adapter into effective weights; forward results stay the same up to rounding. */
+    void merge();
+
+    /** Exactly restores the unmerged state. */
+    void unmerge();
+
+    boolean isMerged();
+
+    /**
+     * Forward hook for methods that change the model's inputs (soft prompts). Adapters that only wrap
+     * projections keep the default, which runs the model as is.
+     */
+    default NDArray forward(CausalLM model, NDArray inputIds, NDArray attentionMask, KvCache cache) {
+        return model.forward(inputIds, attentionMask, cache);
+    }
+
+    /** True when {@link #forward} is overridden and must be used while this adapter is active. */
+    default boolean wrapsForward() {
+        return false;
+    }
+
+    /** Detaches from the model and frees the adapter's arrays. */
+    @Override
+    void close();
+}

@@ -1,0 +1,157 @@
+package io.peft4j.core.train;
+
+import ai.djl.ndarray.NDArray;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.peft4j.core.CheckpointFormatException;
+import io.peft4j.core.Json;
+import io.peft4j.core.PeftException;
+import io.peft4j.core.adapter.PeftModel;
+import io.peft4j.core.checkpoint.SafetensorsReader;
+import io.peft4j.core.checkpoint.SafetensorsWriter;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+/**
+ * A resumable checkpoint folder {@code checkpoint-<step>}: {@code adapters/<name>/} (PEFT layout) for each active
+ * adapter, {@code optimizer.safetensors} (AdamW moments {@code m.i}/{@code v.i}) and {@code trainer_state.json}
+ * (step, optimizer step count, seed; the RNG position is the step, since dropout seeds are derived from it).
+ * Written into a temp folder and renamed, so a crash never leaves a half checkpoint under the final name.
+ */
+final class TrainerCheckpoint {
+    static final String PREFIX = "checkpoint-";
+    static final String STATE = "trainer_state.json";
+    static final String OPTIMIZER = "optimizer.safetensors";
+
+    private TrainerCheckpoint() {
+    }
+
+    static Path save(Path outputDir, int step, PeftModel peft, AdamW opt, List<NDArray> params, TrainerConfig cfg)
+            throws PeftException {
+        Path dir = outputDir.resolve(PREFIX + step);
+        Path tmp = outputDir.resolve("." + PREFIX + step + ".tmp-" + UUID.randomUUID());
+        try {
+            Files.createDirectories(tmp);
+            for (String name : peft.activeAdapters()) {
+                peft.saveAdapter(name, tmp.resolve("adapters").resolve(name));
+            }
+            Map<String, NDArray> moments = new LinkedHashMap<>();
+            for (int i = 0; i < params.size(); i++) {
+                moments.put("m." + i, opt.firstMoments().get(i));
+                moments.put("v." + i, opt.secondMoments().get(i));
+            }
+            SafetensorsWriter.writeArrays(tmp.resolve(OPTIMIZER), moments, Map.of("format", "pt"));
+            Files.writeString(tmp.resolve(STATE), Json.MAPPER.writeValueAsString(state(step, opt, params, cfg)));
+            deleteTree(dir);
+            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+            prune(outputDir, cfg.keepCheckpoints());
+            return dir;
+        } catch (IOException e) {
+            deleteTree(tmp);
+            throw new PeftException(dir + ": writing checkpoint failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static ObjectNode state(int step, AdamW opt, List<NDArray> params, TrainerConfig cfg) {
+        ObjectNode s = Json.MAPPER.createObjectNode();
+        s.put("step", step);
+        s.put("optimizer_steps", opt.stepCount());
+        s.put("seed", cfg.seed());
+        s.put("micro_batches_done", (long) step * cfg.gradAccum());
+        s.put("rng", "dropout seed = seed * 1000003 + step; data order = permutation(seed + epoch)");
+        ArrayNode shapes = s.putArray("param_shapes");
+        params.forEach(p -> shapes.add(Arrays.toString(p.getShape().getShape())));
+        return s;
+    }
+
+    static int load(Path dir, PeftModel peft, AdamW opt, List<NDArray> params, TrainerConfig cfg)
+            throws PeftException {
+        Path stateFile = dir.resolve(STATE);
+        JsonNode s;
+        try {
+            s = Json.MAPPER.readTree(stateFile.toFile());
+        } catch (IOException e) {
+            throw new CheckpointFormatException(stateFile, "cannot read trainer state: " + e.getMessage(), e);
+        }
+        if (s.path("seed").asLong() != cfg.seed()) {
+            throw new IllegalArgumentException(stateFile + ": checkpoint was trained with seed " + s.path("seed")
+                    .asLong() + ", this run uses " + cfg.seed() + " (the data order would differ)");
+        }
+        for (String name : peft.activeAdapters()) {
+            peft.loadAdapterWeights(name, dir.resolve("adapters").resolve(name));
+        }
+        Path optFile = dir.resolve(OPTIMIZER);
+        try (SafetensorsReader c = SafetensorsReader.open(optFile)) {
+            if (c.names().size() != 2 * params.size()) {
+                throw new CheckpointFormatException(optFile, "optimizer state has " + c.names().size() / 2
+                        + " parameters, the model has " + params.size() + " trainable arrays");
+            }
+            for (int i = 0; i < params.size(); i++) {
+                copy(optFile, c, "m." + i, opt.firstMoments().get(i));
+                copy(optFile, c, "v." + i, opt.secondMoments().get(i));
+            }
+        }
+        opt.setStepCount(s.path("optimizer_steps").asLong());
+        return s.path("step").asInt();
+    }
+
+    private static void copy(Path file, SafetensorsReader c, String key, NDArray into)
+            throws CheckpointFormatException {
+        if (!c.contains(key) || !Arrays.equals(c.shape(key), into.getShape().getShape())) {
+            throw new CheckpointFormatException(file, key, "missing or shaped " + (c.contains(key)
+                    ? Arrays.toString(c.shape(key)) : "-") + ", expected " + into.getShape());
+        }
+        into.set(c.readFloats(key));
+    }
+
+    static Path latest(Path outputDir) {
+        if (outputDir == null || !Files.isDirectory(outputDir)) {
+            return null;
+        }
+        return list(outputDir).stream().max(Comparator.comparingInt(TrainerCheckpoint::stepOf)).orElse(null);
+    }
+
+    private static List<Path> list(Path outputDir) {
+        try (Stream<Path> s = Files.list(outputDir)) {
+            return s.filter(p -> p.getFileName().toString().matches(PREFIX + "\\d+"))
+                    .filter(p -> Files.isRegularFile(p.resolve(STATE))).toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    private static int stepOf(Path p) {
+        return Integer.parseInt(p.getFileName().toString().substring(PREFIX.length()));
+    }
+
+    private static void prune(Path outputDir, int keep) throws IOException {
+        List<Path> all = new ArrayList<>(list(outputDir));
+        all.sort(Comparator.comparingInt(TrainerCheckpoint::stepOf));
+        for (int i = 0; i < all.size() - keep; i++) {
+            deleteTree(all.get(i));
+        }
+    }
+
+    static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // best effort: a leftover temp folder is ignored by latest()
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package io.peft4j.quant.internal;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.peft4j.quant.QuantizedTensor;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.concurrent.ForkJoinPool;
+import java.util.stream.IntStream;
+
+/**
+ * Dequantization in a plain Java loop (per block the 16 products {@code code[c] * absmax}, then one table read per
+ * element) written straight into a per-thread, pre-touched direct buffer that an NDArray aliases without copying (djl-on-cpu.md row 2c). The scratch grows to the largest weight seen and is reused,
+ * so the only fp32 copy is the one for the layer being computed. Same fp32 products as the reference: bit-identical.
+ *
+ * <p>The aliasing array returned by {@link #dequantizeShared} is valid only until the next call on the same thread;
+ * callers use it at once and close it (or {@code duplicate()} it when autograd must keep it).
+ */
+public final class JavaDequantKernel {
+    /** Weights from this many elements on are dequantized on the common pool as well. */
+    private static final int PARALLEL_MIN = 1 << 20;
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private JavaDequantKernel() {
+    }
+
+    /** Fills {@code out [numel]} with the dequantized values, given the decoded absmax {@code [blocks]}. */
+    public static void dequantize(QuantizedTensor q, float[] absmax, float[] out) {
+        int n = q.numel();
+        int bs = q.config().blockSize();
+        byte[] data = q.data();
+        float[] code = q.config().type().codebook();
+        if (q.config().type().bits() == 8) {
+            for (int i = 0; i < n; i++) {
+                out[i] = code[data[i] & 0xFF] * absmax[i / bs];
+            }
+            return;
+        }
+        // per block, the 16 products code[c] * absmax once; then every element is a table read (same fp32 products)
+        float[] scaled = new float[16];
+        int half = bs / 2;
+        int pairs = n / 2;
+        for (int blk = 0, j = 0; j < pairs; blk++) {
+            float am = absmax[blk];
+            for (int c = 0; c < 16; c++) {
+                scaled[c] = code[c] * am;
+            }
+            int end = Math.min(pairs, j + half);
+            for (; j < end; j++) {
+                int b = data[j];
+                out[2 * j] = scaled[(b >> 4) & 0x0F];
+                out[2 * j + 1] = scaled[b & 0x0F];
+            }
+        }
+        if ((n & 1) == 1) {
+            out[n - 1] = code[(data[n >> 1] >> 4) & 0x0F] * absmax[(n - 1) / bs];
+        }
+    }
+
+    /**
+     * As {@link #dequantize} but writes straight into {@code out} (absolute puts; a direct buffer in practice). Large
+     * 4-bit weights are split by blocks over the common fork-join pool (each element is written exactly once with the
+     * same product, so the result does not depend on the split).
+     */
+    public static void dequantize(QuantizedTensor q, float[] absmax, FloatBuffer out) {
+        int n = q.numel();
+        int bs = q.config().blockSize();
+        byte[] data = q.data();
+        float[] code = q.config().type().codebook();
+        if (q.config().type().bits() == 8) {
+            for (int i = 0; i < n; i++) {
+                out.put(i, code[data[i] & 0xFF] * absmax[i / bs]);
+            }
+            return;
+        }
+        int blocks = absmax.length;
+        int tasks = n >= PARALLEL_MIN ? Math.max(1, Math.min(blocks, ForkJoinPool.getCommonPoolParallelism() + 1)) : 1;
+        if (tasks == 1) {
+            fourBitBlocks(data, code, absmax, bs, n, 0, blocks, out);
+        } else {
+            int per = (blocks + tasks - 1) / tasks;
+            IntStream.range(0, tasks).parallel().forEach(t -> fourBitBlocks(data, code, absmax, bs, n,
+                    Math.min(blocks, t * per), Math.min(blocks, (t + 1) * per), out));
+        }
+        if ((n & 1) == 1) {
+            out.put(n - 1, code[(data[n >> 1] >> 4) & 0x0F] * absmax[(n - 1) / bs]);
+        }
+    }
+
+    /** Blocks {@code [fromBlock, toBlock)}: per block the 16 products, then two table reads per packed byte. */
+    private static void fourBitBlocks(byte[] data, float[] code, float[] absmax, int bs, int n, int fromBlock,
+                                      int toBlock, FloatBuffer out) {
+        float[] scaled = new float[16];
+        int half = bs / 2;
+        int pairs = n / 2;
+        for (int blk = fromBlock; blk < toBlock; blk++) {
+            float am = absmax[blk];
+            for (int c = 0; c < 16; c++) {
+                scaled[c] = code[c] * am;
+            }
+            int end = Math.min(pairs, (blk + 1) * half);
+            for (int j = blk * half; j < end; j++) {
+                int b = data[j];
+                out.put(2 * j, scaled[(b >> 4) & 0x0F]);
+                out.put(2 * j + 1, scaled[b & 0x0F]);
+            }
+        }
+    }
+
+    /**
+     * The dequantized weight {@code [shape]} as an array on {@code manager} that aliases this thread's scratch
+     * buffer: overwritten by the next call on this thread.
+     */
+    public static NDArray dequantizeShared(QuantizedTensor q, float[] absmax, NDManager manager) {
+        Scratch s = SCRATCH.get();
+        int n = q.numel();
+        s.ensure(n);
+        dequantize(q, absmax, s.direct.asFloatBuffer());
+        ByteBuffer view = s.direct.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        view.position(0).limit(4 * n);
+        return manager.create(view.slice().order(ByteOrder.LITTLE_ENDIAN), new Shape(q.shape()), DataType.FLOAT32);
+    }
+
+    /** Drops this thread's scratch buffers (they are re-created on the next call). */
+    public static void releaseScratch() {
+        SCRATCH.remove();
+    }
+
+    private static final class Scratch {
+        int capacity;
+        ByteBuffer direct = ByteBuffer.allocateDirect(0).order(ByteOrder.LITTLE_ENDIAN);
+
+        void ensure(int n) {
+            if (capacity < n) {
+                capacity = n;
+                direct = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+                FloatBuffer f = direct.asFloatBuffer();
+                for (int i = 0; i < n; i += 1024) {
+                    f.put(i, 0f); // touch every page once
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,6 @@
+/**
+ * Internals of the quantization module: the bitsandbytes-compatible 4-bit and 8-bit block codecs, the code tables,
+ * emulations of the PyTorch fp32 reductions they depend on, and the dequantization kernels. Not API: use
+ * {@link io.peft4j.quant.Quantizer} and {@link io.peft4j.quant.QuantizedLinear}.
+ */
+package io.peft4j.quant.internal;
