@@ -12,6 +12,7 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -36,13 +37,14 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long start = System.nanoTime();
+        List<String> texts = PerplexityEvaluator.readTexts(data); // bad data fails before the model loads
         try (Checkpoint ckpt = model.open();
              NDManager manager = Peft4j.newManager();
              LlamaModel lm = model.load(ckpt, manager)) {
             int window = Math.min(maxLength, ckpt.config().maxPositions() > 0 ? ckpt.config().maxPositions() : maxLength);
             int step = stride == null ? Math.max(1, window / 2) : stride;
             out.status("eval: window " + window + ", stride " + step + " over " + data);
-            EvalResult r = new PerplexityEvaluator(lm, ckpt.tokenizer()).evaluate(data, window, step);
+            EvalResult r = new PerplexityEvaluator(lm, ckpt.tokenizer()).evaluateTexts(texts, window, step);
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("loss", r.loss());
             result.put("perplexity", r.perplexity());
