@@ -3,7 +3,6 @@ package io.peft4j.cli;
 import ai.djl.ndarray.NDManager;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.checkpoint.Checkpoint;
-import io.peft4j.core.checkpoint.Checkpoints;
 import io.peft4j.core.generate.EvalResult;
 import io.peft4j.core.generate.PerplexityEvaluator;
 import io.peft4j.core.model.LlamaModel;
@@ -23,8 +22,8 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     JsonOption out;
 
-    @Option(names = "--model", required = true, description = "A .gguf file or a Hugging Face model folder.")
-    Path model;
+    @Mixin
+    ModelOptions model;
 
     @Option(names = "--data", required = true, description = "Plain text, or .jsonl with a 'text' field per line.")
     Path data;
@@ -39,9 +38,9 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         long start = System.nanoTime();
         List<String> texts = PerplexityEvaluator.readTexts(data); // bad data fails before the model loads
-        try (Checkpoint ckpt = Checkpoints.open(model);
+        try (Checkpoint ckpt = model.open();
              NDManager manager = Peft4j.newManager();
-             LlamaModel lm = LlamaModel.load(ckpt.config(), ckpt.tensors(), manager)) {
+             LlamaModel lm = model.load(ckpt, manager)) {
             int window = Math.min(maxLength, ckpt.config().maxPositions() > 0 ? ckpt.config().maxPositions() : maxLength);
             int step = stride == null ? Math.max(1, window / 2) : stride;
             out.status("eval: window " + window + ", stride " + step + " over " + data);

@@ -2,8 +2,8 @@ package io.peft4j.cli;
 
 import ai.djl.ndarray.NDManager;
 import io.peft4j.core.Peft4j;
+import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.checkpoint.Checkpoint;
-import io.peft4j.core.checkpoint.Checkpoints;
 import io.peft4j.core.generate.GenerationConfig;
 import io.peft4j.core.generate.GenerationResult;
 import io.peft4j.core.generate.Generator;
@@ -25,8 +25,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     JsonOption out;
 
-    @Option(names = "--model", required = true, description = "A .gguf file or a Hugging Face model folder.")
-    Path model;
+    @Mixin
+    ModelOptions model;
 
     @Option(names = "--prompt", required = true, description = "The prompt text, used as given.")
     String prompt;
@@ -58,10 +58,10 @@ final class GenerateCommand implements Callable<Integer> {
                 .optTopK(topK).optTopP(topP).optRepetitionPenalty(repetitionPenalty).optStopStrings(stops)
                 .optSeed(seed).build();
         long start = System.nanoTime();
-        try (Checkpoint ckpt = Checkpoints.open(model);
+        try (Checkpoint ckpt = model.open();
              NDManager manager = Peft4j.newManager();
-             LlamaModel lm = LlamaModel.load(ckpt.config(), ckpt.tensors(), manager)) {
-            out.status("generate: loaded " + model.getFileName() + " in " + (System.nanoTime() - start) / 1_000_000 + " ms");
+             LlamaModel lm = model.load(ckpt, manager)) {
+            out.status("generate: loaded " + model.model.getFileName() + " in " + (System.nanoTime() - start) / 1_000_000 + " ms");
             TokenListener stream = out.json ? TokenListener.NONE : (row, token, text) -> {
                 System.out.print(text);
                 System.out.flush();
@@ -76,6 +76,7 @@ final class GenerateCommand implements Callable<Integer> {
                 result.put("text", r.texts().get(0));
                 result.put("tokens", r.generatedTokens());
                 result.put("tokens_per_s", Math.round(r.tokensPerSecond() * 100) / 100.0);
+                result.put("peak_rss_mb", ProcessMemory.peakRssBytes().orElse(-1) >> 20);
                 out.print(result);
             }
         }

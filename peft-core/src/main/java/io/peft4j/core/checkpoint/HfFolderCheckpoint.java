@@ -10,7 +10,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Opens a Hugging Face model folder ({@code config.json}, safetensors weights, {@code tokenizer.json}) as a {@link Checkpoint}. */
+/**
+ * Opens a Hugging Face model folder ({@code config.json}, safetensors weights, {@code tokenizer.json}) as a
+ * {@link Checkpoint}. A weight stored packed by a quantizer (transformers + bitsandbytes 4-bit layout: a
+ * {@code <name>.quant_state.*} tensor beside it) is exposed as stored (its packed bytes); its shape is checked by
+ * the quantization module, which also presents such folders dequantized ({@code QuantizedCheckpoints.open}).
+ */
 final class HfFolderCheckpoint {
     private HfFolderCheckpoint() {
     }
@@ -58,10 +63,19 @@ final class HfFolderCheckpoint {
         if (!t.contains(name)) {
             throw new CheckpointFormatException(t.path(), name, "missing from the weights");
         }
+        if (isPacked(t, name)) {
+            return; // packed codes [n/2, 1]: the quant state records the logical shape
+        }
         long[] s = t.shape(name);
         if (s.length != 2 || s[0] != rows || s[1] != cols) {
             throw new CheckpointFormatException(t.path(), name, "shape " + java.util.Arrays.toString(s)
                     + " does not match config.json, which implies [" + rows + ", " + cols + "]");
         }
+    }
+
+    /** Whether {@code name} is stored packed by a quantizer: a {@code name.quant_state.*} tensor describes it. */
+    static boolean isPacked(TensorSource t, String name) {
+        String prefix = name + ".quant_state.";
+        return t.names().stream().anyMatch(n -> n.startsWith(prefix));
     }
 }
