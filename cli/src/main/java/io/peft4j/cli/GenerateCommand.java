@@ -9,6 +9,9 @@ import io.peft4j.core.generate.GenerationResult;
 import io.peft4j.core.generate.Generator;
 import io.peft4j.core.generate.TokenListener;
 import io.peft4j.core.model.LlamaModel;
+import io.peft4j.datasets.ChatTemplate;
+import io.peft4j.datasets.Conversation;
+import io.peft4j.datasets.Message;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -52,6 +55,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (same seed, same text).")
     long seed;
 
+    @Option(names = "--template", description = "Render the prompt as a user turn: 'chat' (the model's own "
+            + "chat_template) or a built-in name (alpaca, chatml, llama-2, llama-3, mistral, vicuna, zephyr).")
+    String template;
+
     @Override
     public Integer call() throws Exception {
         GenerationConfig config = GenerationConfig.builder().optMaxNewTokens(maxNewTokens).optTemperature(temperature)
@@ -66,7 +73,9 @@ final class GenerateCommand implements Callable<Integer> {
                 System.out.print(text);
                 System.out.flush();
             };
-            GenerationResult r = new Generator(lm, ckpt.tokenizer()).generate(List.of(prompt), config, stream);
+            String text = template == null ? prompt : ChatTemplate.resolve(template, ckpt.chatTemplate(),
+                    ckpt.tokenizer()).render(Conversation.of(Message.user(prompt)), true);
+            GenerationResult r = new Generator(lm, ckpt.tokenizer()).generate(List.of(text), config, stream);
             if (!out.json) {
                 System.out.println();
             }

@@ -1,14 +1,10 @@
 package io.peft4j.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.peft4j.core.Json;
 import io.peft4j.core.testing.TestResources;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -19,26 +15,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GenerateEvalCommandIT {
 
     private static JsonNode runJson(String... args) throws Exception {
-        PrintStream original = System.out;
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        int code;
-        try (PrintStream capture = new PrintStream(buffer, true, StandardCharsets.UTF_8)) {
-            System.setOut(capture);
-            code = Peft4jCommand.run(args);
-        } finally {
-            System.setOut(original);
-        }
-        assertEquals(0, code, "exit code of " + String.join(" ", args));
-        String[] lines = buffer.toString(StandardCharsets.UTF_8).strip().split("\n");
-        return Json.MAPPER.readTree(lines[lines.length - 1]);
+        CliRun r = CliRun.of(args);
+        assertEquals(0, r.code(), "exit code of " + String.join(" ", args) + ": " + r.err());
+        return r.json();
     }
 
     @Test
     void generate_json_lastLineHasTextTokensSpeed() throws Exception {
         String model = TestResources.testModel().toString();
-        JsonNode r = runJson("generate", "--model", model, "--prompt",
-                "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n",
-                "--max-new-tokens", "12", "--json");
+        JsonNode r = runJson("generate", "--model", model, "--prompt", "What is the capital of France?",
+                "--template", "chat", "--max-new-tokens", "12", "--json");
         assertTrue(r.get("text").asText().contains("Paris"), r.toString());
         assertTrue(r.get("tokens").asInt() > 0 && r.get("tokens").asInt() <= 12, r.toString());
         assertTrue(r.get("tokens_per_s").asDouble() > 0, r.toString());
