@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDManager;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.checkpoint.Checkpoint;
-import io.peft4j.core.checkpoint.Checkpoints;
 import io.peft4j.core.generate.EvalResult;
 import io.peft4j.core.generate.PerplexityEvaluator;
 import io.peft4j.core.model.LlamaModel;
@@ -14,6 +13,7 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -23,8 +23,8 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     JsonOption out;
 
-    @Option(names = "--model", required = true, description = "A .gguf file or a Hugging Face model folder.")
-    Path model;
+    @Mixin
+    ModelOptions model;
 
     @Option(names = "--adapter", description = "A PEFT adapter folder to apply (LoRA, ...).")
     Path adapter;
@@ -41,9 +41,10 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long start = System.nanoTime();
-        try (Checkpoint ckpt = Checkpoints.open(model);
+        List<String> texts = PerplexityEvaluator.readTexts(data); // bad data fails before the model loads
+        try (Checkpoint ckpt = model.open();
              NDManager manager = Peft4j.newManager();
-             LlamaModel lm = LlamaModel.load(ckpt.config(), ckpt.tensors(), manager);
+             LlamaModel lm = model.load(ckpt, manager);
              PeftModel peft = adapter == null ? null : PeftModel.wrap(lm)) {
             if (peft != null) {
                 peft.loadAdapter(adapter, PeftModel.DEFAULT);
@@ -52,7 +53,7 @@ final class EvalCommand implements Callable<Integer> {
             int window = Math.min(maxLength, ckpt.config().maxPositions() > 0 ? ckpt.config().maxPositions() : maxLength);
             int step = stride == null ? Math.max(1, window / 2) : stride;
             out.status("eval: window " + window + ", stride " + step + " over " + data);
-            EvalResult r = new PerplexityEvaluator(lm, ckpt.tokenizer()).evaluate(data, window, step);
+            EvalResult r = new PerplexityEvaluator(lm, ckpt.tokenizer()).evaluateTexts(texts, window, step);
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("loss", r.loss());
             result.put("perplexity", r.perplexity());

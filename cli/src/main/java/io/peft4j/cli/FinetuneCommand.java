@@ -2,9 +2,9 @@ package io.peft4j.cli;
 
 import ai.djl.ndarray.NDManager;
 import io.peft4j.core.Peft4j;
+import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.checkpoint.Checkpoint;
-import io.peft4j.core.checkpoint.Checkpoints;
 import io.peft4j.core.model.LlamaModel;
 import io.peft4j.core.tokenizer.Tokenizer;
 import io.peft4j.core.train.Example;
@@ -26,7 +26,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -47,8 +46,8 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--method", defaultValue = "lora", description = "Adapter method (lora).")
     String method;
 
-    @Option(names = "--model", required = true, description = "A .gguf file or a Hugging Face model folder.")
-    Path model;
+    @Mixin
+    ModelOptions model;
 
     @Option(names = "--data", required = true, description = "Training data (JSON/JSONL: alpaca, prompt/completion, messages, ...).")
     Path data;
@@ -126,9 +125,9 @@ final class FinetuneCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--method " + method + " is not available in this build (supported: lora)");
         }
         long start = System.nanoTime();
-        try (Checkpoint ckpt = Checkpoints.open(model);
+        try (Checkpoint ckpt = model.open();
              NDManager manager = Peft4j.newManager();
-             LlamaModel lm = LlamaModel.load(ckpt.config(), ckpt.tensors(), manager);
+             LlamaModel lm = model.load(ckpt, manager);
              PeftModel peft = PeftModel.wrap(lm)) {
             List<Example> train = examples(data, ckpt);
             List<Example> eval = evalData == null ? List.of() : examples(evalData, ckpt);
@@ -160,7 +159,8 @@ final class FinetuneCommand implements Callable<Integer> {
             r.put("eval_loss", Double.isNaN(result.evalLoss()) ? null : round(result.evalLoss()));
             r.put("adapter_dir", output.toAbsolutePath().toString());
             r.put("tokens_per_s", Math.round(result.tokensPerSecond() * 10) / 10.0);
-            r.put("peak_rss_mb", peakRssMb());
+            r.put("peak_rss_mb", ProcessMemory.peakRssBytes().isPresent()
+                    ? ProcessMemory.peakRssBytes().getAsLong() / (1024 * 1024) : null);
             r.put("seconds", Math.round((System.nanoTime() - start) / 1e7) / 100.0);
             out.print(r);
         }
@@ -173,7 +173,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 : new TargetModules(Arrays.stream(targetModules.split(",")).map(String::trim)
                 .filter(s -> !s.isEmpty()).toList(), null);
         return LoraConfig.builder().optR(r).optLoraAlpha(alpha).optLoraDropout(dropout).optTargetModules(targets)
-                .optUseDora(dora).optUseRslora(rslora).optBaseModelNameOrPath(model.toString()).build();
+                .optUseDora(dora).optUseRslora(rslora).optBaseModelNameOrPath(model.model.toString()).build();
     }
 
     private List<Example> examples(Path file, Checkpoint ckpt) throws Exception {
@@ -204,19 +204,5 @@ final class FinetuneCommand implements Callable<Integer> {
 
     private static double round(double v) {
         return Math.round(v * 10000) / 10000.0;
-    }
-
-    /** Peak resident set size (VmHWM) in MB, or -1 where /proc is unavailable. */
-    static long peakRssMb() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    return Long.parseLong(line.replaceAll("\\D+", "")) / 1024;
-                }
-            }
-        } catch (java.io.IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
     }
 }

@@ -3,13 +3,16 @@ package io.peft4j.cli;
 import ai.djl.ndarray.NDManager;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.adapter.PeftModel;
+import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.checkpoint.Checkpoint;
-import io.peft4j.core.checkpoint.Checkpoints;
 import io.peft4j.core.generate.GenerationConfig;
 import io.peft4j.core.generate.GenerationResult;
 import io.peft4j.core.generate.Generator;
 import io.peft4j.core.generate.TokenListener;
 import io.peft4j.core.model.LlamaModel;
+import io.peft4j.datasets.ChatTemplate;
+import io.peft4j.datasets.Conversation;
+import io.peft4j.datasets.Message;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -26,8 +29,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Mixin
     JsonOption out;
 
-    @Option(names = "--model", required = true, description = "A .gguf file or a Hugging Face model folder.")
-    Path model;
+    @Mixin
+    ModelOptions model;
 
     @Option(names = "--adapter", description = "A PEFT adapter folder to apply (LoRA, ...).")
     Path adapter;
@@ -56,26 +59,32 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (same seed, same text).")
     long seed;
 
+    @Option(names = "--template", description = "Render the prompt as a user turn: 'chat' (the model's own "
+            + "chat_template) or a built-in name (alpaca, chatml, llama-2, llama-3, mistral, vicuna, zephyr).")
+    String template;
+
     @Override
     public Integer call() throws Exception {
         GenerationConfig config = GenerationConfig.builder().optMaxNewTokens(maxNewTokens).optTemperature(temperature)
                 .optTopK(topK).optTopP(topP).optRepetitionPenalty(repetitionPenalty).optStopStrings(stops)
                 .optSeed(seed).build();
         long start = System.nanoTime();
-        try (Checkpoint ckpt = Checkpoints.open(model);
+        try (Checkpoint ckpt = model.open();
              NDManager manager = Peft4j.newManager();
-             LlamaModel lm = LlamaModel.load(ckpt.config(), ckpt.tensors(), manager);
+             LlamaModel lm = model.load(ckpt, manager);
              PeftModel peft = adapter == null ? null : PeftModel.wrap(lm)) {
             if (peft != null) {
                 peft.loadAdapter(adapter, PeftModel.DEFAULT);
                 out.status("generate: adapter " + adapter + " (" + peft.adapter(PeftModel.DEFAULT).config().peftType() + ")");
             }
-            out.status("generate: loaded " + model.getFileName() + " in " + (System.nanoTime() - start) / 1_000_000 + " ms");
+            out.status("generate: loaded " + model.model.getFileName() + " in " + (System.nanoTime() - start) / 1_000_000 + " ms");
             TokenListener stream = out.json ? TokenListener.NONE : (row, token, text) -> {
                 System.out.print(text);
                 System.out.flush();
             };
-            GenerationResult r = new Generator(lm, ckpt.tokenizer()).generate(List.of(prompt), config, stream);
+            String text = template == null ? prompt : ChatTemplate.resolve(template, ckpt.chatTemplate(),
+                    ckpt.tokenizer()).render(Conversation.of(Message.user(prompt)), true);
+            GenerationResult r = new Generator(lm, ckpt.tokenizer()).generate(List.of(text), config, stream);
             if (!out.json) {
                 System.out.println();
             }
@@ -85,6 +94,7 @@ final class GenerateCommand implements Callable<Integer> {
                 result.put("text", r.texts().get(0));
                 result.put("tokens", r.generatedTokens());
                 result.put("tokens_per_s", Math.round(r.tokensPerSecond() * 100) / 100.0);
+                result.put("peak_rss_mb", ProcessMemory.peakRssBytes().orElse(-1) >> 20);
                 out.print(result);
             }
         }

@@ -3,7 +3,7 @@ package io.peft4j.cli;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.checkpoint.CheckpointSummary;
-import io.peft4j.core.checkpoint.Checkpoints;
+import io.peft4j.quant.QuantizedCheckpoints;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,7 +19,7 @@ final class InspectCommand implements Callable<Integer> {
     @Mixin
     JsonOption out;
 
-    @Option(names = "--model", required = true, description = "A .gguf file or a Hugging Face model folder.")
+    @Option(names = "--model", required = true, description = "A .gguf file or a Hugging Face model folder (dense or bitsandbytes 4-bit).")
     Path model;
 
     @Override
@@ -27,7 +27,7 @@ final class InspectCommand implements Callable<Integer> {
         long start = System.nanoTime();
         out.status("inspect: reading every tensor of " + model + " ...");
         CheckpointSummary s;
-        try (Checkpoint ckpt = Checkpoints.open(model)) {
+        try (Checkpoint ckpt = QuantizedCheckpoints.open(model)) {
             s = CheckpointSummary.read(ckpt);
         }
         long loadMs = (System.nanoTime() - start) / 1_000_000;

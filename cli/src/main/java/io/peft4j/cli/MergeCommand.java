@@ -5,7 +5,6 @@ import io.peft4j.core.Peft4j;
 import io.peft4j.core.adapter.MergedModelWriter;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.checkpoint.Checkpoint;
-import io.peft4j.core.checkpoint.Checkpoints;
 import io.peft4j.core.model.LlamaModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -22,8 +21,8 @@ final class MergeCommand implements Callable<Integer> {
     @Mixin
     JsonOption out;
 
-    @Option(names = "--model", required = true, description = "A .gguf file or a Hugging Face model folder.")
-    Path model;
+    @Mixin
+    ModelOptions model;
 
     @Option(names = "--adapter", required = true, description = "A PEFT adapter folder (adapter_config.json, ...).")
     Path adapter;
@@ -34,9 +33,9 @@ final class MergeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long start = System.nanoTime();
-        try (Checkpoint ckpt = Checkpoints.open(model);
+        try (Checkpoint ckpt = model.open();
              NDManager manager = Peft4j.newManager();
-             LlamaModel lm = LlamaModel.load(ckpt.config(), ckpt.tensors(), manager);
+             LlamaModel lm = model.load(ckpt, manager);
              PeftModel peft = PeftModel.wrap(lm)) {
             peft.loadAdapter(adapter, PeftModel.DEFAULT);
             String fingerprint = peft.fingerprint();

@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
 @Command(name = "peft4j", mixinStandardHelpOptions = true, version = "peft4j 0.1.0",
         description = "Parameter-efficient fine-tuning (LoRA, QLoRA, prompt tuning) on the JVM.",
         subcommands = {DemoCommand.class, InspectCommand.class, GenerateCommand.class, EvalCommand.class,
-                DataCommand.class, FinetuneCommand.class, MergeCommand.class, BenchCommand.class})
+                DataCommand.class, FinetuneCommand.class, MergeCommand.class, BenchCommand.class,
+                QuantizeCommand.class})
 public final class Peft4jCommand implements Runnable {
 
     public static void main(String[] args) {

@@ -19,4 +19,9 @@ public record EncodedDataset(List<TrainingExample> examples, EncodingStats stats
     public EncodedDataset {
         examples = List.copyOf(examples);
     }
+
+    /** Every example as the trainer takes it (see {@link TrainingExample#forTrainer()}). */
+    public List<io.peft4j.core.train.Example> forTrainer() {
+        return examples.stream().map(TrainingExample::forTrainer).toList();
+    }
 }

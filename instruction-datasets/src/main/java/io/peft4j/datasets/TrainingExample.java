@@ -50,6 +50,19 @@ public record TrainingExample(int[] inputIds, int[] labels, int[] attentionMask,
         return new TrainingExample(inputIds, labels, mask, pos);
     }
 
+    /**
+     * This example as the {@link io.peft4j.core.train.Trainer} takes it (ids + labels). Packed rows carry a
+     * block-diagonal mask the trainer does not take, so they are refused.
+     */
+    public io.peft4j.core.train.Example forTrainer() {
+        for (int m : attentionMask) {
+            if (m > 1) {
+                throw new IllegalStateException("a packed row (several sequences) cannot be converted: train unpacked");
+            }
+        }
+        return new io.peft4j.core.train.Example(inputIds, labels);
+    }
+
     public int length() {
         return inputIds.length;
     }

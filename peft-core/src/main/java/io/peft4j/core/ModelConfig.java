@@ -76,8 +76,9 @@ public record ModelConfig(String architecture, String modelType, int vocabSize, 
                     json.path("num_key_value_heads").asInt(heads),
                     json.hasNonNull("head_dim") ? json.get("head_dim").asInt() : hidden / heads,
                     json.path("rms_norm_eps").asDouble(1e-6),
-                    json.path("rope_theta").asDouble(10000.0),
-                    ropeScaling(json.path("rope_scaling")),
+                    ropeTheta(json),
+                    ropeScaling(json.hasNonNull("rope_scaling") ? json.path("rope_scaling")
+                            : json.path("rope_parameters")),
                     json.path("max_position_embeddings").asInt(2048),
                     json.path("tie_word_embeddings").asBoolean(false),
                     json.path("attention_bias").asBoolean("qwen2".equals(type)),
@@ -85,6 +86,12 @@ public record ModelConfig(String architecture, String modelType, int vocabSize, 
         } catch (IllegalArgumentException e) {
             throw new CheckpointFormatException(file, e.getMessage());
         }
+    }
+
+    /** {@code rope_theta}, or transformers 5's {@code rope_parameters.rope_theta} (its save_pretrained writes only that). */
+    private static double ropeTheta(JsonNode json) {
+        return json.hasNonNull("rope_theta") ? json.get("rope_theta").asDouble()
+                : json.path("rope_parameters").path("rope_theta").asDouble(10000.0);
     }
 
     private static RopeScaling ropeScaling(JsonNode node) {

@@ -33,4 +33,20 @@ class ModelConfigTest {
                 () -> ModelConfig.fromHfConfig(json, Path.of("/x/config.json")));
         assertTrue(e.getMessage().contains("/x/config.json") && e.getMessage().contains("vocab_size"), e.getMessage());
     }
+
+    @Test
+    void fromHfConfig_transformers5RopeParameters_thetaAndScalingRead() throws Exception {
+        JsonNode plain = Json.MAPPER.readTree(SMOLLM2.replace("\"rope_theta\":100000,",
+                "\"rope_parameters\":{\"rope_theta\":100000.0,\"rope_type\":\"default\"},"));
+        ModelConfig c = ModelConfig.fromHfConfig(plain, Path.of("config.json"));
+        assertEquals(100000.0, c.ropeTheta());
+        assertEquals("none", c.ropeScaling().type());
+        JsonNode llama3 = Json.MAPPER.readTree(SMOLLM2.replace("\"rope_theta\":100000,",
+                "\"rope_parameters\":{\"rope_theta\":500000.0,\"rope_type\":\"llama3\",\"factor\":8.0,"
+                        + "\"low_freq_factor\":1.0,\"high_freq_factor\":4.0,\"original_max_position_embeddings\":8192},"));
+        ModelConfig l = ModelConfig.fromHfConfig(llama3, Path.of("config.json"));
+        assertEquals(500000.0, l.ropeTheta());
+        assertEquals("llama3", l.ropeScaling().type());
+        assertEquals(8.0, l.ropeScaling().factor());
+    }
 }

@@ -53,6 +53,21 @@ public final class QuantizingLinearFactory implements LinearLayerFactory {
         this.kernel = kernel;
     }
 
+    /**
+     * The factory for a {@code --quantize} choice: {@code none} → {@link DenseLinearFactory#INSTANCE};
+     * {@code nf4} → QLoRA's recipe (NF4, block 64, double quantization); {@code fp4} and {@code int8} → block 64
+     * without double quantization (case-insensitive).
+     *
+     * @throws IllegalArgumentException for any other name
+     */
+    public static LinearLayerFactory forType(String type) {
+        if (type == null || "none".equalsIgnoreCase(type)) {
+            return DenseLinearFactory.INSTANCE;
+        }
+        QuantType t = QuantType.parse(type);
+        return new QuantizingLinearFactory(t == QuantType.NF4 ? QuantConfig.nf4DoubleQuant() : QuantConfig.of(t));
+    }
+
     @Override
     public LinearLayer create(String modulePath, TensorSource weights, NDManager manager)
             throws CheckpointFormatException {

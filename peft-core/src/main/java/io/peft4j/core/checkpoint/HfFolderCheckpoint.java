@@ -5,28 +5,22 @@ import io.peft4j.core.Json;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.tokenizer.HfTokenizer;
-import io.peft4j.core.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 
-/** A Hugging Face model folder ({@code config.json}, safetensors weights, {@code tokenizer.json}) as a {@link Checkpoint}. */
-final class HfFolderCheckpoint implements Checkpoint {
-    private final Path dir;
-    private final ModelConfig config;
-    private final TensorSource tensors;
-    private final Tokenizer tokenizer;
-
-    private HfFolderCheckpoint(Path dir, ModelConfig config, TensorSource tensors, Tokenizer tokenizer) {
-        this.dir = dir;
-        this.config = config;
-        this.tensors = tensors;
-        this.tokenizer = tokenizer;
+/**
+ * Opens a Hugging Face model folder ({@code config.json}, safetensors weights, {@code tokenizer.json}) as a
+ * {@link Checkpoint}. A weight stored packed by a quantizer (transformers + bitsandbytes 4-bit layout: a
+ * {@code <name>.quant_state.*} tensor beside it) is exposed as stored (its packed bytes); its shape is checked by
+ * the quantization module, which also presents such folders dequantized ({@code QuantizedCheckpoints.open}).
+ */
+final class HfFolderCheckpoint {
+    private HfFolderCheckpoint() {
     }
 
-    static HfFolderCheckpoint open(Path dir) throws PeftException {
+    static Checkpoint open(Path dir) throws PeftException {
         ModelConfig config = readConfig(dir.resolve("config.json"));
         if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
             throw new CheckpointFormatException(dir, "no tokenizer.json in the model folder");
@@ -34,7 +28,7 @@ final class HfFolderCheckpoint implements Checkpoint {
         TensorSource tensors = SafetensorsReader.openModelFolder(dir);
         try {
             checkShapes(config, tensors);
-            return new HfFolderCheckpoint(dir, config, tensors, HfTokenizer.load(dir));
+            return new OpenCheckpoint(dir, "safetensors", config, tensors, HfTokenizer.load(dir));
         } catch (PeftException | RuntimeException e) {
             tensors.close();
             throw e;
@@ -69,6 +63,9 @@ final class HfFolderCheckpoint implements Checkpoint {
         if (!t.contains(name)) {
             throw new CheckpointFormatException(t.path(), name, "missing from the weights");
         }
+        if (isPacked(t, name)) {
+            return; // packed codes [n/2, 1]: the quant state records the logical shape
+        }
         long[] s = t.shape(name);
         if (s.length != 2 || s[0] != rows || s[1] != cols) {
             throw new CheckpointFormatException(t.path(), name, "shape " + java.util.Arrays.toString(s)
@@ -76,39 +73,9 @@ final class HfFolderCheckpoint implements Checkpoint {
         }
     }
 
-    @Override
-    public Path path() {
-        return dir;
-    }
-
-    @Override
-    public String format() {
-        return "safetensors";
-    }
-
-    @Override
-    public ModelConfig config() {
-        return config;
-    }
-
-    @Override
-    public TensorSource tensors() {
-        return tensors;
-    }
-
-    @Override
-    public Tokenizer tokenizer() {
-        return tokenizer;
-    }
-
-    @Override
-    public Optional<String> chatTemplate() {
-        return tokenizer.chatTemplate();
-    }
-
-    @Override
-    public void close() {
-        tokenizer.close();
-        tensors.close();
+    /** Whether {@code name} is stored packed by a quantizer: a {@code name.quant_state.*} tensor describes it. */
+    static boolean isPacked(TensorSource t, String name) {
+        String prefix = name + ".quant_state.";
+        return t.names().stream().anyMatch(n -> n.startsWith(prefix));
     }
 }

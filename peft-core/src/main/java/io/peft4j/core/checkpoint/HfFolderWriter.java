@@ -1,5 +1,6 @@
 package io.peft4j.core.checkpoint;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peft4j.core.CheckpointFormatException;
 import io.peft4j.core.Json;
 import io.peft4j.core.ModelConfig;
@@ -51,16 +52,36 @@ public final class HfFolderWriter {
     public static void write(Path dir, ModelConfig config, List<SafetensorsWriter.Entry> entries,
                              SafetensorsWriter.TensorProducer producer, Tokenizer tokenizer,
                              Map<String, String> metadata) throws IOException {
+        write(dir, config.toHfConfig(), entries, producer, tokenizer, metadata);
+    }
+
+    /**
+     * As {@link #write(Path, ModelConfig, List, SafetensorsWriter.TensorProducer, Tokenizer, Map)} with the
+     * {@code config.json} content given whole, e.g. {@link ModelConfig#toHfConfig()} plus a
+     * {@code quantization_config} node.
+     */
+    public static void write(Path dir, ObjectNode configJson, List<SafetensorsWriter.Entry> entries,
+                             SafetensorsWriter.TensorProducer producer, Tokenizer tokenizer,
+                             Map<String, String> metadata) throws IOException {
         Path target = dir.toAbsolutePath();
         Files.createDirectories(target.getParent());
         Path tmp = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".tmp");
         try {
-            Json.MAPPER.writeValue(tmp.resolve("config.json").toFile(), config.toHfConfig());
+            readableByAll(tmp); // a temp folder is created rwx------; the model folder should not be
+            Json.MAPPER.writeValue(tmp.resolve("config.json").toFile(), configJson);
             tokenizer.save(tmp);
             SafetensorsWriter.write(tmp.resolve("model.safetensors"), entries, metadata, producer);
             replace(tmp, target);
         } finally {
             deleteTree(tmp);
+        }
+    }
+
+    private static void readableByAll(Path dir) {
+        try {
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (UnsupportedOperationException | IOException e) {
+            // not a POSIX file system: keep the default permissions
         }
     }
 

@@ -27,7 +27,9 @@ public interface CausalLM extends AutoCloseable {
     /**
      * Logits {@code [B, T, vocab]} for {@code inputIds [B, T]} (int64). {@code attentionMask [B, T]} has 1 for real
      * tokens and 0 for padding (left or right), or is {@code null} for no padding. With a {@code cache}, positions
-     * continue after what is cached and the new keys/values are appended.
+     * continue after what is cached and the new keys/values are appended; the mask then covers only the tokens
+     * passed (the cache remembers the earlier ones). Position ids count real tokens, as transformers' generate
+     * does, so a left-padded row gives the same logits as the row alone.
      */
     NDArray forward(NDArray inputIds, NDArray attentionMask, KvCache cache);
 

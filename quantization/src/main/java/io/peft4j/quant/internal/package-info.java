@@ -1,6 +1,7 @@
 /**
  * Internals of the quantization module: the bitsandbytes-compatible 4-bit and 8-bit block codecs, the code tables,
- * emulations of the PyTorch fp32 reductions they depend on, and the dequantization kernels. Not API: use
+ * emulations of the PyTorch fp32 reductions they depend on, the dequantization kernels, and the on-disk layout
+ * of quantized weights ({@code StoredLayout}, {@code QuantStateJson}, {@code StoredReader}). Not API: use
  * {@link io.peft4j.quant.Quantizer} and {@link io.peft4j.quant.QuantizedLinear}.
  */
 package io.peft4j.quant.internal;

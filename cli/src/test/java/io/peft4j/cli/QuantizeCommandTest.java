@@ -1,0 +1,95 @@
+package io.peft4j.cli;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.peft4j.core.Json;
+import io.peft4j.core.ModelConfig;
+import io.peft4j.core.Peft4j;
+import io.peft4j.core.checkpoint.SafetensorsWriter;
+import io.peft4j.core.model.LlamaModel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code peft4j quantize} and {@code --quantize} on a tiny random dense folder: contract keys, 4-bit folder use, errors. */
+class QuantizeCommandTest {
+    private static final ModelConfig TINY = new ModelConfig("LlamaForCausalLM", "llama", 8, 64, 128, 2, 4, 2, 16,
+            1e-5, 10000.0, ModelConfig.RopeScaling.NONE, 128, true, false, -1, -1);
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void quantize_nf4DoubleQuant_jsonKeysAndFolderUsableByInspectAndGenerate() throws Exception {
+        Path dense = denseFolder();
+        Path out = tmp.resolve("nf4");
+        CliRun q = CliRun.of("quantize", "--model", dense.toString(), "--output", out.toString(), "--type", "nf4",
+                "--double-quant", "--json");
+        assertEquals(0, q.code(), q.err());
+        JsonNode j = q.json();
+        for (String key : new String[] {"output", "bytes_per_param", "bytes_per_param_all", "seconds"}) {
+            assertTrue(j.has(key), key + " in " + j);
+        }
+        // 0.5 for the codes + scales; on these tiny weights the 1 KB nested code table per weight adds ~0.2
+        // (FourBitCheckpointInteropIT asserts <= 0.52 on SmolLM2's real weights)
+        assertTrue(j.get("bytes_per_param").asDouble() > 0.5 && j.get("bytes_per_param").asDouble() < 0.75,
+                j.toString());
+        assertTrue(j.get("bytes_per_param_all").asDouble() > j.get("bytes_per_param").asDouble(), j.toString());
+        CliRun inspect = CliRun.of("inspect", "--model", out.toString(), "--json");
+        assertEquals(0, inspect.code(), inspect.err());
+        assertEquals(14, inspect.json().get("dtypes").get("NF4").asInt(), inspect.out());
+        assertEquals(TINY.parameterCount(), inspect.json().get("parameters").asLong());
+        CliRun gen = CliRun.of("generate", "--model", out.toString(), "--prompt", "a b", "--max-new-tokens", "2",
+                "--json");
+        assertEquals(0, gen.code(), gen.err());
+        assertTrue(gen.json().get("peak_rss_mb").asLong() > 0, gen.out());
+    }
+
+    @Test
+    void quantizeOption_badOrConflictingType_exit2WithOneLine() throws Exception {
+        Path dense = denseFolder();
+        CliRun bad = CliRun.of("generate", "--model", dense.toString(), "--quantize", "int5", "--prompt", "a");
+        assertEquals(2, bad.code(), bad.err());
+        assertTrue(bad.err().contains("int5"), bad.err());
+        Path out = tmp.resolve("fp4");
+        assertEquals(0, CliRun.of("quantize", "--model", dense.toString(), "--output", out.toString(), "--type",
+                "fp4").code());
+        CliRun conflict = CliRun.of("eval", "--model", out.toString(), "--quantize", "nf4", "--data",
+                dense.resolve("config.json").toString());
+        assertEquals(2, conflict.code(), conflict.err());
+        assertTrue(conflict.err().contains("already quantized to fp4"), conflict.err());
+        CliRun again = CliRun.of("quantize", "--model", out.toString(), "--output", tmp.resolve("x").toString());
+        assertEquals(2, again.code(), again.err());
+        CliRun block = CliRun.of("quantize", "--model", dense.toString(), "--output", tmp.resolve("y").toString(),
+                "--block-size", "48");
+        assertEquals(2, block.code(), block.err());
+        assertTrue(block.err().contains("blockSize"), block.err());
+    }
+
+    private Path denseFolder() throws Exception {
+        Path dir = tmp.resolve("dense");
+        Files.createDirectories(dir);
+        try (NDManager m = Peft4j.newManager(); LlamaModel model = LlamaModel.random(TINY, 5, m)) {
+            Map<String, NDArray> arrays = new LinkedHashMap<>(model.otherWeights());
+            model.linearLayers().forEach((p, l) -> {
+                if (!"lm_head".equals(p)) {
+                    arrays.put(p + ".weight", l.denseWeight(m));
+                }
+            });
+            SafetensorsWriter.writeArrays(dir.resolve("model.safetensors"), arrays, Map.of("format", "pt"));
+        }
+        Json.MAPPER.writeValue(dir.resolve("config.json").toFile(), TINY.toHfConfig());
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"version\":\"1.0\",\"model\":{\"type\":\"WordLevel\","
+                + "\"vocab\":{\"<unk>\":0,\"a\":1,\"b\":2,\"c\":3},\"unk_token\":\"<unk>\"},"
+                + "\"pre_tokenizer\":{\"type\":\"Whitespace\"}}");
+        return dir;
+    }
+}

@@ -1,0 +1,46 @@
+package io.peft4j.core;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.OptionalLong;
+
+/**
+ * This process's resident memory as Linux reports it in {@code /proc/self/status}: {@code VmRSS} (now) and
+ * {@code VmHWM} (the peak so far), JVM heap, native libtorch memory and mapped files together. Empty where the
+ * file does not exist (non-Linux).
+ *
+ * <pre>{@code
+ * long peakMb = ProcessMemory.peakRssBytes().orElse(-1) >> 20;
+ * long nowMb = ProcessMemory.rssBytes().orElse(-1) >> 20;
+ * }</pre>
+ */
+public final class ProcessMemory {
+    private static final Path STATUS = Path.of("/proc/self/status");
+
+    private ProcessMemory() {
+    }
+
+    /** Peak resident set size ({@code VmHWM}) in bytes. */
+    public static OptionalLong peakRssBytes() {
+        return field("VmHWM:");
+    }
+
+    /** Current resident set size ({@code VmRSS}) in bytes. */
+    public static OptionalLong rssBytes() {
+        return field("VmRSS:");
+    }
+
+    private static OptionalLong field(String key) {
+        try {
+            for (String line : Files.readAllLines(STATUS)) {
+                if (line.startsWith(key)) {
+                    return OptionalLong.of(Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024);
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return OptionalLong.empty();
+        }
+        return OptionalLong.empty();
+    }
+}
