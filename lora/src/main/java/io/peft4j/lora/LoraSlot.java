@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
+import ai.djl.ndarray.types.DataType;
 
 import java.util.SplittableRandom;
 
@@ -78,7 +78,14 @@ final class LoraSlot implements AutoCloseable {
 
     /** Dropout on the adapter input while training (identity otherwise). */
     NDArray drop(NDArray x, boolean training) {
-        return training && dropout > 0 ? Dropout.dropout(x, dropout, true).singletonOrThrow() : x;
+        if (!training || dropout <= 0) {
+            return x;
+        }
+        // inverted dropout from the engine RNG (seeded per step by the Trainer): keep with 1 - p, scale by 1/(1 - p).
+        // Built from tensor ops rather than DJL's Dropout, which showed native memory growth over 500 steps.
+        NDArray keep = x.getManager().randomUniform(0f, 1f, x.getShape()).gte(dropout)
+                .toType(DataType.FLOAT32, false).div(1 - dropout);
+        return x.mul(keep);
     }
 
     /** {@code B(A(x)) · scale}: {@code [..., in]} to {@code [..., out]}. */

@@ -15,8 +15,17 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Native memory stays flat over 500 LoRA training steps on a tiny model (every step in an NDScope). */
+/**
+ * Native memory stays flat over 500 LoRA training steps (100 -> 600, after warm-up) on a tiny model: resident memory
+ * outside the Java heap grows less than 5 %. Every step runs in an NDScope.
+ */
 class LoraMemoryIT {
+
+    /** Resident memory outside the Java heap: RSS minus the heap the JVM has committed (GC sawtooth removed). */
+    static long nativeKb() throws Exception {
+        System.gc();
+        return rssKb() - Runtime.getRuntime().totalMemory() / 1024;
+    }
 
     static long rssKb() throws Exception {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
@@ -28,12 +37,12 @@ class LoraMemoryIT {
     }
 
     @Test
-    void train500Steps_rssGrowthUnderFivePercent() throws Exception {
+    void train500Steps_nativeRssGrowthUnderFivePercent() throws Exception {
         long[] rss = new long[2];
         try (NDManager m = Peft4j.newManager(); LlamaModel model = TinyModels.model(m);
              PeftModel peft = PeftModel.wrap(model)) {
             peft.addAdapter("default", LoraTrainingTest.LORA, 1L);
-            TrainerConfig cfg = TrainerConfig.builder().optMaxSteps(500).optBatchSize(4).optLearningRate(5e-4)
+            TrainerConfig cfg = TrainerConfig.builder().optMaxSteps(600).optBatchSize(4).optLearningRate(5e-4)
                     .optGradAccum(2).build();
             try (Trainer t = new Trainer(peft, cfg)) {
                 t.addListener(new TrainingListener() {
@@ -41,11 +50,9 @@ class LoraMemoryIT {
                     public void onStep(StepMetrics s) {
                         try {
                             if (s.step() == 100) {
-                                System.gc();
-                                rss[0] = rssKb();
-                            } else if (s.step() == 500) {
-                                System.gc();
-                                rss[1] = rssKb();
+                                rss[0] = nativeKb();
+                            } else if (s.step() == 600) {
+                                rss[1] = nativeKb();
                             }
                         } catch (Exception e) {
                             throw new IllegalStateException(e);
@@ -56,7 +63,7 @@ class LoraMemoryIT {
             }
         }
         double growth = (rss[1] - rss[0]) / (double) rss[0];
-        System.err.printf("RSS at step 100: %d kB, at step 500: %d kB, growth %.2f%%%n", rss[0], rss[1], 100 * growth);
-        assertTrue(growth < 0.05, "RSS grew " + 100 * growth + "% from step 100 to 500");
+        System.err.printf("native RSS (RSS - committed heap) at step 100: %d kB, at step 600: %d kB, growth %.2f%%%n", rss[0], rss[1], 100 * growth);
+        assertTrue(growth < 0.05, "native RSS grew " + 100 * growth + "% over 500 steps (100 -> 600)");
     }
 }
