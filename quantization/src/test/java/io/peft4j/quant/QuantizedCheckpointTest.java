@@ -1,5 +1,6 @@
 package io.peft4j.quant;
 
+import io.peft4j.core.testing.MemoryTensorSource;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;

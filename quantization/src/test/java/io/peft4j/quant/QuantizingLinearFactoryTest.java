@@ -1,5 +1,6 @@
 package io.peft4j.quant;
 
+import io.peft4j.core.testing.MemoryTensorSource;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -67,7 +68,7 @@ class QuantizingLinearFactoryTest {
             fp32.linearLayers().forEach((p, l) -> src.put(p + ".weight", l.denseWeight(m)));
             QuantizingLinearFactory nf4 = new QuantizingLinearFactory(QuantConfig.nf4DoubleQuant());
             try (LlamaModel q = LlamaModel.load(c, src, nf4, m); LlamaModel ref = LlamaModel.load(c, src, m)) {
-                assertEquals(2 * 7, src.floatReads); // one streamed fp32 read per quantized projection
+                assertEquals(2 * 7, src.floatReads()); // one streamed fp32 read per quantized projection
                 assertInstanceOf(DenseLinear.class, q.linearLayers().get("lm_head"));
                 for (Map.Entry<String, LinearLayer> e : q.linearLayers().entrySet()) {
                     if (e.getValue() instanceof QuantizedLinear ql) {

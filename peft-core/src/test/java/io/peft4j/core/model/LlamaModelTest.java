@@ -1,5 +1,6 @@
 package io.peft4j.core.model;
 
+import io.peft4j.core.testing.MemoryTensorSource;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -132,7 +133,7 @@ class LlamaModelTest {
         ModelConfig gqa = tinyConfig(2, false, true);
         ModelConfig mha = tinyConfig(4, false, true);
         try (NDManager m = manager.newSubManager(); LlamaModel small = LlamaModel.random(gqa, 7, m)) {
-            MapTensorSource weights = MapTensorSource.of(small, m);
+            MemoryTensorSource weights = MemoryTensorSource.of(small, m);
             for (int layer = 0; layer < gqa.numLayers(); layer++) {
                 for (String proj : new String[] {"k_proj", "v_proj"}) {
                     String path = "model.layers." + layer + ".self_attn." + proj;
@@ -156,7 +157,7 @@ class LlamaModelTest {
     @Test
     void load_fromOwnWeights_reproducesLogits() throws Exception {
         try (NDManager m = manager.newSubManager();
-             LlamaModel copy = LlamaModel.load(model.config(), MapTensorSource.of(model, m), m)) {
+             LlamaModel copy = LlamaModel.load(model.config(), MemoryTensorSource.of(model, m), m)) {
             NDArray input = ids(m, new long[] {1, 2, 3, 4});
             assertEquals(0f, maxDiff(logits(model, input, null, null), 0, logits(copy, input, null, null), 0,
                     4 * VOCAB));
