@@ -13,6 +13,7 @@ import java.util.OptionalLong;
  * <pre>{@code
  * long peakMb = ProcessMemory.peakRssBytes().orElse(-1) >> 20;
  * long nowMb = ProcessMemory.rssBytes().orElse(-1) >> 20;
+ * long outsideHeapMb = ProcessMemory.nativeRssBytes().orElse(-1) >> 20;
  * }</pre>
  */
 public final class ProcessMemory {
@@ -29,6 +30,16 @@ public final class ProcessMemory {
     /** Current resident set size ({@code VmRSS}) in bytes. */
     public static OptionalLong rssBytes() {
         return field("VmRSS:");
+    }
+
+    /**
+     * Resident memory outside the Java heap: {@code VmRSS} minus the heap the JVM has committed. Heap pages the JVM
+     * keeps committed are not native memory, so this removes the GC sawtooth; call it right after a GC for a settled
+     * value. Counts libtorch tensors, JVM metadata and mapped files.
+     */
+    public static OptionalLong nativeRssBytes() {
+        OptionalLong rss = rssBytes();
+        return rss.isPresent() ? OptionalLong.of(rss.getAsLong() - Runtime.getRuntime().totalMemory()) : rss;
     }
 
     private static OptionalLong field(String key) {

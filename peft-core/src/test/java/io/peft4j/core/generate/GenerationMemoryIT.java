@@ -3,14 +3,11 @@ package io.peft4j.core.generate;
 import ai.djl.ndarray.NDManager;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.Peft4j;
+import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.model.LlamaModel;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -19,7 +16,7 @@ class GenerationMemoryIT {
     private static final Logger LOG = LoggerFactory.getLogger(GenerationMemoryIT.class);
 
     @Test
-    void generate_thousandSteps_rssFlatAfterWarmUp() throws IOException {
+    void generate_thousandSteps_rssFlatAfterWarmUp() {
         ModelConfig config = new ModelConfig("LlamaForCausalLM", "llama", 1024, 128, 352, 2, 4, 2, 32, 1e-5,
                 10000.0, ModelConfig.RopeScaling.NONE, 2048, true, false, -1, -1);
         try (NDManager m = Peft4j.newManager(); LlamaModel model = LlamaModel.random(config, 1, m)) {
@@ -50,17 +47,9 @@ class GenerationMemoryIT {
     }
 
     /** {VmRSS, committed Java heap} in KiB after a full GC. */
-    private static long[] settledMemoryKb() throws IOException {
+    private static long[] settledMemoryKb() {
         System.gc();
-        return new long[] {rssKb(), Runtime.getRuntime().totalMemory() >> 10};
-    }
-
-    private static long rssKb() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmRSS:")) {
-                return Long.parseLong(line.replaceAll("[^0-9]", ""));
-            }
-        }
-        throw new IllegalStateException("no VmRSS in /proc/self/status");
+        long rss = ProcessMemory.rssBytes().orElseThrow(() -> new IllegalStateException("no VmRSS (not Linux?)"));
+        return new long[] {rss >> 10, Runtime.getRuntime().totalMemory() >> 10};
     }
 }
