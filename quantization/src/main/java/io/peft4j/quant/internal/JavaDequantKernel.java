@@ -23,6 +23,8 @@ import java.util.stream.IntStream;
 public final class JavaDequantKernel {
     /** Weights from this many elements on are dequantized on the common pool as well. */
     private static final int PARALLEL_MIN = 1 << 20;
+    /** Floats decoded into a heap chunk (L1/L2-sized) before each bulk copy into the direct buffer. */
+    private static final int CHUNK = 1 << 13;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private JavaDequantKernel() {
@@ -32,68 +34,75 @@ public final class JavaDequantKernel {
     public static void dequantize(QuantizedTensor q, float[] absmax, float[] out) {
         int n = q.numel();
         int bs = q.config().blockSize();
-        byte[] data = q.data();
         float[] code = q.config().type().codebook();
         if (q.config().type().bits() == 8) {
-            for (int i = 0; i < n; i++) {
-                out[i] = code[data[i] & 0xFF] * absmax[i / bs];
-            }
+            eightBit(q.data(), code, absmax, bs, 0, n, out, 0);
             return;
         }
-        // per block, the 16 products code[c] * absmax once; then every element is a table read (same fp32 products)
-        float[] scaled = new float[16];
-        int half = bs / 2;
-        int pairs = n / 2;
-        for (int blk = 0, j = 0; j < pairs; blk++) {
-            float am = absmax[blk];
-            for (int c = 0; c < 16; c++) {
-                scaled[c] = code[c] * am;
-            }
-            int end = Math.min(pairs, j + half);
-            for (; j < end; j++) {
-                int b = data[j];
-                out[2 * j] = scaled[(b >> 4) & 0x0F];
-                out[2 * j + 1] = scaled[b & 0x0F];
-            }
-        }
+        fourBitBlocks(q.data(), code, absmax, bs, n, 0, absmax.length, out, 0);
         if ((n & 1) == 1) {
-            out[n - 1] = code[(data[n >> 1] >> 4) & 0x0F] * absmax[(n - 1) / bs];
+            out[n - 1] = code[(q.data()[n >> 1] >> 4) & 0x0F] * absmax[(n - 1) / bs];
         }
     }
 
     /**
-     * As {@link #dequantize} but writes straight into {@code out} (absolute puts; a direct buffer in practice). Large
-     * 4-bit weights are split by blocks over the common fork-join pool (each element is written exactly once with the
-     * same product, so the result does not depend on the split).
+     * As {@link #dequantize(QuantizedTensor, float[], float[])} into {@code out} (a direct buffer in practice):
+     * blocks are decoded into a small heap chunk that is bulk-copied with one absolute put (per-element puts into a
+     * direct buffer cost a bounds check each and do not vectorize). Large weights are split by blocks over the common
+     * fork-join pool (each element is written exactly once with the same product, so the split cannot change it).
      */
     public static void dequantize(QuantizedTensor q, float[] absmax, FloatBuffer out) {
         int n = q.numel();
         int bs = q.config().blockSize();
-        byte[] data = q.data();
-        float[] code = q.config().type().codebook();
-        if (q.config().type().bits() == 8) {
-            for (int i = 0; i < n; i++) {
-                out.put(i, code[data[i] & 0xFF] * absmax[i / bs]);
-            }
-            return;
-        }
         int blocks = absmax.length;
         int tasks = n >= PARALLEL_MIN ? Math.max(1, Math.min(blocks, ForkJoinPool.getCommonPoolParallelism() + 1)) : 1;
+        int per = (blocks + tasks - 1) / tasks;
         if (tasks == 1) {
-            fourBitBlocks(data, code, absmax, bs, n, 0, blocks, out);
+            blocksInto(q, absmax, 0, blocks, out);
         } else {
-            int per = (blocks + tasks - 1) / tasks;
-            IntStream.range(0, tasks).parallel().forEach(t -> fourBitBlocks(data, code, absmax, bs, n,
-                    Math.min(blocks, t * per), Math.min(blocks, (t + 1) * per), out));
+            IntStream.range(0, tasks).parallel().forEach(t -> blocksInto(q, absmax, Math.min(blocks, t * per),
+                    Math.min(blocks, (t + 1) * per), out));
         }
-        if ((n & 1) == 1) {
-            out.put(n - 1, code[(data[n >> 1] >> 4) & 0x0F] * absmax[(n - 1) / bs]);
+        if (q.config().type().bits() == 4 && (n & 1) == 1) {
+            out.put(n - 1, q.config().type().codebook()[(q.data()[n >> 1] >> 4) & 0x0F] * absmax[(n - 1) / bs]);
         }
     }
 
-    /** Blocks {@code [fromBlock, toBlock)}: per block the 16 products, then two table reads per packed byte. */
+    /** Blocks {@code [fromBlock, toBlock)} chunk by chunk through a heap buffer into {@code out}. */
+    private static void blocksInto(QuantizedTensor q, float[] absmax, int fromBlock, int toBlock, FloatBuffer out) {
+        int n = q.numel();
+        int bs = q.config().blockSize();
+        boolean four = q.config().type().bits() == 4;
+        float[] code = q.config().type().codebook();
+        int chunkBlocks = Math.max(1, CHUNK / bs);
+        float[] chunk = new float[chunkBlocks * bs];
+        for (int b = fromBlock; b < toBlock; b += chunkBlocks) {
+            int end = Math.min(toBlock, b + chunkBlocks);
+            int first = b * bs;
+            int last = four ? Math.min(2 * (n / 2), end * bs) : Math.min(n, end * bs);
+            if (four) {
+                fourBitBlocks(q.data(), code, absmax, bs, n, b, end, chunk, -first);
+            } else {
+                eightBit(q.data(), code, absmax, bs, first, last, chunk, -first);
+            }
+            out.put(first, chunk, 0, last - first);
+        }
+    }
+
+    /** Elements {@code [from, to)} of an 8-bit tensor into {@code dst[i + shift]}. */
+    private static void eightBit(byte[] data, float[] code, float[] absmax, int bs, int from, int to, float[] dst,
+                                 int shift) {
+        for (int i = from; i < to; i++) {
+            dst[i + shift] = code[data[i] & 0xFF] * absmax[i / bs];
+        }
+    }
+
+    /**
+     * 4-bit blocks {@code [fromBlock, toBlock)} (whole pairs only; the odd last element is the caller's) into
+     * {@code dst[i + shift]}: per block the 16 products {@code code[c] * absmax}, then two table reads per byte.
+     */
     private static void fourBitBlocks(byte[] data, float[] code, float[] absmax, int bs, int n, int fromBlock,
-                                      int toBlock, FloatBuffer out) {
+                                      int toBlock, float[] dst, int shift) {
         float[] scaled = new float[16];
         int half = bs / 2;
         int pairs = n / 2;
@@ -103,10 +112,10 @@ public final class JavaDequantKernel {
                 scaled[c] = code[c] * am;
             }
             int end = Math.min(pairs, (blk + 1) * half);
-            for (int j = blk * half; j < end; j++) {
+            for (int j = blk * half, o = 2 * j + shift; j < end; j++, o += 2) {
                 int b = data[j];
-                out.put(2 * j, scaled[(b >> 4) & 0x0F]);
-                out.put(2 * j + 1, scaled[b & 0x0F]);
+                dst[o] = scaled[(b >> 4) & 0x0F];
+                dst[o + 1] = scaled[b & 0x0F];
             }
         }
     }
