@@ -25,10 +25,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * with the JVM heap options of the {@code ./peft4j} launcher (read from the script, so test and product agree).
  * Issue 4: "loading the 135M model with --quantize nf4 keeps peak RSS below the fp32 model's size".
  *
- * <p>Measured (2-core VM under load, SmolLM2-135M GGUF, 4 new tokens, MiB, 3 runs): before the loader fixes nf4
- * 741-755 with the launcher's then default G1 heap (534-601 with -Xmx256m); after (embedding decoded straight into
- * its native buffer, GGUF read without mapping, one reused fp32 read buffer, serial GC with a 24 MB young
- * generation): see the commit log and the IT output. JVM + libtorch alone is ≈ 160.
+ * <p>Measured (2-core VM under load 8-12, SmolLM2-135M GGUF, 4 new tokens, MiB, 3 runs each):
+ * <pre>
+ *                         nf4           fp32 run
+ * before, G1 default      617-914       1175-1307
+ * before, serial -Xmn24m  542-555       895-922
+ * after,  G1 default      499-589       864-903
+ * after,  serial -Xmn24m  439-444       787-799    (the launcher's setting; this test: 444 / 788)
+ * </pre>
+ * "After" = the embedding decoded straight into its native buffer (it used to pass through a 113 MB float[] as
+ * well), GGUF tensors read with positional reads instead of mappings (mapped pages counted as resident), and one
+ * reused fp32 read buffer for the quantized projections (no per-tensor garbage). JVM + libtorch alone is ≈ 160;
+ * the fp32 embedding (kept unquantized, as transformers does) 113; the NF4 codes 55.
  */
 class QuantizedMemoryIT {
     private static final Logger LOG = LoggerFactory.getLogger(QuantizedMemoryIT.class);

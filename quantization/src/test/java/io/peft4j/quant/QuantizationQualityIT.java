@@ -35,11 +35,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * over the projections of four layers, and perplexity of the whole model on held text (the first GSM8K test
  * records) with every projection quantized, against fp32. Prints the table.
  *
- * <p>Measured (2-core VM, 256 tokens): fp32 13.06, nf4 18.58, fp4 17.66, int8 13.25; RMSE nf4 0.0184 < fp4 0.0247.
- * The issue's "NF4 within +10% of fp32" does NOT hold for this 135M model whose only available weights are already
- * Q4_1-quantized (re-quantizing a 4-bit grid compounds the error; small models are also known to be far more
- * sensitive to 4-bit round-to-nearest). This test therefore asserts what holds: NF4 RMSE below FP4, INT8 within +10%,
- * and 4-bit perplexity bounded (below 2× fp32), and prints the numbers.
+ * <p>Measured (256 tokens; RMSE over the projections of layers 0, 10, 20, 29):
+ * <pre>
+ * codec       | block | dq | RMSE      | perplexity | vs fp32 | bitsandbytes + transformers
+ * fp32        |       |    | 0         | 13.058     |         | 13.058
+ * nf4         |    64 | y  | 0.0183703 | 18.576     | +42.3%  | 18.577
+ * fp4         |    64 | y  | 0.0247155 | 17.661     | +35.2%  | 17.661
+ * int8        |    64 | n  | 0.0019117 | 13.245     |  +1.4%  | 13.246
+ * nf4/32      |    32 | y  | 0.0173081 | 16.688     | +27.8%  | 16.688
+ * nf4/64-nodq |    64 | n  | 0.0183524 | 18.561     | +42.1%  | 18.561
+ * </pre>
+ * The issue's "NF4 within +10% of fp32" does NOT hold for this 135M model, and not because of peft4j: bitsandbytes
+ * quantizing the same weights gives the same perplexity to 4 digits (scripts/interop/quant_perplexity.py, checked
+ * here within 0.1%). Double quantization costs nothing measurable (+42.1% without it); halving the block to 32 (the
+ * source's Q4_1 block) recovers a third of the gap (+27.8%); the only weights available are already 4-bit Q4_1, so
+ * NF4 re-quantizes one 4-bit grid onto another, and small models are known to be sensitive to 4-bit
+ * round-to-nearest. This test asserts what holds (NF4 RMSE below FP4, INT8 within +10%, 4-bit perplexity below
+ * 2x fp32, every perplexity equal to bitsandbytes') and prints the table.
  */
 class QuantizationQualityIT {
     private static final Logger LOG = LoggerFactory.getLogger(QuantizationQualityIT.class);
