@@ -17,8 +17,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code peft4j bench dequant}: NF4 (+ double quant) dequantization elements/s of a 4096×4096 weight against a copy
- * of the same fp32 output in the same run (median of per-round ratios, with min and max); with a model (default: the SmolLM2 test model when present) also the
- * forward time of the nf4 model against the fp32 model.
+ * of the same fp32 output in the same run (median of per-round ratios, with min and max); with a model (default:
+ * the SmolLM2 test model when present) also the forward time of the nf4 model against the fp32 model.
  */
 @Command(name = "dequant", description = "NF4 dequantization elements/s vs an fp32 copy; nf4 vs fp32 forward time.")
 final class BenchDequantCommand implements Callable<Integer> {

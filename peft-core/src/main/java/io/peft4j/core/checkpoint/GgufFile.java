@@ -19,8 +19,8 @@ import java.util.Optional;
 
 /**
  * A llama.cpp GGUF file (spec versions 2 and 3): its metadata key/values, its tensor-info table and lazily
- * memory-mapped tensor data, with dequantization of every supported {@link GgmlType} to fp32. Opening parses and
- * validates the whole header (see {@link GgufHeaderParser}); a malformed or hostile file is refused with a
+ * memory-mapped raw tensor data, with dequantization of every supported {@link GgmlType} to fp32 (which reads the
+ * file without mapping it). Opening parses and validates the whole header (see {@link GgufHeaderParser}); a malformed or hostile file is refused with a
  * {@link CheckpointFormatException} naming the file, the byte offset and the key or tensor at fault.
  * Tensor names and layouts are llama.cpp's; {@link GgufTensorSource} maps them to Hugging Face names.
  *
