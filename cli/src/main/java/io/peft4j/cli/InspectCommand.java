@@ -13,7 +13,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code peft4j inspect --model PATH}: shape, parameter count, dtypes and load time of a checkpoint. */
+/**
+ * {@code peft4j inspect --model PATH}: shape, parameter count, dtypes and load time of a checkpoint. Bytes per
+ * parameter twice: {@code bytes_per_param} (= {@code bytes_per_param_all}) over the whole model, and
+ * {@code bytes_per_param_quantized} over the weights stored quantized ({@code quantized_parameters} of them; 0 when
+ * none), e.g. the NF4 weights of a folder written by {@code peft4j quantize}.
+ */
 @Command(name = "inspect", description = "Describe a model (GGUF file or Hugging Face folder).")
 final class InspectCommand implements Callable<Integer> {
     @Mixin
@@ -48,6 +53,9 @@ final class InspectCommand implements Callable<Integer> {
         r.put("tensors", s.tensors());
         r.put("dtypes", s.dtypes());
         r.put("bytes_per_param", Math.round(s.bytesPerParam() * 10000) / 10000.0);
+        r.put("bytes_per_param_all", Math.round(s.bytesPerParam() * 10000) / 10000.0);
+        r.put("quantized_parameters", s.quantizedParameters());
+        r.put("bytes_per_param_quantized", Math.round(s.bytesPerQuantizedParam() * 10000) / 10000.0);
         r.put("chat_template", s.chatTemplate());
         r.put("load_ms", loadMs);
         out.print(r);

@@ -35,6 +35,12 @@ class InspectCommandIT {
         assertEquals(210, j.get("dtypes").get("Q4_1").asInt());
         double bpp = j.get("bytes_per_param").asDouble();
         assertTrue(bpp > 0.5 && bpp < 1.0, "Q4_1 with F32 norms stores under a byte per parameter: " + bpp);
+        // the quantized weights: 210 Q4_1 projections (20 bytes per 32) and the Q8_0 embedding (34 per 32)
+        long linear = 30L * (2 * 576 * 576 + 2 * 576 * 192 + 3 * 576 * 1536);
+        long embedding = 49152L * 576;
+        assertEquals(linear + embedding, j.get("quantized_parameters").asLong(), j.toString());
+        assertEquals((linear * 20 / 32 + embedding * 34 / 32) / (double) (linear + embedding),
+                j.get("bytes_per_param_quantized").asDouble(), 1e-4, j.toString());
         System.out.println("inspect load_ms=" + j.get("load_ms"));
     }
 

@@ -47,6 +47,17 @@ class QuantizeCommandTest {
         assertEquals(0, inspect.code(), inspect.err());
         assertEquals(14, inspect.json().get("dtypes").get("NF4").asInt(), inspect.out());
         assertEquals(TINY.parameterCount(), inspect.json().get("parameters").asLong());
+        // inspect reports bytes per parameter of the quantized weights apart from the whole model, as quantize does
+        JsonNode in = inspect.json();
+        assertEquals(j.get("quantized_parameters").asLong(), in.get("quantized_parameters").asLong(), in.toString());
+        // inspect counts the bytes as stored, so also each weight's quant_state JSON (~200 bytes: +0.04 on these
+        // tiny weights, +0.0001 on SmolLM2's)
+        double written = j.get("bytes_per_param").asDouble();
+        double stored = in.get("bytes_per_param_quantized").asDouble();
+        assertTrue(stored >= written && stored < written + 0.05, "inspect " + stored + " vs quantize " + written);
+        assertEquals(in.get("bytes_per_param").asDouble(), in.get("bytes_per_param_all").asDouble(), in.toString());
+        assertTrue(in.get("bytes_per_param_all").asDouble() > in.get("bytes_per_param_quantized").asDouble(),
+                in.toString());
         CliRun gen = CliRun.of("generate", "--model", out.toString(), "--prompt", "a b", "--max-new-tokens", "2",
                 "--json");
         assertEquals(0, gen.code(), gen.err());

@@ -8,44 +8,70 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Peak RSS ({@code VmHWM}, the {@code peak_rss_mb} key of {@code generate --json}) of {@code generate --quantize nf4}
- * against the fp32 run and the fp32 model size, each in its own JVM (heap capped at 256 MB so the heap's lazily
- * collected garbage does not dominate). Logs the numbers; asserts only that NF4 needs less than fp32.
+ * against the fp32 model's size (its parameters × 4 bytes, 513 MiB) and the fp32 run, each in its own JVM started
+ * with the JVM heap options of the {@code ./peft4j} launcher (read from the script, so test and product agree).
+ * Issue 4: "loading the 135M model with --quantize nf4 keeps peak RSS below the fp32 model's size".
  *
- * <p>Measured (2-core VM, SmolLM2-135M GGUF, 4 new tokens, MiB): nf4 534, fp32 936, fp32 model size 513; the JVM +
- * libtorch baseline alone is ≈ 180. The issue's "peak RSS below the fp32 model's size" therefore holds for the
- * model's share (peak minus baseline ≈ 350) but only narrowly fails for the whole process (534 vs 513): the fp32
- * embedding (113 MB, kept unquantized as transformers does) is briefly held twice while loading (Java array + native
- * copy) and the mapped GGUF pages count as resident.
+ * <p>Measured (2-core VM under load 8-12, SmolLM2-135M GGUF, 4 new tokens, MiB, 3 runs each):
+ * <pre>
+ *                         nf4           fp32 run
+ * before, G1 default      617-914       1175-1307
+ * before, serial -Xmn24m  542-555       895-922
+ * after,  G1 default      499-589       864-903
+ * after,  serial -Xmn24m  439-444       787-799    (the launcher's setting; this test: 444 / 788)
+ * </pre>
+ * "After" = the embedding decoded straight into its native buffer (it used to pass through a 113 MB float[] as
+ * well), GGUF tensors read with positional reads instead of mappings (mapped pages counted as resident), and one
+ * reused fp32 read buffer for the quantized projections (no per-tensor garbage). JVM + libtorch alone is ≈ 160;
+ * the fp32 embedding (kept unquantized, as transformers does) 113; the NF4 codes 55.
  */
 class QuantizedMemoryIT {
     private static final Logger LOG = LoggerFactory.getLogger(QuantizedMemoryIT.class);
+    private static final Pattern GC_OPTS = Pattern.compile("PEFT4J_GC_OPTS:-([^}]*)}");
 
     @Test
-    void generate_nf4_peakRssBelowFp32Run() throws Exception {
+    void generate_nf4_peakRssBelowFp32ModelSize() throws Exception {
         Path gguf = TestResources.testModel();
-        long nf4 = peakMb(gguf, "nf4");
-        long fp32 = peakMb(gguf, "none");
+        List<String> heap = launcherHeapOptions();
+        long nf4 = peakMb(gguf, "nf4", heap);
+        long fp32 = peakMb(gguf, "none", heap);
         long modelMb = 134_515_008L * 4 >> 20;
-        LOG.warn("generate peak RSS (VmHWM, -Xmx256m): --quantize nf4 {} MB, fp32 {} MB; fp32 model size {} MB",
-                nf4, fp32, modelMb);
+        LOG.warn("generate peak RSS (VmHWM, {}): --quantize nf4 {} MB, fp32 {} MB; fp32 model size {} MB",
+                heap, nf4, fp32, modelMb);
+        assertTrue(nf4 < modelMb, "nf4 peak " + nf4 + " MB, fp32 model size " + modelMb + " MB");
         assertTrue(nf4 < fp32, "nf4 peak " + nf4 + " MB, fp32 peak " + fp32 + " MB");
     }
 
-    private static long peakMb(Path gguf, String quantize) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(List.of(java, "-Xmx256m", "-XX:MaxDirectMemorySize=1g", "-Xss4m",
-                "-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+    /** The default of {@code PEFT4J_GC_OPTS} in the launcher script. */
+    private static List<String> launcherHeapOptions() throws Exception {
+        String script = Files.readString(TestResources.repoRoot().resolve("peft4j"));
+        Matcher m = GC_OPTS.matcher(script);
+        assertTrue(m.find(), "no PEFT4J_GC_OPTS default in ./peft4j");
+        return Arrays.asList(m.group(1).trim().split("\\s+"));
+    }
+
+    private static long peakMb(Path gguf, String quantize, List<String> heap) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xss4m"));
+        cmd.addAll(heap);
+        cmd.addAll(List.of("-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 "-cp", System.getProperty("java.class.path"), Peft4jCommand.class.getName(), "generate",
                 "--model", gguf.toString(), "--quantize", quantize, "--prompt", "The capital of France is",
-                "--max-new-tokens", "4", "--json")).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                "--max-new-tokens", "4", "--json"));
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, p.waitFor(), "generate --quantize " + quantize + " failed: " + out);
         String[] lines = out.strip().split("\n");

@@ -45,16 +45,32 @@ public final class Quantizer {
             throw new IllegalArgumentException("tensor '" + name + "': shape " + Arrays.toString(shape) + " holds " + n
                     + " values, got " + values.length);
         }
-        requireFinite(name, values);
+        return quantizePrefix(name, values, shape, config);
+    }
+
+    /**
+     * As {@link #quantize} over the first {@code numel(shape)} values of {@code values}, which may be longer (a
+     * reused read buffer).
+     *
+     * @throws IllegalArgumentException if a value is NaN or infinite, or {@code values} is shorter than the shape
+     */
+    public static QuantizedTensor quantizePrefix(String name, float[] values, long[] shape, QuantConfig config) {
+        long count = QuantizedTensor.numel(shape, name);
+        if (count > values.length) {
+            throw new IllegalArgumentException("tensor '" + name + "': shape " + Arrays.toString(shape) + " holds "
+                    + count + " values, got " + values.length);
+        }
+        int n = (int) count;
+        requireFinite(name, values, n);
         QuantType type = config.type();
         byte[] data;
         float[] absmax;
         if (type.bits() == 4) {
-            data = new byte[(values.length + 1) / 2];
-            absmax = FOUR_BIT.get(type).quantize(values, config.blockSize(), data);
+            data = new byte[(n + 1) / 2];
+            absmax = FOUR_BIT.get(type).quantize(values, n, config.blockSize(), data);
         } else {
-            data = new byte[values.length];
-            absmax = DYNAMIC_8BIT.quantize(values, config.blockSize(), data);
+            data = new byte[n];
+            absmax = DYNAMIC_8BIT.quantize(values, n, config.blockSize(), data);
         }
         Absmax scales = config.doubleQuant()
                 ? NestedStats.compress(absmax, config.nestedBlockSize(), DYNAMIC_8BIT, Codebooks.dynamicSigned())
@@ -88,8 +104,8 @@ public final class Quantizer {
         }
     }
 
-    private static void requireFinite(String name, float[] values) {
-        for (int i = 0; i < values.length; i++) {
+    private static void requireFinite(String name, float[] values, int n) {
+        for (int i = 0; i < n; i++) {
             if (!Float.isFinite(values[i])) {
                 throw new IllegalArgumentException("tensor '" + name + "': cannot quantize a non-finite value ("
                         + values[i] + ") at flat index " + i);

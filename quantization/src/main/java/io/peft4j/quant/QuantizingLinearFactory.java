@@ -15,8 +15,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Quantize-on-load: builds a {@link QuantizedLinear} for each projection while the model streams in, reading
- * {@code modulePath + ".weight"} as fp32, quantizing it and dropping the floats before the next tensor, so peak memory
- * is the quantized model plus one fp32 weight (QLoRA, arXiv 2305.14314). Modules whose last path segment is in
+ * {@code modulePath + ".weight"} as fp32 into one reused buffer (sized to the largest weight, kept while the factory
+ * is referenced) and quantizing it, so peak memory is the quantized model plus one fp32 weight and loading leaves no
+ * per-tensor garbage (QLoRA, arXiv 2305.14314). Modules whose last path segment is in
  * {@code skipModules} (default {@code lm_head}, as transformers + bitsandbytes keep it) stay fp32 through
  * {@link DenseLinearFactory}; embeddings and norms never come through a factory and stay fp32. Biases stay fp32.
  * Counts what it quantized (thread-safe counters).
@@ -37,6 +38,8 @@ public final class QuantizingLinearFactory implements LinearLayerFactory {
     private final QuantizedLinear.Kernel kernel;
     private final AtomicLong parameters = new AtomicLong();
     private final AtomicLong storedBytes = new AtomicLong();
+    /** fp32 read buffer reused for every weight (grown to the largest); guarded by {@code this}. */
+    private float[] scratch = new float[0];
 
     /** Quantizes every projection except {@link #DEFAULT_SKIP}, with the Java dequantization kernel. */
     public QuantizingLinearFactory(QuantConfig config) {
@@ -86,8 +89,8 @@ public final class QuantizingLinearFactory implements LinearLayerFactory {
         }
         QuantizedTensor q;
         try {
-            q = Quantizer.quantize(name, weights.readFloats(name), shape, config); // the fp32 copy dies here
-        } catch (IllegalArgumentException e) {
+            q = quantize(name, shape, weights);
+        } catch (IllegalArgumentException | ArithmeticException e) {
             throw new CheckpointFormatException(weights.path(), name, e.getMessage());
         }
         NDArray bias = bias(modulePath, weights, manager, shape[0]);
@@ -95,6 +98,17 @@ public final class QuantizingLinearFactory implements LinearLayerFactory {
         storedBytes.addAndGet(q.storedBytes());
         LOG.debug("quantized {} {} to {} ({} bytes)", name, shape, config.type().bnbName(), q.storedBytes());
         return new QuantizedLinear(q, bias, kernel);
+    }
+
+    /** Reads {@code name} into the reused buffer and quantizes it: the only fp32 copy is that buffer. */
+    private synchronized QuantizedTensor quantize(String name, long[] shape, TensorSource weights)
+            throws CheckpointFormatException {
+        int n = Math.toIntExact(Math.multiplyExact(shape[0], shape[1]));
+        if (scratch.length < n) {
+            scratch = new float[n];
+        }
+        weights.readFloats(name, scratch);
+        return Quantizer.quantizePrefix(name, scratch, shape, config);
     }
 
     private static NDArray bias(String modulePath, TensorSource weights, NDManager manager, long rows)

@@ -8,6 +8,7 @@ import io.peft4j.core.checkpoint.gguf.GgufHeaderParser;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -18,8 +19,8 @@ import java.util.Optional;
 
 /**
  * A llama.cpp GGUF file (spec versions 2 and 3): its metadata key/values, its tensor-info table and lazily
- * memory-mapped tensor data, with dequantization of every supported {@link GgmlType} to fp32. Opening parses and
- * validates the whole header (see {@link GgufHeaderParser}); a malformed or hostile file is refused with a
+ * memory-mapped raw tensor data, with dequantization of every supported {@link GgmlType} to fp32 (which reads the
+ * file without mapping it). Opening parses and validates the whole header (see {@link GgufHeaderParser}); a malformed or hostile file is refused with a
  * {@link CheckpointFormatException} naming the file, the byte offset and the key or tensor at fault.
  * Tensor names and layouts are llama.cpp's; {@link GgufTensorSource} maps them to Hugging Face names.
  *
@@ -34,6 +35,11 @@ import java.util.Optional;
  * }</pre>
  */
 public final class GgufFile implements AutoCloseable {
+    /** Bytes read at a time when dequantizing. */
+    private static final int READ_WINDOW = 1 << 20;
+    /** One read window per thread, reused by every tensor (loading a model leaves no per-tensor garbage). */
+    private static final ThreadLocal<ByteBuffer> WINDOW = ThreadLocal.withInitial(
+            () -> ByteBuffer.allocate(READ_WINDOW).order(ByteOrder.LITTLE_ENDIAN));
     private final Path path;
     private final FileChannel channel;
     private final long fileSize;
@@ -198,20 +204,73 @@ public final class GgufFile implements AutoCloseable {
         return dequantize(t);
     }
 
-    /** See {@link #dequantize(String)}. */
+    /**
+     * See {@link #dequantize(String)}. The tensor's bytes are read with positional reads in windows of
+     * {@value #READ_WINDOW} bytes (not mapped), so the file's pages do not join this process's resident set.
+     */
     public float[] dequantize(GgufTensorInfo t) throws CheckpointFormatException {
-        if (!t.type().dequantizable()) {
-            throw new CheckpointFormatException(path, t.name(), "ggml type " + t.type()
-                    + " cannot be dequantized by peft4j (supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, "
-                    + "Q2_K..Q6_K)");
-        }
+        requireDequantizable(t);
         if (t.elementCount() > Integer.MAX_VALUE - 8) {
             throw new CheckpointFormatException(path, t.name(), t.elementCount() + " elements do not fit in a "
                     + "Java float[]");
         }
         float[] out = new float[(int) t.elementCount()];
-        GgmlDequantizer.dequantize(t.type(), tensorData(t), out.length, out, 0);
+        readBlocks(t, (window, values, off) -> GgmlDequantizer.dequantize(t.type(), window, values, out, off));
         return out;
+    }
+
+    /**
+     * Dequantizes {@code t} (ggml order) into {@code out[0 .. elementCount)} with absolute puts: into a direct
+     * buffer this needs no Java array of the tensor's size (the fp32 values exist once, where they are used).
+     *
+     * @throws IllegalArgumentException if {@code out} is too small
+     */
+    public void dequantizeInto(GgufTensorInfo t, FloatBuffer out) throws CheckpointFormatException {
+        requireDequantizable(t);
+        if (t.elementCount() > out.capacity()) {
+            throw new IllegalArgumentException("tensor '" + t.name() + "' has " + t.elementCount()
+                    + " values, the buffer holds " + out.capacity());
+        }
+        readBlocks(t, (window, values, off) -> GgmlDequantizer.dequantize(t.type(), window, values, out, off));
+    }
+
+    private void requireDequantizable(GgufTensorInfo t) throws CheckpointFormatException {
+        if (!t.type().dequantizable()) {
+            throw new CheckpointFormatException(path, t.name(), "ggml type " + t.type()
+                    + " cannot be dequantized by peft4j (supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, "
+                    + "Q2_K..Q6_K)");
+        }
+    }
+
+    /** Reads whole blocks of {@code t} window by window and hands each to {@code decoder}. */
+    private void readBlocks(GgufTensorInfo t, WindowDecoder decoder) throws CheckpointFormatException {
+        checkOpen();
+        GgmlType type = t.type();
+        long blocks = t.elementCount() / type.blockSize();
+        long perWindow = Math.max(1, READ_WINDOW / type.typeSize());
+        ByteBuffer window = type.typeSize() <= READ_WINDOW ? WINDOW.get()
+                : ByteBuffer.allocate(type.typeSize()).order(ByteOrder.LITTLE_ENDIAN);
+        for (long b = 0; b < blocks; b += perWindow) {
+            long count = Math.min(perWindow, blocks - b);
+            window.clear().limit(Math.toIntExact(count * type.typeSize()));
+            long pos = t.fileOffset() + b * type.typeSize();
+            try {
+                while (window.hasRemaining()) {
+                    if (channel.read(window, pos + window.position()) < 0) {
+                        throw new CheckpointFormatException(path, t.name(), "file ends inside the tensor data");
+                    }
+                }
+            } catch (IOException e) {
+                throw new CheckpointFormatException(path, "tensor '" + t.name() + "': cannot read the data: " + e, e);
+            }
+            decoder.decode(window, count * type.blockSize(), Math.toIntExact(b * type.blockSize()));
+        }
+    }
+
+    /** Decodes {@code values} values from the start of {@code window} to destination offset {@code dstOff}. */
+    @FunctionalInterface
+    private interface WindowDecoder {
+        void decode(ByteBuffer window, long values, int dstOff);
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.peft4j.core.checkpoint.gguf.GgufNames;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -115,33 +116,51 @@ public final class GgufTensorSource implements TensorSource {
     @Override
     public float[] readFloats(String name) throws CheckpointFormatException {
         GgufTensorInfo t = info(name);
-        float[] w = file.dequantize(t);
-        if (!permuted) {
-            return w;
+        if (t.elementCount() > Integer.MAX_VALUE - 8) {
+            throw new CheckpointFormatException(file.path(), t.name(), t.elementCount() + " elements do not fit in a "
+                    + "Java float[]");
         }
-        String proj = GgufNames.permutedProjection(t.name()).orElse(null);
+        float[] w = new float[(int) t.elementCount()];
+        readFloats(name, w);
+        return w;
+    }
+
+    /** Decodes into {@code dst} and un-permutes q/k rows in place: no array of the tensor's size is allocated. */
+    @Override
+    public void readFloats(String name, float[] dst) throws CheckpointFormatException {
+        GgufTensorInfo t = info(name);
+        file.dequantizeInto(t, FloatBuffer.wrap(dst));
+        String proj = permuted ? GgufNames.permutedProjection(t.name()).orElse(null) : null;
         if (proj == null) {
-            return w;
+            return;
         }
         int heads = "q".equals(proj) ? nHead : nHeadKv;
         int cols = t.ne().length == 1 ? 1 : Math.toIntExact(t.ne()[0]);
         try {
-            return GgufNames.unpermuteRows(w, heads, cols);
+            GgufNames.unpermuteRows(dst, (int) t.elementCount(), heads, cols);
         } catch (IllegalArgumentException e) {
             throw new CheckpointFormatException(file.path(), t.name(), "cannot undo the q/k row permutation: "
                     + e.getMessage());
         }
     }
 
+    /**
+     * Decodes straight into a direct buffer that the returned array aliases (no Java {@code float[]} on the way),
+     * except for the permuted q/k projections, which go through {@link #readFloats} to be un-permuted.
+     */
     @Override
     public NDArray load(String name, NDManager manager) throws CheckpointFormatException {
-        float[] w = readFloats(name);
-        if (w.length > Integer.MAX_VALUE / Float.BYTES) {
-            throw new CheckpointFormatException(file.path(), info(name).name(), w.length
+        GgufTensorInfo t = info(name);
+        if (t.elementCount() > Integer.MAX_VALUE / Float.BYTES) {
+            throw new CheckpointFormatException(file.path(), t.name(), t.elementCount()
                     + " fp32 values exceed the 2 GiB a direct buffer can hold");
         }
-        ByteBuffer bb = ByteBuffer.allocateDirect(w.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        bb.asFloatBuffer().put(w);
+        ByteBuffer bb = ByteBuffer.allocateDirect((int) t.elementCount() * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        if (permuted && GgufNames.permutedProjection(t.name()).isPresent()) {
+            bb.asFloatBuffer().put(readFloats(name));
+        } else {
+            file.dequantizeInto(t, bb.asFloatBuffer());
+        }
         NDArray arr = manager.create(bb, new Shape(shape(name)), DataType.FLOAT32);
         arr.setName(name);
         return arr;

@@ -171,6 +171,17 @@ public final class SafetensorsReader implements TensorSource {
         return out;
     }
 
+    @Override
+    public void readFloats(String name, float[] dst) throws CheckpointFormatException {
+        TensorEntry e = entry(name);
+        int n = elements(e);
+        if (n > dst.length) {
+            throw new IllegalArgumentException("tensor '" + name + "' has " + n + " values, the buffer holds "
+                    + dst.length);
+        }
+        Widening.toFloats(e.dtype(), raw(name), java.nio.FloatBuffer.wrap(dst), n);
+    }
+
     /**
      * The tensor on {@code manager}: F32/F16/BF16/F64 as FLOAT32, I16 as INT32 (DJL's engine cannot hold BF16
      * or INT16), I8/U8/I32/I64/BOOL natively. The result owns its memory (never aliases the file).

@@ -229,6 +229,11 @@ public final class ShardedSafetensors implements TensorSource {
     }
 
     @Override
+    public void readFloats(String name, float[] dst) throws CheckpointFormatException {
+        shard(name).readFloats(name, dst);
+    }
+
+    @Override
     public NDArray load(String name, NDManager manager) throws CheckpointFormatException {
         return shard(name).load(name, manager);
     }

@@ -42,6 +42,22 @@ public interface TensorSource extends AutoCloseable {
     float[] readFloats(String name) throws CheckpointFormatException;
 
     /**
+     * The tensor's fp32 values into {@code dst[0 .. numel)} ({@code dst} may be longer): lets a streaming loader reuse
+     * one buffer for every tensor instead of leaving a fresh array per tensor for the garbage collector. The default
+     * copies {@link #readFloats(String)}; sources that can decode in place override it.
+     *
+     * @throws IllegalArgumentException if {@code dst} is shorter than the tensor
+     */
+    default void readFloats(String name, float[] dst) throws CheckpointFormatException {
+        float[] v = readFloats(name);
+        if (v.length > dst.length) {
+            throw new IllegalArgumentException("tensor '" + name + "' has " + v.length + " values, the buffer holds "
+                    + dst.length);
+        }
+        System.arraycopy(v, 0, dst, 0, v.length);
+    }
+
+    /**
      * The tensor on {@code manager}: floating and quantized types as FLOAT32, integer types as their
      * DJL-supported type. The array is owned by {@code manager}.
      */

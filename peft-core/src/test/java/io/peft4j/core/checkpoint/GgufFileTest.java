@@ -1,6 +1,7 @@
 package io.peft4j.core.checkpoint;
 
 import io.peft4j.core.CheckpointFormatException;
+import io.peft4j.core.checkpoint.gguf.GgmlKernels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -138,6 +139,31 @@ class GgufFileTest {
             ByteBuffer raw = g.tensorData(q);
             assertEquals(34, raw.capacity());
             assertEquals(0x3C, raw.get(1));
+        }
+    }
+
+    @Test
+    void dequantize_tensorOverSeveralReadWindows_equalsScalarKernel() throws Exception {
+        int blocks = 60_000; // 1.2 MB of Q4_1: read in two windows
+        byte[] bytes = new byte[blocks * GgmlType.Q4_1.typeSize()];
+        new java.util.Random(3).nextBytes(bytes);
+        for (int b = 0; b < blocks; b++) { // finite fp16 scale and min (exponent bits below all-ones)
+            bytes[b * 20 + 1] &= 0x3B;
+            bytes[b * 20 + 3] &= 0x3B;
+        }
+        Path p = new GgufTestWriter().tensor("big", new long[] {32L * blocks}, GgmlType.Q4_1.id(), bytes)
+                .write(dir, "big.gguf");
+        float[] want = new float[32 * blocks];
+        GgmlKernels.dequantize(GgmlType.Q4_1, bytes, 0, want, 0, blocks);
+        try (GgufFile g = GgufFile.open(p)) {
+            GgufTensorInfo t = g.tensor("big").orElseThrow();
+            assertArrayEquals(want, g.dequantize(t));
+            java.nio.FloatBuffer direct = ByteBuffer.allocateDirect(4 * want.length)
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+            g.dequantizeInto(t, direct);
+            float[] got = new float[want.length];
+            direct.get(0, got);
+            assertArrayEquals(want, got);
         }
     }
 

@@ -15,7 +15,7 @@ import java.nio.ByteOrder;
  * Dequantization with DJL (libtorch) ops only, for when the codes already live in native memory. DJL has no shift or
  * bitwise ops, so 4-bit codes are expanded with a {@code [256, 2]} table gathered by the packed uint8 byte
  * ({@code L2.get(P)}: row b holds {@code code[b >> 4], code[b & 15]}); 8-bit codes gather the 256-entry map directly.
- * Then {@code * absmax} per block. Every product is the same fp32 multiplication as the Java reference, so the result
+ * Then {@code *= absmax} per block, in place on the gathered array. Every product is the same fp32 multiplication as the Java reference, so the result
  * is bit-identical to {@link io.peft4j.quant.Quantizer#dequantize}.
  */
 public final class DjlDequantKernel {
@@ -60,12 +60,13 @@ public final class DjlDequantKernel {
         int full = n - n % bs;
         NDArray out;
         if (full == n) {
-            out = flat.reshape(n / bs, bs).mul(absmax.reshape(n / bs, 1));
+            // in place on the fresh gather result: one fp32 allocation per call, not two
+            out = flat.reshape(n / bs, bs).muli(absmax.reshape(n / bs, 1));
         } else {
             int blocks = full / bs;
             NDArray head = flat.get(new NDIndex("0:{}", full)).reshape(Math.max(blocks, 0), bs)
-                    .mul(absmax.get(new NDIndex("0:{}", blocks)).reshape(blocks, 1)).reshape(-1);
-            NDArray tail = flat.get(new NDIndex("{}:", full)).mul(absmax.get(blocks));
+                    .muli(absmax.get(new NDIndex("0:{}", blocks)).reshape(blocks, 1)).reshape(-1);
+            NDArray tail = flat.get(new NDIndex("{}:", full)).muli(absmax.get(blocks));
             out = head.concat(tail);
         }
         return out.reshape(new Shape(q.shape()));

@@ -33,7 +33,11 @@ public final class EightBitCodec {
 
     /** Fills {@code out [n]} with codes and returns the absmax per block {@code [ceil(n/blockSize)]}. */
     public float[] quantize(float[] x, int blockSize, byte[] out) {
-        int n = x.length;
+        return quantize(x, x.length, blockSize, out);
+    }
+
+    /** As {@link #quantize(float[], int, byte[])} over the first {@code n} values of {@code x}. */
+    public float[] quantize(float[] x, int n, int blockSize, byte[] out) {
         int blocks = (n + blockSize - 1) / blockSize;
         float[] absmax = new float[blocks];
         for (int b = 0; b < blocks; b++) {

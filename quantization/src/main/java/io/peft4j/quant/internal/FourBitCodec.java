@@ -39,7 +39,11 @@ public final class FourBitCodec {
 
     /** Fills {@code packed [ceil(n/2)]} and returns the absmax per block {@code [ceil(n/blockSize)]}. */
     public float[] quantize(float[] x, int blockSize, byte[] packed) {
-        int n = x.length;
+        return quantize(x, x.length, blockSize, packed);
+    }
+
+    /** As {@link #quantize(float[], int, byte[])} over the first {@code n} values of {@code x}. */
+    public float[] quantize(float[] x, int n, int blockSize, byte[] packed) {
         int rem = n % blockSize;
         int full = n - rem;
         int blocks = full / blockSize + (rem > 0 ? 1 : 0);

@@ -13,9 +13,10 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 
 /**
- * Dequantization in a plain Java loop (per block the 16 products {@code code[c] * absmax}, then one table read per
- * element) written straight into a per-thread, pre-touched direct buffer that an NDArray aliases without copying (djl-on-cpu.md row 2c). The scratch grows to the largest weight seen and is reused,
- * so the only fp32 copy is the one for the layer being computed. Same fp32 products as the reference: bit-identical.
+ * Dequantization in a plain Java loop (per packed byte two reads from 256-entry code tables, each times the block's
+ * absmax) written into a per-thread, pre-touched direct buffer that an NDArray aliases without copying
+ * (djl-on-cpu.md row 2c). The scratch grows to the largest weight seen and is reused, so the only fp32 copy is the
+ * one for the layer being computed. Same fp32 products as the reference: bit-identical.
  *
  * <p>The aliasing array returned by {@link #dequantizeShared} is valid only until the next call on the same thread;
  * callers use it at once and close it (or {@code duplicate()} it when autograd must keep it).
@@ -23,6 +24,8 @@ import java.util.stream.IntStream;
 public final class JavaDequantKernel {
     /** Weights from this many elements on are dequantized on the common pool as well. */
     private static final int PARALLEL_MIN = 1 << 20;
+    /** Floats decoded into a heap chunk (L1/L2-sized) before each bulk copy into the direct buffer. */
+    private static final int CHUNK = 1 << 13;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private JavaDequantKernel() {
@@ -32,81 +35,102 @@ public final class JavaDequantKernel {
     public static void dequantize(QuantizedTensor q, float[] absmax, float[] out) {
         int n = q.numel();
         int bs = q.config().blockSize();
-        byte[] data = q.data();
         float[] code = q.config().type().codebook();
         if (q.config().type().bits() == 8) {
-            for (int i = 0; i < n; i++) {
-                out[i] = code[data[i] & 0xFF] * absmax[i / bs];
-            }
+            eightBit(q.data(), code, absmax, bs, 0, n, out, 0);
             return;
         }
-        // per block, the 16 products code[c] * absmax once; then every element is a table read (same fp32 products)
-        float[] scaled = new float[16];
-        int half = bs / 2;
-        int pairs = n / 2;
-        for (int blk = 0, j = 0; j < pairs; blk++) {
-            float am = absmax[blk];
-            for (int c = 0; c < 16; c++) {
-                scaled[c] = code[c] * am;
-            }
-            int end = Math.min(pairs, j + half);
-            for (; j < end; j++) {
-                int b = data[j];
-                out[2 * j] = scaled[(b >> 4) & 0x0F];
-                out[2 * j + 1] = scaled[b & 0x0F];
-            }
-        }
+        fourBitBlocks(q.data(), nibbleTables(code), absmax, bs, n, 0, absmax.length, out, 0);
         if ((n & 1) == 1) {
-            out[n - 1] = code[(data[n >> 1] >> 4) & 0x0F] * absmax[(n - 1) / bs];
+            out[n - 1] = code[(q.data()[n >> 1] >> 4) & 0x0F] * absmax[(n - 1) / bs];
         }
     }
 
     /**
-     * As {@link #dequantize} but writes straight into {@code out} (absolute puts; a direct buffer in practice). Large
-     * 4-bit weights are split by blocks over the common fork-join pool (each element is written exactly once with the
-     * same product, so the result does not depend on the split).
+     * As {@link #dequantize(QuantizedTensor, float[], float[])} into {@code out} (a direct buffer in practice):
+     * blocks are decoded into a small heap chunk that is bulk-copied with one absolute put (per-element puts into a
+     * direct buffer cost a bounds check each and do not vectorize). Large weights are split by blocks over the common
+     * fork-join pool (each element is written exactly once with the same product, so the split cannot change it).
      */
     public static void dequantize(QuantizedTensor q, float[] absmax, FloatBuffer out) {
         int n = q.numel();
         int bs = q.config().blockSize();
-        byte[] data = q.data();
-        float[] code = q.config().type().codebook();
-        if (q.config().type().bits() == 8) {
-            for (int i = 0; i < n; i++) {
-                out.put(i, code[data[i] & 0xFF] * absmax[i / bs]);
-            }
-            return;
-        }
         int blocks = absmax.length;
-        int tasks = n >= PARALLEL_MIN ? Math.max(1, Math.min(blocks, ForkJoinPool.getCommonPoolParallelism() + 1)) : 1;
+        // a few tasks per thread, so a thread descheduled on a loaded machine does not hold up the whole weight
+        int tasks = n >= PARALLEL_MIN
+                ? Math.max(1, Math.min(blocks, 4 * (ForkJoinPool.getCommonPoolParallelism() + 1))) : 1;
+        int per = (blocks + tasks - 1) / tasks;
         if (tasks == 1) {
-            fourBitBlocks(data, code, absmax, bs, n, 0, blocks, out);
+            blocksInto(q, absmax, 0, blocks, out);
         } else {
-            int per = (blocks + tasks - 1) / tasks;
-            IntStream.range(0, tasks).parallel().forEach(t -> fourBitBlocks(data, code, absmax, bs, n,
-                    Math.min(blocks, t * per), Math.min(blocks, (t + 1) * per), out));
+            IntStream.range(0, tasks).parallel().forEach(t -> blocksInto(q, absmax, Math.min(blocks, t * per),
+                    Math.min(blocks, (t + 1) * per), out));
         }
-        if ((n & 1) == 1) {
-            out.put(n - 1, code[(data[n >> 1] >> 4) & 0x0F] * absmax[(n - 1) / bs]);
+        if (q.config().type().bits() == 4 && (n & 1) == 1) {
+            out.put(n - 1, q.config().type().codebook()[(q.data()[n >> 1] >> 4) & 0x0F] * absmax[(n - 1) / bs]);
         }
     }
 
-    /** Blocks {@code [fromBlock, toBlock)}: per block the 16 products, then two table reads per packed byte. */
-    private static void fourBitBlocks(byte[] data, float[] code, float[] absmax, int bs, int n, int fromBlock,
-                                      int toBlock, FloatBuffer out) {
-        float[] scaled = new float[16];
+    /** Blocks {@code [fromBlock, toBlock)} chunk by chunk through a heap buffer into {@code out}. */
+    private static void blocksInto(QuantizedTensor q, float[] absmax, int fromBlock, int toBlock, FloatBuffer out) {
+        int n = q.numel();
+        int bs = q.config().blockSize();
+        boolean four = q.config().type().bits() == 4;
+        float[] code = q.config().type().codebook();
+        int chunkBlocks = Math.max(1, CHUNK / bs);
+        float[] chunk = new float[chunkBlocks * bs];
+        float[][] nibbles = four ? nibbleTables(code) : null;
+        for (int b = fromBlock; b < toBlock; b += chunkBlocks) {
+            int end = Math.min(toBlock, b + chunkBlocks);
+            int first = b * bs;
+            int last = four ? Math.min(2 * (n / 2), end * bs) : Math.min(n, end * bs);
+            if (four) {
+                fourBitBlocks(q.data(), nibbles, absmax, bs, n, b, end, chunk, -first);
+            } else {
+                eightBit(q.data(), code, absmax, bs, first, last, chunk, -first);
+            }
+            out.put(first, chunk, 0, last - first);
+        }
+    }
+
+    /** {@code {code[b >> 4], code[b & 15]}} for every byte value {@code b}: the codes of the high and low nibble. */
+    private static float[][] nibbleTables(float[] code) {
+        float[][] t = new float[2][256];
+        for (int b = 0; b < 256; b++) {
+            t[0][b] = code[b >>> 4];
+            t[1][b] = code[b & 0x0F];
+        }
+        return t;
+    }
+
+    /** Elements {@code [from, to)} of an 8-bit tensor into {@code dst[i + shift]}. */
+    private static void eightBit(byte[] data, float[] code, float[] absmax, int bs, int from, int to, float[] dst,
+                                 int shift) {
+        for (int i = from; i < to; i++) {
+            dst[i + shift] = code[data[i] & 0xFF] * absmax[i / bs];
+        }
+    }
+
+    /**
+     * 4-bit blocks {@code [fromBlock, toBlock)} (whole pairs only; the odd last element is the caller's) into
+     * {@code dst[i + shift]}: each packed byte indexes two 256-entry tables of unscaled codes (high and low nibble),
+     * each times the block's absmax: the same fp32 product {@code code[c] * absmax} as the reference, in a loop
+     * without shifts or per-block setup that the JIT compiles tightly.
+     */
+    private static void fourBitBlocks(byte[] data, float[][] nibbles, float[] absmax, int bs, int n, int fromBlock,
+                                      int toBlock, float[] dst, int shift) {
+        float[] hi = nibbles[0];
+        float[] lo = nibbles[1];
         int half = bs / 2;
         int pairs = n / 2;
         for (int blk = fromBlock; blk < toBlock; blk++) {
             float am = absmax[blk];
-            for (int c = 0; c < 16; c++) {
-                scaled[c] = code[c] * am;
-            }
             int end = Math.min(pairs, (blk + 1) * half);
             for (int j = blk * half; j < end; j++) {
-                int b = data[j];
-                out.put(2 * j, scaled[(b >> 4) & 0x0F]);
-                out.put(2 * j + 1, scaled[b & 0x0F]);
+                int b = data[j] & 0xFF;
+                int o = 2 * j + shift;
+                dst[o] = hi[b] * am;
+                dst[o + 1] = lo[b] * am;
             }
         }
     }

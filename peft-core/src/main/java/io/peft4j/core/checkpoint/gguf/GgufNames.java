@@ -67,26 +67,36 @@ public final class GgufNames {
      * @throws IllegalArgumentException when {@code rows} is not a multiple of {@code 2 * nHead}
      */
     public static float[] unpermuteRows(float[] w, int nHead, int cols) {
-        if (nHead <= 0 || cols <= 0 || w.length % cols != 0) {
-            throw new IllegalArgumentException("cannot un-permute " + w.length + " values as rows of " + cols
+        float[] out = w.clone();
+        unpermuteRows(out, w.length, nHead, cols);
+        return out;
+    }
+
+    /**
+     * As {@link #unpermuteRows(float[], int, int)} in place on {@code w[0 .. length)} (one head's rows are copied
+     * aside at a time).
+     */
+    public static void unpermuteRows(float[] w, int length, int nHead, int cols) {
+        if (nHead <= 0 || cols <= 0 || length % cols != 0 || length > w.length) {
+            throw new IllegalArgumentException("cannot un-permute " + length + " values as rows of " + cols
                     + " for " + nHead + " heads");
         }
-        int rows = w.length / cols;
+        int rows = length / cols;
         if (rows % (2 * nHead) != 0) {
             throw new IllegalArgumentException(rows + " rows are not a multiple of 2 x " + nHead + " heads");
         }
         int hd = rows / nHead;
         int half = hd / 2;
-        float[] out = new float[w.length];
+        float[] head = new float[hd * cols];
         for (int h = 0; h < nHead; h++) {
+            System.arraycopy(w, h * hd * cols, head, 0, head.length);
             for (int i = 0; i < half; i++) {
                 for (int j = 0; j < 2; j++) {
-                    int src = h * hd + 2 * i + j;
+                    int src = 2 * i + j;
                     int dst = h * hd + j * half + i;
-                    System.arraycopy(w, src * cols, out, dst * cols, cols);
+                    System.arraycopy(head, src * cols, w, dst * cols, cols);
                 }
             }
         }
-        return out;
     }
 }
