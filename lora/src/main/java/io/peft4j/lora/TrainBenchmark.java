@@ -23,7 +23,7 @@ import java.util.Random;
  *
  * <pre>{@code
  * TrainBenchmark.Result r = TrainBenchmark.run(model, LoraConfig.builder().optR(16)
- *         .optTargetModules(TargetModules.ALL_LINEAR).build(), 4, 256, 3);
+ *         .optTargetModules(TargetModules.ALL_LINEAR).build(), 4, 256, 3, false);
  * double mfu = r.mfu();
  * }</pre>
  */
@@ -43,8 +43,12 @@ public final class TrainBenchmark {
                          long trainable) {
     }
 
-    /** Attaches {@code config} to {@code model}, trains {@code steps + 1} steps of [batch, seq] and detaches it. */
-    public static Result run(CausalLM model, LoraConfig config, int batch, int seq, int steps) throws PeftException {
+    /**
+     * Attaches {@code config} to {@code model}, trains {@code steps + 1} steps of [batch, seq] (with activation
+     * checkpointing when {@code checkpointActivations}) and detaches it.
+     */
+    public static Result run(CausalLM model, LoraConfig config, int batch, int seq, int steps,
+                             boolean checkpointActivations) throws PeftException {
         double matmul = ForwardBenchmark.matmulGflops(model.manager(), 3);
         Random rng = new Random(1);
         List<Example> data = new ArrayList<>();
@@ -61,7 +65,7 @@ public final class TrainBenchmark {
             peft.addAdapter(PeftModel.DEFAULT, config, 1L);
             trainable = peft.trainableParameterCount();
             TrainerConfig cfg = TrainerConfig.builder().optMaxSteps(steps + 1).optBatchSize(batch)
-                    .optShuffle(false).optLearningRate(1e-4).build();
+                    .optShuffle(false).optLearningRate(1e-4).optActivationCheckpointing(checkpointActivations).build();
             try (Trainer t = new Trainer(peft, cfg)) {
                 t.addListener(new TrainingListener() {
                     private double last;

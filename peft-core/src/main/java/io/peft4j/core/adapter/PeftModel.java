@@ -1,6 +1,8 @@
 package io.peft4j.core.adapter;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.training.GradientCollector;
 import io.peft4j.core.AdapterMismatchException;
 import io.peft4j.core.DenseLinear;
 import io.peft4j.core.LinearLayer;
@@ -19,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
 
 /**
  * A frozen {@link CausalLM} with named adapters: add, load, activate, disable, delete, merge and save them.
@@ -296,6 +299,35 @@ public final class PeftModel implements AutoCloseable {
                 }
             }
             return model.forward(inputIds, attentionMask, cache);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Training forward + backward with the active adapters (see {@link CausalLM#backward}); takes the read lock.
+     * Activation checkpointing needs the base model's layer-by-layer path, so it is refused while an adapter that
+     * wraps the whole forward (prompt-style) is active.
+     */
+    public float backward(NDArray inputIds, NDArray attentionMask, Function<NDArray, NDArray> loss,
+                          boolean checkpointActivations, long rngSeed) {
+        lock.readLock().lock();
+        try {
+            for (Adapter a : adapters.values()) {
+                if (a.isActive() && a.wrapsForward()) {
+                    if (checkpointActivations) {
+                        throw new IllegalStateException("activation checkpointing does not support adapter '"
+                                + a.name() + "' (" + a.config().peftType() + "), which wraps the model's forward");
+                    }
+                    Engine.getInstance().setRandomSeed(Long.hashCode(rngSeed));
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        NDArray value = loss.apply(a.forward(model, inputIds, attentionMask, null));
+                        gc.backward(value);
+                        return value.getFloat();
+                    }
+                }
+            }
+            return model.backward(inputIds, attentionMask, loss, checkpointActivations, rngSeed);
         } finally {
             lock.readLock().unlock();
         }

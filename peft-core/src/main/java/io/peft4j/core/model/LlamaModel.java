@@ -11,6 +11,7 @@ import io.peft4j.core.checkpoint.TensorSource;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * The LLaMA-family decoder (Llama 1/2/3, TinyLlama, SmolLM/SmolLM2, Mistral, Qwen2) computed in fp32 the way
@@ -110,23 +111,51 @@ public final class LlamaModel implements CausalLM {
             throw new IllegalArgumentException("input embeddings must be [B, T, " + config.hiddenSize() + "], got "
                     + inputEmbeddings.getShape());
         }
-        int b = Math.toIntExact(inputEmbeddings.getShape().get(0));
-        int t = Math.toIntExact(inputEmbeddings.getShape().get(1));
-        LlamaKvCache kv = ownCache(cache, b);
-        boolean[][] mask = AttentionLayout.readMask(attentionMask, b, t);
-        AttentionLayout layout = kv == null ? new AttentionLayout(new boolean[b][0], 0, mask, b, t) : kv.begin(mask, t);
-        NDManager m = inputEmbeddings.getManager();
-        NDArray[] cosSin = rope.tables(layout.positions(), 1f, m);
-        NDArray[] tables = {cosSin[0].mul(attentionScale), cosSin[1].mul(attentionScale), cosSin[0], cosSin[1]};
-        NDArray bias = layout.bias(m);
+        LlamaKvCache kv = ownCache(cache, Math.toIntExact(inputEmbeddings.getShape().get(0)));
+        LayerInputs in = layerInputs(inputEmbeddings, attentionMask, kv);
         NDArray x = inputEmbeddings;
         for (DecoderLayer layer : layers) {
-            x = layer.forward(x, tables, bias, kv);
+            x = layer.forward(x, in.rope(), in.bias(), kv);
         }
         if (kv != null) {
             kv.commit();
         }
         return finalNorm.forward(x);
+    }
+
+    /** What every decoder layer reads besides its input: rope tables (q tables carry 1/√D) and the mask bias. */
+    record LayerInputs(NDArray[] rope, NDArray bias) {
+    }
+
+    /** Rope tables and attention bias for {@code inputEmbeddings [B, T, hidden]} (begins the cache step if any). */
+    LayerInputs layerInputs(NDArray inputEmbeddings, NDArray attentionMask, LlamaKvCache kv) {
+        int b = Math.toIntExact(inputEmbeddings.getShape().get(0));
+        int t = Math.toIntExact(inputEmbeddings.getShape().get(1));
+        boolean[][] mask = AttentionLayout.readMask(attentionMask, b, t);
+        AttentionLayout layout = kv == null ? new AttentionLayout(new boolean[b][0], 0, mask, b, t) : kv.begin(mask, t);
+        NDManager m = inputEmbeddings.getManager();
+        NDArray[] cosSin = rope.tables(layout.positions(), 1f, m);
+        NDArray[] tables = {cosSin[0].mul(attentionScale), cosSin[1].mul(attentionScale), cosSin[0], cosSin[1]};
+        return new LayerInputs(tables, layout.bias(m));
+    }
+
+    DecoderLayer[] decoderLayers() {
+        return layers;
+    }
+
+    /** Logits {@code [B, T, vocab]} of the last decoder layer's output {@code [B, T, hidden]}: final norm, lm_head. */
+    NDArray head(NDArray lastLayerOutput) {
+        return linears.get(LM_HEAD).forward(finalNorm.forward(lastLayerOutput));
+    }
+
+    /**
+     * Layer by layer, with per-layer dropout seeds; with {@code checkpointActivations} only each layer's input is
+     * kept and the layer is recomputed during backward (see {@link ActivationCheckpointing}).
+     */
+    @Override
+    public float backward(NDArray inputIds, NDArray attentionMask, Function<NDArray, NDArray> loss,
+                          boolean checkpointActivations, long rngSeed) {
+        return ActivationCheckpointing.backward(this, inputIds, attentionMask, loss, checkpointActivations, rngSeed);
     }
 
     private LlamaKvCache ownCache(KvCache cache, int batch) {
