@@ -29,10 +29,10 @@ class ActivationCheckpointingLoraTest {
             .optInitLoraWeights(InitLoraWeights.RANDOM).build();
 
     /** Loss and flattened gradients of one backward of the summed token NLL (right padding in row 2). */
-    private static float[][] lossAndGradients(boolean checkpoint, long rngSeed) {
+    private static float[][] lossAndGradients(LoraConfig config, boolean checkpoint, long rngSeed) {
         try (NDManager m = Peft4j.newManager(); LlamaModel model = TinyModels.model(m);
              PeftModel peft = PeftModel.wrap(model); NDScope scope = new NDScope()) {
-            peft.addAdapter("default", ALL, 5L);
+            peft.addAdapter("default", config, 5L);
             peft.setTraining(true);
             NDArray ids = TinyModels.ids(m);
             NDArray mask = m.create(new long[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0}, new Shape(2, 6));
@@ -57,8 +57,19 @@ class ActivationCheckpointingLoraTest {
 
     @Test
     void backward_checkpointed_equalsRecordedLossAndGradients() {
-        float[][] recorded = lossAndGradients(false, 77L);
-        float[][] checkpointed = lossAndGradients(true, 77L);
+        assertSameLossAndGradients(ALL);
+    }
+
+    /** Trainable copies of embedding (gradient through the recomputed embedding), norms and lm_head. */
+    @Test
+    void backward_checkpointedWithModulesToSave_equalsRecorded() {
+        assertSameLossAndGradients(ALL.toBuilder().optTargetModules(TargetModules.of("q_proj", "down_proj"))
+                .optModulesToSave(List.of("embed_tokens", "norm", "lm_head")).build());
+    }
+
+    private static void assertSameLossAndGradients(LoraConfig config) {
+        float[][] recorded = lossAndGradients(config, false, 77L);
+        float[][] checkpointed = lossAndGradients(config, true, 77L);
         assertEquals(recorded[0][0], checkpointed[0][0], 1e-5);
         assertTrue(recorded[1].length > 0);
         float maxAbs = 0;
@@ -72,8 +83,8 @@ class ActivationCheckpointingLoraTest {
     @Test
     void backward_otherRngSeed_drawsOtherDropoutMasks() {
         // guards the equality above: dropout is really on, so equal gradients need equal masks
-        float[][] a = lossAndGradients(true, 77L);
-        float[][] b = lossAndGradients(true, 78L);
+        float[][] a = lossAndGradients(ALL, true, 77L);
+        float[][] b = lossAndGradients(ALL, true, 78L);
         assertTrue(TinyModels.maxDiff(a[1], b[1]) > 1e-4);
     }
 

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * A frozen {@link CausalLM} with named adapters: add, load, activate, disable, delete, merge and save them.
@@ -254,17 +255,22 @@ public final class PeftModel implements AutoCloseable {
 
     /**
      * Merges the active adapters, puts plain {@link DenseLinear} projections with the merged weights into the
-     * model, removes every adapter and returns the bare model (this wrapper is then empty).
+     * model, writes active trainable copies of other weights (embedding, norms) into the stored weights, removes
+     * every adapter and returns the bare model (this wrapper is then empty).
      */
     public CausalLM mergeAndUnload() {
         lock.writeLock().lock();
         try {
             merge();
             Map<String, NDArray[]> merged = new LinkedHashMap<>();
+            bakeWeightOverrides();
             for (Adapter a : adapters.values()) {
                 if (a.isMerged()) {
                     for (String path : a.modulePaths()) {
                         LinearLayer l = model.linearLayers().get(path);
+                        if (l == null) {
+                            continue;   // not a projection (e.g. a trainable embedding copy, baked above)
+                        }
                         NDArray bias = l.bias() == null ? null : l.bias().duplicate();
                         merged.put(path, new NDArray[] {l.denseWeight(model.manager()), bias});
                     }
@@ -285,6 +291,17 @@ public final class PeftModel implements AutoCloseable {
         } finally {
             lock.writeLock().unlock();
         }
+    }
+
+    /** Writes the values of active weight overrides (trainable copies of embedding/norms) into the stored weights. */
+    private void bakeWeightOverrides() {
+        model.otherWeights().forEach((name, stored) -> {
+            Supplier<NDArray> override = model.weightOverride(name);
+            NDArray value = override == null ? null : override.get();
+            if (value != null) {
+                stored.subi(stored).addi(value);   // in place and exact: the stored array may be shared (tied lm_head)
+            }
+        });
     }
 
     /**

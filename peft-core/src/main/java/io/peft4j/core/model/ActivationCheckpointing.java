@@ -113,10 +113,9 @@ final class ActivationCheckpointing {
 
     /** Gradient into a trainable embedding (e.g. a trainable copy), if any: back-propagates {@code sum(emb · g)}. */
     private static void embeddingBackward(GradientCollector gc, LlamaModel model, NDArray ids, NDArray g) {
-        try (NDScope scope = new NDScope()) {
-            NDArray emb = model.embed(ids);
-            if (emb.hasGradient()) {
-                gc.backward(emb.mul(g).sum());
+        if (model.embeddingTable().hasGradient()) {    // (hasGradient of an op result is unreliable in DJL)
+            try (NDScope scope = new NDScope()) {
+                gc.backward(model.embed(ids).mul(g).sum());
             }
         }
     }

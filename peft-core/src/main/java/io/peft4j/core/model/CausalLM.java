@@ -9,6 +9,7 @@ import io.peft4j.core.ModelConfig;
 
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * A decoder-only language model whose projections are {@link LinearLayer}s addressable by their Hugging Face
@@ -81,6 +82,28 @@ public interface CausalLM extends AutoCloseable {
 
     /** Puts {@code layer} at {@code modulePath}; returns the layer it replaced (not closed). */
     LinearLayer replaceLinear(String modulePath, LinearLayer layer);
+
+    /**
+     * The weights that are not projections (embedding, norms) by Hugging Face name; live arrays, not copies.
+     * Unmodifiable; empty for models that do not expose them.
+     */
+    default Map<String, NDArray> otherWeights() {
+        return Map.of();
+    }
+
+    /**
+     * Routes forwards through {@code weight.get()} instead of the stored weight {@code name} (a key of
+     * {@link #otherWeights()}) whenever it returns non-null; {@code null} removes the override. Stored weights are
+     * never changed. This default supports no weight.
+     */
+    default void overrideWeight(String name, Supplier<NDArray> weight) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot override weight '" + name + "'");
+    }
+
+    /** The override set by {@link #overrideWeight} for {@code name}, or null. */
+    default Supplier<NDArray> weightOverride(String name) {
+        return null;
+    }
 
     /** A fresh, empty cache for batch size {@code batchSize}. */
     KvCache newKvCache(int batchSize);
