@@ -6,6 +6,7 @@ import io.peft4j.core.LinearLayer;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.adapter.AdaptersDisabled;
+import io.peft4j.core.adapter.MergedModelWriter;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.checkpoint.SafetensorsReader;
 import io.peft4j.core.model.CausalLM;
@@ -164,6 +165,23 @@ class ModulesToSaveTest {
             CausalLM merged = peft.mergeAndUnload();
             assertNull(merged.weightOverride("model.embed_tokens.weight"));
             assertEquals(0, TinyModels.maxDiff(adapted, TinyModels.logits(PeftModel.wrap(merged), ids)), 1e-4);
+        }
+    }
+
+    /** Tied: the lm_head copy unties it in memory; a tied HF folder would drop it, so the writer refuses. */
+    @Test
+    void mergeAndUnload_tiedLmHeadCopy_sameLogits_mergedWriterRefuses() throws Exception {
+        try (NDManager m = Peft4j.newManager(); LlamaModel model = TinyModels.model(m);
+             PeftModel peft = PeftModel.wrap(model)) {
+            NDArray ids = TinyModels.ids(m);
+            peft.addAdapter("default", MTS, 3L);
+            train(peft, 3);
+            float[] adapted = TinyModels.logits(peft, ids);
+            LlamaModel merged = (LlamaModel) peft.mergeAndUnload();
+            assertEquals(0, TinyModels.maxDiff(adapted, TinyModels.logits(PeftModel.wrap(merged), ids)), 1e-4);
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> MergedModelWriter.write(merged, null, tmp.resolve("merged"), "fp"));
+            assertTrue(e.getMessage().contains("lm_head"), e.getMessage());
         }
     }
 

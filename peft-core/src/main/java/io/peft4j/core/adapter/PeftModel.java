@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.training.GradientCollector;
 import io.peft4j.core.AdapterMismatchException;
 import io.peft4j.core.DenseLinear;
-import io.peft4j.core.LinearLayer;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.model.KvCache;
@@ -22,7 +21,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
  * A frozen {@link CausalLM} with named adapters: add, load, activate, disable, delete, merge and save them.
@@ -262,46 +260,12 @@ public final class PeftModel implements AutoCloseable {
         lock.writeLock().lock();
         try {
             merge();
-            Map<String, NDArray[]> merged = new LinkedHashMap<>();
-            bakeWeightOverrides();
-            for (Adapter a : adapters.values()) {
-                if (a.isMerged()) {
-                    for (String path : a.modulePaths()) {
-                        LinearLayer l = model.linearLayers().get(path);
-                        if (l == null) {
-                            continue;   // not a projection (e.g. a trainable embedding copy, baked above)
-                        }
-                        NDArray bias = l.bias() == null ? null : l.bias().duplicate();
-                        merged.put(path, new NDArray[] {l.denseWeight(model.manager()), bias});
-                    }
-                }
-            }
-            for (Adapter a : adapters.values()) {
-                a.close();
-            }
+            MergeAndUnload.run(model, adapters.values());
             adapters.clear();
-            for (Map.Entry<String, NDArray[]> e : merged.entrySet()) {
-                NDArray[] wb = e.getValue();
-                if (wb[1] != null) {
-                    wb[1].setRequiresGradient(false);
-                }
-                model.replaceLinear(e.getKey(), new DenseLinear(wb[0], wb[1])).close();
-            }
             return model;
         } finally {
             lock.writeLock().unlock();
         }
-    }
-
-    /** Writes the values of active weight overrides (trainable copies of embedding/norms) into the stored weights. */
-    private void bakeWeightOverrides() {
-        model.otherWeights().forEach((name, stored) -> {
-            Supplier<NDArray> override = model.weightOverride(name);
-            NDArray value = override == null ? null : override.get();
-            if (value != null) {
-                stored.subi(stored).addi(value);   // in place and exact: the stored array may be shared (tied lm_head)
-            }
-        });
     }
 
     /**
