@@ -8,6 +8,7 @@ import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.checkpoint.Checkpoints;
 import io.peft4j.core.model.LlamaModel;
+import io.peft4j.lora.CheckpointingBenchmark;
 import io.peft4j.lora.LoraConfig;
 import io.peft4j.lora.TargetModules;
 import io.peft4j.lora.TrainBenchmark;
@@ -32,7 +33,8 @@ import java.util.concurrent.Callable;
  * LoRA training step time, tokens/s and MFU against this CPU's GEMM peak, then the same configuration with PEFT +
  * torch (scripts/interop/bench_peft.py, reference venv, 2 threads) and the ratio of step times. With
  * {@code --gradient-checkpointing} both sides recompute activations; {@code peak_rss_mb} (this process, model load
- * included) shows the memory effect when compared with a run without it.
+ * included) shows the memory effect when compared with a run without it. {@code --compare-checkpointing} instead
+ * measures both modes in this one process ({@link CheckpointingBenchmark}) and prints the ratio.
  */
 @Command(name = "train", description = "LoRA training step time, tokens/s, MFU; ratio to PEFT + torch.")
 final class BenchTrainCommand implements Callable<Integer> {
@@ -66,6 +68,10 @@ final class BenchTrainCommand implements Callable<Integer> {
     @Option(names = "--gradient-checkpointing", description = "Activation checkpointing (peft4j and PEFT).")
     boolean gradientCheckpointing;
 
+    @Option(names = "--compare-checkpointing", description = "Only compare peft4j with and without activation "
+            + "checkpointing in this process (alternating steps; peak RSS per mode).")
+    boolean compareCheckpointing;
+
     @Option(names = "--python", description = "Reference python (default ~/.cache/peft4j/venv/bin/python).")
     Path python;
 
@@ -80,6 +86,9 @@ final class BenchTrainCommand implements Callable<Integer> {
         TargetModules t = targets.equals("all-linear") ? TargetModules.ALL_LINEAR
                 : new TargetModules(Arrays.stream(targets.split(",")).map(String::trim).toList(), null);
         LoraConfig config = LoraConfig.builder().optR(r).optLoraAlpha(alpha).optTargetModules(t).build();
+        if (compareCheckpointing) {
+            return compare(config);
+        }
         Map<String, Object> res = new LinkedHashMap<>();
         res.put("name", "train");
         try (Checkpoint ckpt = Checkpoints.open(model);
@@ -108,6 +117,29 @@ final class BenchTrainCommand implements Callable<Integer> {
             res.put("peft_tokens_per_s", round(ref.get("tokens_per_s").asDouble()));
             res.put("ratio_step_time", round((Double) res.get("step_s") / theirs));
             res.put("peft_peak_rss_mb", ref.path("peak_rss_mb").isNumber() ? ref.get("peak_rss_mb").asLong() : null);
+        }
+        out.print(res);
+        return 0;
+    }
+
+    private int compare(LoraConfig config) throws Exception {
+        Map<String, Object> res = new LinkedHashMap<>();
+        res.put("name", "train_checkpointing");
+        try (Checkpoint ckpt = Checkpoints.open(model);
+             NDManager manager = Peft4j.newManager();
+             LlamaModel lm = LlamaModel.load(ckpt.config(), ckpt.tensors(), manager)) {
+            out.status("bench train: peft4j LoRA r=" + r + " " + targets + ", batch " + batch + ", seq " + seq
+                    + ", steps alternating with/without activation checkpointing ...");
+            CheckpointingBenchmark.Result b = CheckpointingBenchmark.run(lm, config, batch, seq, steps);
+            res.put("batch", batch);
+            res.put("seq", seq);
+            res.put("r", r);
+            res.put("step_s", round(b.stepSeconds()));
+            res.put("step_s_checkpointing", round(b.checkpointedStepSeconds()));
+            res.put("ratio_step_time_checkpointing", round(b.checkpointedStepSeconds() / b.stepSeconds()));
+            res.put("peak_rss_mb", b.peakRssBytes() < 0 ? null : b.peakRssBytes() >> 20);
+            res.put("peak_rss_mb_checkpointing", b.checkpointedPeakRssBytes() < 0 ? null
+                    : b.checkpointedPeakRssBytes() >> 20);
         }
         out.print(res);
         return 0;

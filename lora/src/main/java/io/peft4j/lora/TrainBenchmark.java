@@ -50,15 +50,7 @@ public final class TrainBenchmark {
     public static Result run(CausalLM model, LoraConfig config, int batch, int seq, int steps,
                              boolean checkpointActivations) throws PeftException {
         double matmul = ForwardBenchmark.matmulGflops(model.manager(), 3);
-        Random rng = new Random(1);
-        List<Example> data = new ArrayList<>();
-        for (int i = 0; i < batch * (steps + 1); i++) {
-            int[] ids = new int[seq];
-            for (int t = 0; t < seq; t++) {
-                ids[t] = rng.nextInt(model.config().vocabSize());
-            }
-            data.add(Example.unmasked(ids));
-        }
+        List<Example> data = randomData(model, batch * (steps + 1), seq);
         double[] times = new double[steps + 1];
         long trainable;
         try (PeftModel peft = PeftModel.wrap(model)) {
@@ -84,5 +76,19 @@ public final class TrainBenchmark {
         double step = timed[timed.length / 2];
         double gflop = 2 * ForwardBenchmark.forwardFlops(model.config(), batch, seq) / 1e9;
         return new Result(step, batch * seq / step, gflop, matmul, gflop / step / matmul, trainable);
+    }
+
+    /** {@code n} seeded random sequences of {@code seq} token ids, every token trained. */
+    static List<Example> randomData(CausalLM model, int n, int seq) {
+        Random rng = new Random(1);
+        List<Example> data = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int[] ids = new int[seq];
+            for (int t = 0; t < seq; t++) {
+                ids[t] = rng.nextInt(model.config().vocabSize());
+            }
+            data.add(Example.unmasked(ids));
+        }
+        return data;
     }
 }

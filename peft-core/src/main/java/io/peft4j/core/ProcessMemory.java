@@ -17,6 +17,7 @@ import java.util.OptionalLong;
  */
 public final class ProcessMemory {
     private static final Path STATUS = Path.of("/proc/self/status");
+    private static final Path CLEAR_REFS = Path.of("/proc/self/clear_refs");
 
     private ProcessMemory() {
     }
@@ -29,6 +30,19 @@ public final class ProcessMemory {
     /** Current resident set size ({@code VmRSS}) in bytes. */
     public static OptionalLong rssBytes() {
         return field("VmRSS:");
+    }
+
+    /**
+     * Resets the peak ({@code VmHWM}) to the current RSS (Linux {@code clear_refs} value 5), so the next
+     * {@link #peakRssBytes()} covers only what runs after this call; false where that is not possible.
+     */
+    public static boolean resetPeak() {
+        try {
+            Files.writeString(CLEAR_REFS, "5");
+            return true;
+        } catch (IOException | SecurityException e) {
+            return false;
+        }
     }
 
     private static OptionalLong field(String key) {
