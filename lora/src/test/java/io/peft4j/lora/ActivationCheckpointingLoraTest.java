@@ -93,7 +93,7 @@ class ActivationCheckpointingLoraTest {
         try (NDManager m = Peft4j.newManager(); LlamaModel model = TinyModels.model(m);
              PeftModel peft = PeftModel.wrap(model)) {
             peft.addAdapter("default", LoraTrainingTest.LORA, 11L);
-            TrainerConfig c = LoraTrainingTest.cfg().optMaxSteps(6).optBatchSize(batch).optGradAccum(accum)
+            TrainerConfig c = LoraTrainingTest.cfg().optMaxSteps(4).optBatchSize(batch).optGradAccum(accum)
                     .optActivationCheckpointing(checkpoint).build();
             try (Trainer t = new Trainer(peft, c)) {
                 double[] losses = t.train(train, null).losses().stream().mapToDouble(Double::doubleValue).toArray();
