@@ -4,14 +4,17 @@
 Loads the GGUF in fp32 (transformers gguf_file=), adds a PEFT LoRA (r, alpha, target modules; dropout 0), trains on
 seeded random ids [batch, seq] with labels = ids and torch.optim.AdamW (lr 1e-4) over the trainable parameters,
 torch.set_num_threads(THREADS); one warm-up step, then the median of STEPS steps (forward, backward, step,
-zero_grad). The last stdout line is one JSON object.
+zero_grad). With --gradient-checkpointing, transformers' gradient_checkpointing_enable (non-reentrant) is on.
+peak_rss_mb is this process's peak resident memory (ru_maxrss, model load included). The last stdout line is one
+JSON object.
 
 Usage: python bench_peft.py --model GGUF [--batch 4] [--seq 256] [--r 16] [--alpha 32]
-                            [--target-modules all-linear] [--steps 3] [--threads 2]
+                            [--target-modules all-linear] [--steps 3] [--threads 2] [--gradient-checkpointing]
 """
 import argparse
 import json
 import os
+import resource
 import statistics
 import time
 
@@ -30,6 +33,7 @@ def main():
     ap.add_argument("--target-modules", default="all-linear")
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--gradient-checkpointing", action="store_true")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -38,6 +42,8 @@ def main():
     targets = a.target_modules if a.target_modules == "all-linear" else a.target_modules.split(",")
     model = get_peft_model(base, LoraConfig(r=a.r, lora_alpha=a.alpha, target_modules=targets, lora_dropout=0.0,
                                             task_type="CAUSAL_LM"))
+    if a.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     model.train()
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
     g = torch.Generator().manual_seed(1)
@@ -58,6 +64,8 @@ def main():
     print(json.dumps({"name": "peft_train", "torch": torch.__version__, "threads": torch.get_num_threads(),
                       "batch": a.batch, "seq": a.seq, "r": a.r, "target_modules": a.target_modules,
                       "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad),
+                      "gradient_checkpointing": a.gradient_checkpointing,
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
                       "step_s": s, "tokens_per_s": a.batch * a.seq / s}))
 
 

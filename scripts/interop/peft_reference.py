@@ -59,7 +59,7 @@ def check(adapter_dir, out_file):
     model.eval()
     # load the file again to collect PEFT's own report of missing/unexpected keys for this adapter
     result = set_peft_model_state_dict(model, load_file(os.path.join(adapter_dir, "adapter_model.safetensors")))
-    missing = [k for k in result.missing_keys if "lora_" in k]
+    missing = [k for k in result.missing_keys if "lora_" in k or "modules_to_save" in k]
     shape = write_logits(model, out_file)
     print(json.dumps({"missing": missing, "unexpected": list(result.unexpected_keys), "shape": shape}))
 

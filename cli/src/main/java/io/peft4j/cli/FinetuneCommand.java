@@ -116,6 +116,10 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-every", defaultValue = "50", description = "Resumable checkpoint every N steps.")
     int checkpointEvery;
 
+    @Option(names = "--gradient-checkpointing",
+            description = "Recompute each decoder layer in backward: less activation memory, ~1 more forward of time.")
+    boolean gradientCheckpointing;
+
     @Option(names = "--resume", description = "Continue from the newest checkpoint in --output.")
     boolean resume;
 
@@ -137,6 +141,7 @@ final class FinetuneCommand implements Callable<Integer> {
                     .optWarmupSteps(warmup).optMaxSteps(maxSteps).optEpochs(epochs).optBatchSize(batchSize)
                     .optGradAccum(gradAccum).optSeed(seed).optEvalEvery(evalEvery)
                     .optCheckpointEvery(checkpointEvery).optOutputDir(output)
+                    .optActivationCheckpointing(gradientCheckpointing)
                     .optPadTokenId(Math.max(0, ckpt.tokenizer().padTokenId())).build();
             TrainingResult result;
             try (Trainer trainer = new Trainer(peft, cfg)) {

@@ -14,7 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code finetune} → {@code generate --adapter} → {@code merge} on the real SmolLM2 GGUF with a few GSM8K records
+ * {@code finetune} (with {@code --gradient-checkpointing}) → {@code generate --adapter} → {@code merge} on the real
+ * SmolLM2 GGUF with a few GSM8K records
  * (3 steps, short sequences): the JSON contract keys, a PEFT adapter folder, a resumable checkpoint, a merged HF folder.
  */
 class FinetuneCommandIT {
@@ -32,7 +33,7 @@ class FinetuneCommandIT {
         CliRun r = CliRun.of("finetune", "--method", "lora", "--model", model, "--data", data.toString(),
                 "--field", "instruction=question", "--field", "output=answer", "--template", "alpaca",
                 "--output", out.toString(), "--max-steps", "3", "--batch-size", "2", "--max-seq-len", "96",
-                "--lr", "1e-3", "--checkpoint-every", "3", "--json");
+                "--lr", "1e-3", "--checkpoint-every", "3", "--gradient-checkpointing", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode j = r.json();
         for (String key : new String[] {"steps", "train_loss", "eval_loss", "adapter_dir", "tokens_per_s",

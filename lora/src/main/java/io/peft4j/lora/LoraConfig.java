@@ -40,7 +40,7 @@ import java.util.Set;
  * @param initLoraWeights   initialisation scheme
  * @param fanInFanOut       PEFT flag for GPT-2 style Conv1D weights; peft4j projections are always {@code [out, in]},
  *                          so it is kept for round trips only
- * @param modulesToSave     extra modules trained in full (not supported yet: must be null or empty to attach)
+ * @param modulesToSave     modules trained in full as per-adapter copies (projections, lm_head, embed_tokens, norms)
  * @param taskType          e.g. {@code CAUSAL_LM}
  * @param baseModelNameOrPath base model name, informational
  * @param peftType          always {@code LORA}

@@ -8,15 +8,20 @@ import io.peft4j.core.adapter.AdapterMethod;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.lora.internal.LoraAdapter;
 import io.peft4j.lora.internal.LoraAdapters;
+import io.peft4j.lora.internal.ModuleCopies;
+import io.peft4j.lora.internal.ModulesToSave;
+import io.peft4j.lora.internal.ModulesToSaveLinear;
 import io.peft4j.lora.internal.TargetSelector;
 
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The LoRA {@link AdapterMethod} (peft_type {@code LORA}), registered through {@code META-INF/services}: selects
- * target projections and wraps each in a {@link LoraLinear}, reusing a wrapper another adapter already put there.
+ * target projections and wraps each in a {@link LoraLinear}, reusing a wrapper another adapter already put there;
+ * {@code modules_to_save} modules get trainable full copies (see {@code internal.ModulesToSave}).
  * Stateless and thread-safe.
  *
  * <pre>{@code
@@ -42,17 +47,18 @@ public final class LoraMethod implements AdapterMethod {
         if (!(config instanceof LoraConfig lora)) {
             throw new IllegalArgumentException("LoRA cannot attach a " + config.peftType() + " config");
         }
-        if (lora.modulesToSave() != null && !lora.modulesToSave().isEmpty()) {
-            throw new IllegalArgumentException("modules_to_save " + lora.modulesToSave()
-                    + " is not supported by peft4j yet; remove it from the LoRA config");
-        }
         List<String> paths = TargetSelector.select(lora, model.linearLayers().keySet(), model.config().modelType());
+        ModulesToSave.select(model, lora.modulesToSave() == null ? List.of() : lora.modulesToSave(), Set.copyOf(paths));
         Map<String, LoraLinear> layers = new LinkedHashMap<>();
         try {
             for (String path : paths) {
                 LinearLayer current = model.linearLayers().get(path);
                 LoraLinear wrapper;
                 long layerSeed = LoraAdapters.layerSeed(seed, name, path);
+                if (current instanceof ModulesToSaveLinear) {
+                    throw new IllegalArgumentException(path + " is a modules_to_save copy of another adapter; "
+                            + "it cannot also carry LoRA");
+                }
                 if (current instanceof LoraLinear existing) {
                     wrapper = existing;
                     wrapper.addAdapter(name, lora, layerSeed);
@@ -69,10 +75,17 @@ public final class LoraMethod implements AdapterMethod {
                 layers.put(path, wrapper);
             }
         } catch (RuntimeException e) {
-            new LoraAdapter(model, name, lora, layers, Map.of()).close();
+            new LoraAdapter(model, name, lora, layers, Map.of(), Map.of()).close();
+            throw e;
+        }
+        Map<String, ModuleCopies> copies;
+        try {
+            copies = ModulesToSave.attach(model, name, lora, layers.keySet());
+        } catch (RuntimeException e) {
+            new LoraAdapter(model, name, lora, layers, Map.of(), Map.of()).close();
             throw e;
         }
         Map<String, NDArray> biases = LoraAdapters.trainableBiases(lora.bias(), model, layers.keySet());
-        return new LoraAdapter(model, name, lora, layers, biases);
+        return new LoraAdapter(model, name, lora, layers, biases, copies);
     }
 }

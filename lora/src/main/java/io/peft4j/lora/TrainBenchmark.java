@@ -23,7 +23,7 @@ import java.util.Random;
  *
  * <pre>{@code
  * TrainBenchmark.Result r = TrainBenchmark.run(model, LoraConfig.builder().optR(16)
- *         .optTargetModules(TargetModules.ALL_LINEAR).build(), 4, 256, 3);
+ *         .optTargetModules(TargetModules.ALL_LINEAR).build(), 4, 256, 3, false);
  * double mfu = r.mfu();
  * }</pre>
  */
@@ -43,25 +43,21 @@ public final class TrainBenchmark {
                          long trainable) {
     }
 
-    /** Attaches {@code config} to {@code model}, trains {@code steps + 1} steps of [batch, seq] and detaches it. */
-    public static Result run(CausalLM model, LoraConfig config, int batch, int seq, int steps) throws PeftException {
+    /**
+     * Attaches {@code config} to {@code model}, trains {@code steps + 1} steps of [batch, seq] (with activation
+     * checkpointing when {@code checkpointActivations}) and detaches it.
+     */
+    public static Result run(CausalLM model, LoraConfig config, int batch, int seq, int steps,
+                             boolean checkpointActivations) throws PeftException {
         double matmul = ForwardBenchmark.matmulGflops(model.manager(), 3);
-        Random rng = new Random(1);
-        List<Example> data = new ArrayList<>();
-        for (int i = 0; i < batch * (steps + 1); i++) {
-            int[] ids = new int[seq];
-            for (int t = 0; t < seq; t++) {
-                ids[t] = rng.nextInt(model.config().vocabSize());
-            }
-            data.add(Example.unmasked(ids));
-        }
+        List<Example> data = randomData(model, batch * (steps + 1), seq);
         double[] times = new double[steps + 1];
         long trainable;
         try (PeftModel peft = PeftModel.wrap(model)) {
             peft.addAdapter(PeftModel.DEFAULT, config, 1L);
             trainable = peft.trainableParameterCount();
             TrainerConfig cfg = TrainerConfig.builder().optMaxSteps(steps + 1).optBatchSize(batch)
-                    .optShuffle(false).optLearningRate(1e-4).build();
+                    .optShuffle(false).optLearningRate(1e-4).optActivationCheckpointing(checkpointActivations).build();
             try (Trainer t = new Trainer(peft, cfg)) {
                 t.addListener(new TrainingListener() {
                     private double last;
@@ -80,5 +76,19 @@ public final class TrainBenchmark {
         double step = timed[timed.length / 2];
         double gflop = 2 * ForwardBenchmark.forwardFlops(model.config(), batch, seq) / 1e9;
         return new Result(step, batch * seq / step, gflop, matmul, gflop / step / matmul, trainable);
+    }
+
+    /** {@code n} seeded random sequences of {@code seq} token ids, every token trained. */
+    static List<Example> randomData(CausalLM model, int n, int seq) {
+        Random rng = new Random(1);
+        List<Example> data = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int[] ids = new int[seq];
+            for (int t = 0; t < seq; t++) {
+                ids[t] = rng.nextInt(model.config().vocabSize());
+            }
+            data.add(Example.unmasked(ids));
+        }
+        return data;
     }
 }

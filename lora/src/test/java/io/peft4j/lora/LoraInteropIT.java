@@ -33,7 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Adapter files against Python PEFT ({@code scripts/interop/peft_reference.py}) on the real SmolLM2 GGUF:
  * an adapter PEFT creates (r=8, non-zero B) loads here with the same logits, and an adapter peft4j trains
- * (DoRA + rsLoRA on all linear layers) loads in PEFT with no missing/unexpected keys and the same logits.
+ * (DoRA + rsLoRA on all linear layers, modules_to_save copies of the tied lm_head and every norm) loads in PEFT with
+ * no missing/unexpected keys and the same logits.
  */
 class LoraInteropIT {
     static final long[] IDS = {1, 504, 3458, 314, 253, 1345, 28, 1007};
@@ -93,12 +94,13 @@ class LoraInteropIT {
     }
 
     @Test
-    void peft4jTrainedDoraAdapter_loadsInPeft_noMissingKeys_sameLogits() throws Exception {
+    void peft4jTrainedDoraAdapterWithModulesToSave_loadsInPeft_noMissingKeys_sameLogits() throws Exception {
         Path dir = tmp.resolve("java");
         float[][] mine = new float[1][];
         withModel((model, peft, ids, ckpt) -> {
             peft.addAdapter("default", LoraConfig.builder().optR(8).optLoraAlpha(16).optUseDora(true)
-                    .optUseRslora(true).optTargetModules(TargetModules.ALL_LINEAR).build(), 7L);
+                    .optUseRslora(true).optTargetModules(TargetModules.ALL_LINEAR)
+                    .optModulesToSave(List.of("lm_head", "norm")).build(), 7L);
             List<Example> data = new ArrayList<>();
             for (String s : List.of("The cat sat on the mat.", "Two plus two is four.", "Paris is in France.",
                     "Water boils at 100 degrees.")) {
@@ -115,7 +117,7 @@ class LoraInteropIT {
         assertEquals(0, report.get("missing").size(), "missing keys: " + report.get("missing"));
         assertEquals(0, report.get("unexpected").size(), "unexpected keys: " + report.get("unexpected"));
         float[] theirs = readF32(tmp.resolve("py.f32"));
-        System.err.printf("peft4j-made DoRA adapter in PEFT: max |d| %.3g%n", maxDiff(mine[0], theirs));
+        System.err.printf("peft4j-made DoRA + modules_to_save adapter in PEFT: max |d| %.3g%n", maxDiff(mine[0], theirs));
         assertTrue(maxDiff(mine[0], theirs) < TOLERANCE, "max |d| vs PEFT " + maxDiff(mine[0], theirs));
     }
 }

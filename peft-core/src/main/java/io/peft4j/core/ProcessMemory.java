@@ -18,6 +18,7 @@ import java.util.OptionalLong;
  */
 public final class ProcessMemory {
     private static final Path STATUS = Path.of("/proc/self/status");
+    private static final Path CLEAR_REFS = Path.of("/proc/self/clear_refs");
 
     private ProcessMemory() {
     }
@@ -40,6 +41,19 @@ public final class ProcessMemory {
     public static OptionalLong nativeRssBytes() {
         OptionalLong rss = rssBytes();
         return rss.isPresent() ? OptionalLong.of(rss.getAsLong() - Runtime.getRuntime().totalMemory()) : rss;
+    }
+
+    /**
+     * Resets the peak ({@code VmHWM}) to the current RSS (Linux {@code clear_refs} value 5), so the next
+     * {@link #peakRssBytes()} covers only what runs after this call; false where that is not possible.
+     */
+    public static boolean resetPeak() {
+        try {
+            Files.writeString(CLEAR_REFS, "5");
+            return true;
+        } catch (IOException | SecurityException e) {
+            return false;
+        }
     }
 
     private static OptionalLong field(String key) {

@@ -9,6 +9,7 @@ import io.peft4j.lora.LoraLinear;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -29,16 +30,18 @@ public final class LoraAdapter implements Adapter {
     private final LoraConfig config;
     private final Map<String, LoraLinear> layers;   // module path -> wrapper holding this adapter
     private final Map<String, NDArray> biases;      // saved key -> trainable bias (bias = all | lora_only)
+    private final Map<String, ModuleCopies> copies; // modules_to_save path -> its copies (this adapter's among them)
     private boolean active;
     private boolean merged;
 
     public LoraAdapter(CausalLM model, String name, LoraConfig config, Map<String, LoraLinear> layers,
-                Map<String, NDArray> biases) {
+                Map<String, NDArray> biases, Map<String, ModuleCopies> copies) {
         this.model = model;
         this.name = name;
         this.config = config;
         this.layers = layers;
         this.biases = biases;
+        this.copies = new LinkedHashMap<>(copies);
     }
 
     @Override
@@ -53,7 +56,9 @@ public final class LoraAdapter implements Adapter {
 
     @Override
     public Set<String> modulePaths() {
-        return layers.keySet();
+        Set<String> out = new LinkedHashSet<>(layers.keySet());
+        out.addAll(copies.keySet());
+        return out;
     }
 
     @Override
@@ -63,6 +68,7 @@ public final class LoraAdapter implements Adapter {
             out.addAll(l.adapterWeights(name).values());
         }
         out.addAll(biases.values());
+        copies.values().forEach(c -> out.addAll(c.arrays(name).values()));
         return out;
     }
 
@@ -76,6 +82,7 @@ public final class LoraAdapter implements Adapter {
         Map<String, NDArray> out = new LinkedHashMap<>();
         layers.forEach((path, l) -> l.adapterWeights(name).forEach((k, v) -> out.put(path + "." + k, v)));
         out.putAll(biases);
+        copies.forEach((path, c) -> c.arrays(name).forEach((k, v) -> out.put(path + "." + k, v)));
         return out;
     }
 
@@ -89,6 +96,7 @@ public final class LoraAdapter implements Adapter {
     @Override
     public void setActive(boolean on) {
         layers.values().forEach(l -> l.setActive(name, on));
+        copies.values().forEach(c -> c.setActive(name, on));
         active = on;
         if (!on) {
             merged = false;
@@ -103,6 +111,7 @@ public final class LoraAdapter implements Adapter {
     @Override
     public void setEnabled(boolean enabled) {
         layers.values().forEach(l -> l.setEnabled(enabled));
+        copies.values().forEach(c -> c.setEnabled(enabled));
     }
 
     @Override
@@ -146,5 +155,7 @@ public final class LoraAdapter implements Adapter {
         });
         biases.values().forEach(b -> b.setRequiresGradient(false));
         layers.clear();
+        copies.values().forEach(c -> c.remove(name));
+        copies.clear();
     }
 }

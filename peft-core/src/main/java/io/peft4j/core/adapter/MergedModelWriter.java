@@ -2,6 +2,7 @@ package io.peft4j.core.adapter;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.peft4j.core.DenseLinear;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.checkpoint.HfFolderWriter;
 import io.peft4j.core.checkpoint.SafetensorsWriter;
@@ -31,8 +32,16 @@ public final class MergedModelWriter {
     private MergedModelWriter() {
     }
 
-    /** Writes {@code model} into {@code dir} (replaced whole); {@code lm_head} is left out when embeddings are tied. */
+    /**
+     * Writes {@code model} into {@code dir} (replaced whole); {@code lm_head} is left out when embeddings are tied,
+     * which is refused ({@link IllegalStateException}) when lm_head was changed apart from the embedding.
+     */
     public static void write(LlamaModel model, Tokenizer tokenizer, Path dir, String fingerprint) throws IOException {
+        if (model.config().tieWordEmbeddings() && !(model.linearLayers().get("lm_head") instanceof DenseLinear d
+                && d.weight() == model.otherWeights().get("model.embed_tokens.weight"))) {
+            throw new IllegalStateException("lm_head no longer equals the tied embedding (LoRA or a modules_to_save "
+                    + "copy on lm_head); a tied Hugging Face folder would drop it");
+        }
         Map<String, NDArray> plain = new LinkedHashMap<>(model.otherWeights());
         Map<String, LinearLayer> linears = new LinkedHashMap<>();
         model.linearLayers().forEach((path, layer) -> {

@@ -1,9 +1,10 @@
 package io.peft4j.core.adapter;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.training.GradientCollector;
 import io.peft4j.core.AdapterMismatchException;
 import io.peft4j.core.DenseLinear;
-import io.peft4j.core.LinearLayer;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.model.KvCache;
@@ -19,6 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
 
 /**
  * A frozen {@link CausalLM} with named adapters: add, load, activate, disable, delete, merge and save them.
@@ -251,33 +253,15 @@ public final class PeftModel implements AutoCloseable {
 
     /**
      * Merges the active adapters, puts plain {@link DenseLinear} projections with the merged weights into the
-     * model, removes every adapter and returns the bare model (this wrapper is then empty).
+     * model, writes active trainable copies of other weights (embedding, norms) into the stored weights, removes
+     * every adapter and returns the bare model (this wrapper is then empty).
      */
     public CausalLM mergeAndUnload() {
         lock.writeLock().lock();
         try {
             merge();
-            Map<String, NDArray[]> merged = new LinkedHashMap<>();
-            for (Adapter a : adapters.values()) {
-                if (a.isMerged()) {
-                    for (String path : a.modulePaths()) {
-                        LinearLayer l = model.linearLayers().get(path);
-                        NDArray bias = l.bias() == null ? null : l.bias().duplicate();
-                        merged.put(path, new NDArray[] {l.denseWeight(model.manager()), bias});
-                    }
-                }
-            }
-            for (Adapter a : adapters.values()) {
-                a.close();
-            }
+            MergeAndUnload.run(model, adapters.values());
             adapters.clear();
-            for (Map.Entry<String, NDArray[]> e : merged.entrySet()) {
-                NDArray[] wb = e.getValue();
-                if (wb[1] != null) {
-                    wb[1].setRequiresGradient(false);
-                }
-                model.replaceLinear(e.getKey(), new DenseLinear(wb[0], wb[1])).close();
-            }
             return model;
         } finally {
             lock.writeLock().unlock();
@@ -296,6 +280,35 @@ public final class PeftModel implements AutoCloseable {
                 }
             }
             return model.forward(inputIds, attentionMask, cache);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Training forward + backward with the active adapters (see {@link CausalLM#backward}); takes the read lock.
+     * Activation checkpointing needs the base model's layer-by-layer path, so it is refused while an adapter that
+     * wraps the whole forward (prompt-style) is active.
+     */
+    public float backward(NDArray inputIds, NDArray attentionMask, Function<NDArray, NDArray> loss,
+                          boolean checkpointActivations, long rngSeed) {
+        lock.readLock().lock();
+        try {
+            for (Adapter a : adapters.values()) {
+                if (a.isActive() && a.wrapsForward()) {
+                    if (checkpointActivations) {
+                        throw new IllegalStateException("activation checkpointing does not support adapter '"
+                                + a.name() + "' (" + a.config().peftType() + "), which wraps the model's forward");
+                    }
+                    Engine.getInstance().setRandomSeed(Long.hashCode(rngSeed));
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        NDArray value = loss.apply(a.forward(model, inputIds, attentionMask, null));
+                        gc.backward(value);
+                        return value.getFloat();
+                    }
+                }
+            }
+            return model.backward(inputIds, attentionMask, loss, checkpointActivations, rngSeed);
         } finally {
             lock.readLock().unlock();
         }

@@ -1,11 +1,15 @@
 package io.peft4j.core.model;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.ModelConfig;
 
 import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * A decoder-only language model whose projections are {@link LinearLayer}s addressable by their Hugging Face
@@ -47,6 +51,29 @@ public interface CausalLM extends AutoCloseable {
      */
     NDArray forwardEmbeddings(NDArray inputEmbeddings, NDArray attentionMask, KvCache cache);
 
+    /**
+     * Training forward + backward: back-propagates {@code loss.apply(logits)} (a scalar) into every array that
+     * requires a gradient and returns the loss value. Gradients accumulate (nothing is zeroed here). Call it with no
+     * {@code GradientCollector} open: it opens its own. {@code rngSeed} seeds the engine RNG (dropout) so that a
+     * step is reproducible; models that run layer by layer derive one seed per layer from it.
+     *
+     * @param checkpointActivations keep only each layer's input and recompute the layer during backward (less
+     *                              memory, about one more forward of time); this default cannot and refuses it
+     */
+    default float backward(NDArray inputIds, NDArray attentionMask, Function<NDArray, NDArray> loss,
+                           boolean checkpointActivations, long rngSeed) {
+        if (checkpointActivations) {
+            throw new UnsupportedOperationException("activation checkpointing is not supported by "
+                    + getClass().getSimpleName());
+        }
+        Engine.getInstance().setRandomSeed(ActivationCheckpointing.seed(rngSeed, -1));
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            NDArray value = loss.apply(forward(inputIds, attentionMask, null));
+            gc.backward(value);
+            return value.getFloat();
+        }
+    }
+
     /** Token embeddings {@code [B, T, hidden]} of {@code inputIds [B, T]}. */
     NDArray embed(NDArray inputIds);
 
@@ -55,6 +82,28 @@ public interface CausalLM extends AutoCloseable {
 
     /** Puts {@code layer} at {@code modulePath}; returns the layer it replaced (not closed). */
     LinearLayer replaceLinear(String modulePath, LinearLayer layer);
+
+    /**
+     * The weights that are not projections (embedding, norms) by Hugging Face name; live arrays, not copies.
+     * Unmodifiable; empty for models that do not expose them.
+     */
+    default Map<String, NDArray> otherWeights() {
+        return Map.of();
+    }
+
+    /**
+     * Routes forwards through {@code weight.get()} instead of the stored weight {@code name} (a key of
+     * {@link #otherWeights()}) whenever it returns non-null; {@code null} removes the override. Stored weights are
+     * never changed. This default supports no weight.
+     */
+    default void overrideWeight(String name, Supplier<NDArray> weight) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot override weight '" + name + "'");
+    }
+
+    /** The override set by {@link #overrideWeight} for {@code name}, or null. */
+    default Supplier<NDArray> weightOverride(String name) {
+        return null;
+    }
 
     /** A fresh, empty cache for batch size {@code batchSize}. */
     KvCache newKvCache(int batchSize);

@@ -11,6 +11,8 @@ import io.peft4j.core.checkpoint.TensorSource;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The LLaMA-family decoder (Llama 1/2/3, TinyLlama, SmolLM/SmolLM2, Mistral, Qwen2) computed in fp32 the way
@@ -30,6 +32,7 @@ import java.util.Map;
  */
 public final class LlamaModel implements CausalLM {
     static final String LM_HEAD = "lm_head";
+    static final String EMBED_TOKENS = "model.embed_tokens.weight";
 
     private final ModelConfig config;
     private final NDManager manager;
@@ -39,6 +42,8 @@ public final class LlamaModel implements CausalLM {
     private final RotaryEmbedding rope;
     private final Map<String, LinearLayer> linears; // module path -> layer, model order, lm_head last
     private final float attentionScale;
+    private final Map<String, RmsNorm> norms;      // Hugging Face weight name -> norm
+    private volatile Supplier<NDArray> embeddingOverride;
 
     LlamaModel(ModelConfig config, NDManager manager, NDArray embedding, RmsNorm[] inputNorms,
                RmsNorm[] postNorms, RmsNorm finalNorm, LinkedHashMap<String, LinearLayer> linears) {
@@ -50,9 +55,13 @@ public final class LlamaModel implements CausalLM {
         this.rope = new RotaryEmbedding(config);
         this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
         this.layers = new DecoderLayer[config.numLayers()];
+        this.norms = new LinkedHashMap<>();
         for (int i = 0; i < layers.length; i++) {
             layers[i] = new DecoderLayer(i, config, inputNorms[i], postNorms[i], linears);
+            norms.put(DecoderLayer.prefix(i) + "input_layernorm.weight", inputNorms[i]);
+            norms.put(DecoderLayer.prefix(i) + "post_attention_layernorm.weight", postNorms[i]);
         }
+        norms.put("model.norm.weight", finalNorm);
     }
 
     /**
@@ -110,23 +119,56 @@ public final class LlamaModel implements CausalLM {
             throw new IllegalArgumentException("input embeddings must be [B, T, " + config.hiddenSize() + "], got "
                     + inputEmbeddings.getShape());
         }
-        int b = Math.toIntExact(inputEmbeddings.getShape().get(0));
-        int t = Math.toIntExact(inputEmbeddings.getShape().get(1));
-        LlamaKvCache kv = ownCache(cache, b);
-        boolean[][] mask = AttentionLayout.readMask(attentionMask, b, t);
-        AttentionLayout layout = kv == null ? new AttentionLayout(new boolean[b][0], 0, mask, b, t) : kv.begin(mask, t);
-        NDManager m = inputEmbeddings.getManager();
-        NDArray[] cosSin = rope.tables(layout.positions(), 1f, m);
-        NDArray[] tables = {cosSin[0].mul(attentionScale), cosSin[1].mul(attentionScale), cosSin[0], cosSin[1]};
-        NDArray bias = layout.bias(m);
+        LlamaKvCache kv = ownCache(cache, Math.toIntExact(inputEmbeddings.getShape().get(0)));
+        LayerInputs in = layerInputs(inputEmbeddings, attentionMask, kv);
         NDArray x = inputEmbeddings;
         for (DecoderLayer layer : layers) {
-            x = layer.forward(x, tables, bias, kv);
+            x = layer.forward(x, in.rope(), in.bias(), kv);
         }
         if (kv != null) {
             kv.commit();
         }
         return finalNorm.forward(x);
+    }
+
+    /** What every decoder layer reads besides its input: rope tables (q tables carry 1/√D) and the mask bias. */
+    record LayerInputs(NDArray[] rope, NDArray bias) {
+    }
+
+    /** Rope tables and attention bias for {@code inputEmbeddings [B, T, hidden]} (begins the cache step if any). */
+    LayerInputs layerInputs(NDArray inputEmbeddings, NDArray attentionMask, LlamaKvCache kv) {
+        int b = Math.toIntExact(inputEmbeddings.getShape().get(0));
+        int t = Math.toIntExact(inputEmbeddings.getShape().get(1));
+        boolean[][] mask = AttentionLayout.readMask(attentionMask, b, t);
+        AttentionLayout layout = kv == null ? new AttentionLayout(new boolean[b][0], 0, mask, b, t) : kv.begin(mask, t);
+        NDManager m = inputEmbeddings.getManager();
+        NDArray[] cosSin = rope.tables(layout.positions(), 1f, m);
+        NDArray[] tables = {cosSin[0].mul(attentionScale), cosSin[1].mul(attentionScale), cosSin[0], cosSin[1]};
+        return new LayerInputs(tables, layout.bias(m));
+    }
+
+    /** The embedding table forwards read now {@code [vocab, hidden]}: the stored one or its override. */
+    NDArray embeddingTable() {
+        return effective(embedding, embeddingOverride);
+    }
+
+    DecoderLayer[] decoderLayers() {
+        return layers;
+    }
+
+    /** Logits {@code [B, T, vocab]} of the last decoder layer's output {@code [B, T, hidden]}: final norm, lm_head. */
+    NDArray head(NDArray lastLayerOutput) {
+        return linears.get(LM_HEAD).forward(finalNorm.forward(lastLayerOutput));
+    }
+
+    /**
+     * Layer by layer, with per-layer dropout seeds; with {@code checkpointActivations} only each layer's input is
+     * kept and the layer is recomputed during backward (see {@link ActivationCheckpointing}).
+     */
+    @Override
+    public float backward(NDArray inputIds, NDArray attentionMask, Function<NDArray, NDArray> loss,
+                          boolean checkpointActivations, long rngSeed) {
+        return ActivationCheckpointing.backward(this, inputIds, attentionMask, loss, checkpointActivations, rngSeed);
     }
 
     private LlamaKvCache ownCache(KvCache cache, int batch) {
@@ -147,7 +189,7 @@ public final class LlamaModel implements CausalLM {
         if (inputIds.getShape().dimension() != 2) {
             throw new IllegalArgumentException("inputIds must be [B, T], got " + inputIds.getShape());
         }
-        NDArray rows = embedding.get(inputIds);
+        NDArray rows = embeddingTable().get(inputIds);
         rows.attach(inputIds.getManager());
         return rows;
     }
@@ -176,15 +218,46 @@ public final class LlamaModel implements CausalLM {
      * The weights that are not projections, by Hugging Face name ({@code model.embed_tokens.weight},
      * {@code model.layers.N.input_layernorm.weight}, ..., {@code model.norm.weight}); not copies.
      */
+    @Override
     public Map<String, NDArray> otherWeights() {
         Map<String, NDArray> out = new LinkedHashMap<>();
-        out.put("model.embed_tokens.weight", embedding);
-        for (int i = 0; i < layers.length; i++) {
-            out.put(DecoderLayer.prefix(i) + "input_layernorm.weight", layers[i].inputNorm().weight());
-            out.put(DecoderLayer.prefix(i) + "post_attention_layernorm.weight", layers[i].postAttnNorm().weight());
-        }
-        out.put("model.norm.weight", finalNorm.weight());
+        out.put(EMBED_TOKENS, embedding);
+        norms.forEach((name, norm) -> out.put(name, norm.weight()));
         return Collections.unmodifiableMap(out);
+    }
+
+    /**
+     * Makes every following forward read {@code weight.get()} instead of the stored weight {@code name} (a name of
+     * {@link #otherWeights()}) whenever it returns non-null; {@code null} removes the override. The stored weight
+     * is never changed. Used for trainable copies (PEFT's {@code modules_to_save}).
+     */
+    @Override
+    public void overrideWeight(String name, Supplier<NDArray> weight) {
+        if (name.equals(EMBED_TOKENS)) {
+            embeddingOverride = weight;
+        } else {
+            norm(name).override(weight);
+        }
+    }
+
+    @Override
+    public Supplier<NDArray> weightOverride(String name) {
+        return name.equals(EMBED_TOKENS) ? embeddingOverride : norm(name).override();
+    }
+
+    private RmsNorm norm(String name) {
+        RmsNorm n = norms.get(name);
+        if (n == null) {
+            throw new IllegalArgumentException("no weight '" + name + "' besides the projections (e.g. "
+                    + EMBED_TOKENS + ", model.norm.weight, " + DecoderLayer.prefix(0) + "input_layernorm.weight)");
+        }
+        return n;
+    }
+
+    /** {@code stored}, or what {@code override} supplies when it is set and returns non-null. */
+    static NDArray effective(NDArray stored, Supplier<NDArray> override) {
+        NDArray o = override == null ? null : override.get();
+        return o == null ? stored : o;
     }
 
     @Override

@@ -2,6 +2,8 @@ package io.peft4j.core.model;
 
 import ai.djl.ndarray.NDArray;
 
+import java.util.function.Supplier;
+
 /**
  * RMSNorm (arXiv 1910.07467) as transformers' {@code LlamaRMSNorm}: {@code x · (mean(x²) + eps)^-½ · w} in fp32.
  * eps and the exponent are 0-d arrays made once: DJL turns every Java scalar operand into a fresh native array,
@@ -13,6 +15,7 @@ final class RmsNorm {
     private final NDArray weight; // [hidden]
     private final NDArray eps;          // [] fp32
     private final NDArray minusHalf;    // [] fp32
+    private volatile Supplier<NDArray> override; // weight to use instead when it returns non-null
 
     RmsNorm(NDArray weight, double eps) {
         this.weight = weight;
@@ -23,7 +26,15 @@ final class RmsNorm {
     /** {@code x [..., hidden]} to the same shape; results belong to {@code x}'s manager. */
     NDArray forward(NDArray x) {
         NDArray inverseRms = x.square().mean(LAST_AXIS, true).add(eps).pow(minusHalf);
-        return x.mul(inverseRms).mul(weight);
+        return x.mul(inverseRms).mul(LlamaModel.effective(weight, override));
+    }
+
+    Supplier<NDArray> override() {
+        return override;
+    }
+
+    void override(Supplier<NDArray> weight) {
+        this.override = weight;
     }
 
     NDArray weight() {

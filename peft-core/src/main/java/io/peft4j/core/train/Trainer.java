@@ -1,12 +1,10 @@
 package io.peft4j.core.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.adapter.PeftModel;
 import org.slf4j.Logger;
@@ -22,8 +20,11 @@ import java.util.List;
  * accumulation (the loss is normalised by the trained tokens of the whole accumulated batch, so accumulating
  * 2 × batch b equals one batch of 2b), global-norm clipping, evaluation, resumable checkpoints and
  * {@link TrainingListener}s. Every step runs in its own {@code NDScope} with one {@code GradientCollector} per
- * micro-batch; gradients are zeroed in place. Deterministic: data order and dropout derive from the seed and the
- * step number only, so a resumed run repeats the uninterrupted loss curve. One thread; close to free optimizer state.
+ * micro-batch ({@link PeftModel#backward}); gradients are zeroed in place. With
+ * {@link TrainerConfig#activationCheckpointing()} each decoder layer is recomputed in backward instead of keeping its
+ * activations (same loss and gradients, less memory). Deterministic: data order and dropout derive from the seed,
+ * the step, the micro-batch and the layer only, so a resumed run repeats the uninterrupted loss curve. One thread;
+ * close to free optimizer state.
  *
  * <pre>{@code
  * try (Trainer trainer = new Trainer(peft, TrainerConfig.builder().optMaxSteps(60).build())) {
@@ -146,7 +147,6 @@ public final class Trainer implements AutoCloseable {
 
     /** One optimizer step over {@code gradAccum} micro-batches; returns {loss, grad norm, tokens}. */
     private double[] runStep(Batches batches, double lr) throws TrainingDivergedException {
-        Engine.getInstance().setRandomSeed((int) (cfg.seed() * 1_000_003L + step)); // dropout RNG = f(seed, step)
         List<Batches.Batch> micro = new ArrayList<>();
         int trained = 0;
         for (int i = 0; i < cfg.gradAccum(); i++) {
@@ -157,15 +157,14 @@ public final class Trainer implements AutoCloseable {
         double lossSum = 0;
         double realTokens = 0;
         try (NDScope scope = new NDScope()) {
-            for (Batches.Batch b : micro) {
-                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray logits = peft.forward(b.idsArray(manager), b.maskArray(manager), null);
-                    // a natively allocated divisor: DJL's div(Number) frees its temporary operand before backward
-                    NDArray tokens = manager.full(new Shape(), Math.max(1, trained), DataType.FLOAT32);
-                    NDArray loss = CausalLmLoss.sum(logits, b.labels(), manager).div(tokens);
-                    gc.backward(loss);
-                    lossSum += loss.getFloat();
-                }
+            // a natively allocated divisor: DJL's div(Number) frees its temporary operand before backward
+            NDArray tokens = manager.full(new Shape(), Math.max(1, trained), DataType.FLOAT32);
+            for (int i = 0; i < micro.size(); i++) {
+                Batches.Batch b = micro.get(i);
+                long rngSeed = (cfg.seed() * 1_000_003L + step) * 1_009L + i;  // dropout RNG = f(seed, step, micro)
+                lossSum += peft.backward(b.idsArray(manager), b.maskArray(manager),
+                        logits -> CausalLmLoss.sum(logits, b.labels(), manager).div(tokens),
+                        cfg.activationCheckpointing(), rngSeed);
                 realTokens += b.realTokens();
             }
             List<NDArray> grads = params.stream().map(NDArray::getGradient).toList();

@@ -31,12 +31,15 @@ import java.nio.file.Path;
  * @param padTokenId      id used to right-pad micro-batches (masked out)
  * @param shuffle         shuffle examples per epoch
  * @param outputDir       folder for checkpoints and {@code metrics.jsonl}, or null
+ * @param activationCheckpointing keep only each decoder layer's input during the forward and recompute the
+ *                        layer in backward ("gradient checkpointing"): less activation memory, about one more
+ *                        forward of time; same loss and gradients
  */
 public record TrainerConfig(double learningRate, double weightDecay, double beta1, double beta2, double eps,
                             LrSchedule schedule, int warmupSteps, int maxSteps, int epochs, int batchSize,
                             int gradAccum, double maxGradNorm, int evalEvery, int checkpointEvery,
                             int keepCheckpoints, int logEvery, long seed, int padTokenId, boolean shuffle,
-                            Path outputDir) {
+                            Path outputDir, boolean activationCheckpointing) {
 
     public TrainerConfig {
         require(learningRate > 0, "learning_rate", learningRate);
@@ -98,6 +101,7 @@ public record TrainerConfig(double learningRate, double weightDecay, double beta
         private int pad;
         private boolean shuffle = true;
         private Path out;
+        private boolean checkpointActivations;
 
         public Builder optLearningRate(double v) { lr = v; return this; }
         public Builder optWeightDecay(double v) { wd = v; return this; }
@@ -118,10 +122,11 @@ public record TrainerConfig(double learningRate, double weightDecay, double beta
         public Builder optPadTokenId(int v) { pad = v; return this; }
         public Builder optShuffle(boolean v) { shuffle = v; return this; }
         public Builder optOutputDir(Path v) { out = v; return this; }
+        public Builder optActivationCheckpointing(boolean v) { checkpointActivations = v; return this; }
 
         public TrainerConfig build() {
             return new TrainerConfig(lr, wd, b1, b2, eps, schedule, warmup, maxSteps, epochs, batch, accum, clip,
-                    evalEvery, ckptEvery, keep, logEvery, seed, pad, shuffle, out);
+                    evalEvery, ckptEvery, keep, logEvery, seed, pad, shuffle, out, checkpointActivations);
         }
     }
 }

@@ -1,0 +1,76 @@
+package io.peft4j.lora;
+
+import io.peft4j.core.PeftException;
+import io.peft4j.core.ProcessMemory;
+import io.peft4j.core.adapter.PeftModel;
+import io.peft4j.core.model.CausalLM;
+import io.peft4j.core.train.Example;
+import io.peft4j.core.train.Trainer;
+import io.peft4j.core.train.TrainerConfig;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Activation checkpointing against ordinary training in ONE process on the same adapter: optimizer steps
+ * alternate between the two modes (so machine load hits both alike) and the median step times are compared; peak
+ * RSS of each mode is read after its first step with the peak reset just before it (checkpointed first, so memory
+ * the allocator keeps from the larger ordinary step cannot inflate it). Used by
+ * {@code peft4j bench train --compare-checkpointing}.
+ *
+ * <pre>{@code
+ * CheckpointingBenchmark.Result r = CheckpointingBenchmark.run(model, loraConfig, 4, 256, 3);
+ * double slowdown = r.checkpointedStepSeconds() / r.stepSeconds();
+ * }</pre>
+ */
+public final class CheckpointingBenchmark {
+    private CheckpointingBenchmark() {
+    }
+
+    /**
+     * @param stepSeconds             median step time without checkpointing
+     * @param checkpointedStepSeconds median step time with checkpointing
+     * @param peakRssBytes            process peak RSS over the first ordinary step (-1 if unknown)
+     * @param checkpointedPeakRssBytes process peak RSS over the first checkpointed step (-1 if unknown)
+     */
+    public record Result(double stepSeconds, double checkpointedStepSeconds, long peakRssBytes,
+                         long checkpointedPeakRssBytes) {
+    }
+
+    /** Attaches {@code config}, runs {@code steps + 1} steps per mode (the first is the warm-up), detaches it. */
+    public static Result run(CausalLM model, LoraConfig config, int batch, int seq, int steps) throws PeftException {
+        List<Example> data = TrainBenchmark.randomData(model, batch, seq);
+        double[][] times = new double[2][steps];
+        long[] peaks = new long[2];
+        try (PeftModel peft = PeftModel.wrap(model)) {
+            peft.addAdapter(PeftModel.DEFAULT, config, 1L);
+            for (int i = 0; i <= steps; i++) {
+                for (int mode = 1; mode >= 0; mode--) {     // checkpointed first
+                    boolean measurePeak = i == 0 && ProcessMemory.resetPeak();
+                    double secs = oneStep(peft, data, batch, mode == 1);
+                    if (i > 0) {
+                        times[mode][i - 1] = secs;
+                    } else {
+                        peaks[mode] = measurePeak ? ProcessMemory.peakRssBytes().orElse(-1) : -1;
+                    }
+                }
+            }
+        }
+        return new Result(median(times[0]), median(times[1]), peaks[0], peaks[1]);
+    }
+
+    private static double oneStep(PeftModel peft, List<Example> data, int batch, boolean checkpoint)
+            throws PeftException {
+        TrainerConfig cfg = TrainerConfig.builder().optMaxSteps(1).optBatchSize(batch).optShuffle(false)
+                .optLearningRate(1e-4).optActivationCheckpointing(checkpoint).build();
+        try (Trainer t = new Trainer(peft, cfg)) {
+            return t.train(data, null).seconds();
+        }
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s[s.length / 2];
+    }
+}
