@@ -19,7 +19,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 /**
  * The named adapters loaded over one base model and which of them are active: add, load, activate (hot-swap) and
  * unload them at runtime while other threads run forwards. Thread-safe: every change takes the write lock of a
- * fair read-write lock, every forward holds the read lock, so a forward never sees a half-attached adapter and an adapter in use is never freed under it; a waiting
+ * fair read-write lock, every forward (and every {@link MixedAdapterModel} for its whole life) holds the read
+ * lock, so a forward never sees a half-attached adapter and an adapter in use is never freed under it; a waiting
  * change gets in before later readers. A thread that holds the read lock must not change adapters (that would
  * deadlock; it is refused with {@link IllegalStateException}). Closing it closes the adapters, not the base model.
  *
@@ -138,6 +139,56 @@ public final class AdapterRegistry implements AutoCloseable {
         return read(map -> get(map, name));
     }
 
+    /**
+     * A view of the base model where row {@code i} of every batch uses adapter {@code rowAdapters.get(i)}
+     * ({@value #BASE}: none), whatever is active; it holds the read lock until closed (see
+     * {@link MixedAdapterModel}). Inference only: refused in training mode and while any adapter is merged.
+     *
+     * @throws IllegalArgumentException for an unknown name or an adapter type that cannot serve mixed batches
+     */
+    public MixedAdapterModel withAdapters(List<String> rowAdapters) {
+        return open(AdapterRouting.perRow(rowAdapters));
+    }
+
+    /** {@link #withAdapters} with one adapter (or {@value #BASE}) for every row of any batch size. */
+    public MixedAdapterModel withAdapter(String adapter) {
+        return open(AdapterRouting.everyRow(adapter));
+    }
+
+    private MixedAdapterModel open(AdapterRouting routing) {
+        lock.readLock().lock();
+        try {
+            checkRoutable(routing);
+            return new MixedAdapterModel(this, routing);
+        } catch (RuntimeException e) {
+            lock.readLock().unlock();
+            throw e;
+        }
+    }
+
+    private void checkRoutable(AdapterRouting routing) {
+        if (training) {
+            throw new IllegalStateException("per-row adapters are for inference: call setTraining(false) first");
+        }
+        for (String name : routing.names()) {
+            if (!BASE.equals(name) && !get(adapters, name).supportsMixedBatch()) {
+                throw new IllegalArgumentException("adapter '" + name + "' (" + adapters.get(name).config().peftType()
+                        + ") cannot serve some rows of a mixed batch");
+            }
+        }
+        for (Adapter a : adapters.values()) {
+            if (a.isMerged()) {
+                throw new IllegalStateException("adapter '" + a.name() + "' is merged into the weights: unmerge "
+                        + "before using per-row adapters");
+            }
+        }
+    }
+
+    /** Releases the read lock taken by {@link #withAdapters} (a {@link MixedAdapterModel} closing). */
+    void releaseRead() {
+        lock.readLock().unlock();
+    }
+
     /** Training mode turns adapter dropout on (also for adapters loaded later). */
     public void setTraining(boolean on) {
         write(map -> {
@@ -165,8 +216,8 @@ public final class AdapterRegistry implements AutoCloseable {
     /** Runs {@code body} under the write lock; refused while this thread holds the read lock (it would deadlock). */
     <T, E extends Exception> T write(Locked<T, E> body) throws E {
         if (lock.getReadHoldCount() > 0) {
-            throw new IllegalStateException("this thread is running a forward: "
-                    + "adapters cannot change inside it");
+            throw new IllegalStateException("this thread is running a forward or holds an open MixedAdapterModel: "
+                    + "close it before changing adapters");
         }
         return locked(lock.writeLock(), adapters, body);
     }

@@ -213,6 +213,27 @@ public final class PeftModel implements AutoCloseable {
         });
     }
 
+    /**
+     * Logits {@code [B, T, vocab]} where row {@code i} uses adapter {@code adapterNames.get(i)} (PEFT's
+     * {@code adapter_names}; {@value AdapterRegistry#BASE} for none), whatever is active: one forward over the base
+     * with each adapter's delta added to its rows only. Inference only (see {@link #withAdapters}).
+     */
+    public NDArray forward(NDArray inputIds, NDArray attentionMask, KvCache cache, List<String> adapterNames) {
+        try (MixedAdapterModel m = withAdapters(adapterNames)) {
+            return m.forward(inputIds, attentionMask, cache);
+        }
+    }
+
+    /** See {@link AdapterRegistry#withAdapters}: a model view with per-row adapters, for batched serving. */
+    public MixedAdapterModel withAdapters(List<String> rowAdapters) {
+        return registry.withAdapters(rowAdapters);
+    }
+
+    /** See {@link AdapterRegistry#withAdapter}: one adapter for every row, whatever is active (thread-safe). */
+    public MixedAdapterModel withAdapter(String adapter) {
+        return registry.withAdapter(adapter);
+    }
+
     /** Training mode turns adapter dropout on. */
     public void setTraining(boolean training) {
         registry.setTraining(training);
