@@ -1,20 +1,12 @@
 package io.peft4j.cli;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.peft4j.core.Json;
 import io.peft4j.core.ModelConfig;
-import io.peft4j.core.Peft4j;
-import io.peft4j.core.checkpoint.SafetensorsWriter;
-import io.peft4j.core.model.LlamaModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -75,21 +67,6 @@ class QuantizeCommandTest {
     }
 
     private Path denseFolder() throws Exception {
-        Path dir = tmp.resolve("dense");
-        Files.createDirectories(dir);
-        try (NDManager m = Peft4j.newManager(); LlamaModel model = LlamaModel.random(TINY, 5, m)) {
-            Map<String, NDArray> arrays = new LinkedHashMap<>(model.otherWeights());
-            model.linearLayers().forEach((p, l) -> {
-                if (!"lm_head".equals(p)) {
-                    arrays.put(p + ".weight", l.denseWeight(m));
-                }
-            });
-            SafetensorsWriter.writeArrays(dir.resolve("model.safetensors"), arrays, Map.of("format", "pt"));
-        }
-        Json.MAPPER.writeValue(dir.resolve("config.json").toFile(), TINY.toHfConfig());
-        Files.writeString(dir.resolve("tokenizer.json"), "{\"version\":\"1.0\",\"model\":{\"type\":\"WordLevel\","
-                + "\"vocab\":{\"<unk>\":0,\"a\":1,\"b\":2,\"c\":3},\"unk_token\":\"<unk>\"},"
-                + "\"pre_tokenizer\":{\"type\":\"Whitespace\"}}");
-        return dir;
+        return TinyModelFolder.write(tmp.resolve("dense"), TINY, 5);
     }
 }
