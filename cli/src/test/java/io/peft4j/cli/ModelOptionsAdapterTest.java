@@ -22,8 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * changes eval's loss; the merged folder gives the adapted loss), merge requires it, finetune refuses it.
  */
 class ModelOptionsAdapterTest {
-    private static final ModelConfig TINY = new ModelConfig("LlamaForCausalLM", "llama", 8, 64, 128, 2, 4, 2, 16,
-            1e-5, 10000.0, ModelConfig.RopeScaling.NONE, 128, true, false, -1, -1);
+    private static final ModelConfig TINY = TinyModelFolder.TINY;
 
     @TempDir
     Path tmp;

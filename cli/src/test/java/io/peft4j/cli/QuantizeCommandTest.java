@@ -13,8 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code peft4j quantize} and {@code --quantize} on a tiny random dense folder: contract keys, 4-bit folder use, errors. */
 class QuantizeCommandTest {
-    private static final ModelConfig TINY = new ModelConfig("LlamaForCausalLM", "llama", 8, 64, 128, 2, 4, 2, 16,
-            1e-5, 10000.0, ModelConfig.RopeScaling.NONE, 128, true, false, -1, -1);
+    private static final ModelConfig TINY = TinyModelFolder.TINY;
 
     @TempDir
     Path tmp;

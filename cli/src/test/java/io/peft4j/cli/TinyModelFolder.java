@@ -15,6 +15,10 @@ import java.util.Map;
 
 /** A tiny random dense Hugging Face folder (config.json, model.safetensors, a WordLevel tokenizer over "a" to "g"). */
 final class TinyModelFolder {
+    /** 2 layers, hidden 64, 4 heads, 2 kv heads, vocab 8, tied embeddings. */
+    static final ModelConfig TINY = new ModelConfig("LlamaForCausalLM", "llama", 8, 64, 128, 2, 4, 2, 16,
+            1e-5, 10000.0, ModelConfig.RopeScaling.NONE, 128, true, false, -1, -1);
+
     private TinyModelFolder() {
     }
 

@@ -20,7 +20,10 @@ final class MixedBatch {
     private MixedBatch() {
     }
 
-    /** A slot's contribution {@code [rows, ..., out]} for its input rows {@code x} and base output rows {@code y}. */
+    /**
+     * A slot's contribution {@code [rows, ..., out]} for its input rows {@code x} and base output rows {@code y}
+     * ({@code y} is given to DoRA slots only; {@code null} otherwise).
+     */
     @FunctionalInterface
     interface Delta {
         NDArray of(LoraSlot slot, NDArray x, NDArray y);
@@ -55,7 +58,7 @@ final class MixedBatch {
                 parts.add(m.zeros(new Shape(rows.length).addAll(tail), y.getDataType()));
             } else {
                 NDArray idx = m.create(rows);
-                parts.add(delta.of(s, x.get(idx), y.get(idx)));
+                parts.add(delta.of(s, x.get(idx), s.dora ? y.get(idx) : null));   // only DoRA reads y
                 any = true;
             }
             for (long r : rows) {
