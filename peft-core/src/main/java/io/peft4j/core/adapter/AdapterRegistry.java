@@ -177,6 +177,10 @@ public final class AdapterRegistry implements AutoCloseable {
             }
         }
         for (Adapter a : adapters.values()) {
+            if (a.isActive() && !a.supportsMixedBatch()) {   // its layers would ignore the routing
+                throw new IllegalStateException("adapter '" + a.name() + "' (" + a.config().peftType() + ") is active "
+                        + "and cannot take part in mixed batches: deactivate it first");
+            }
             if (a.isMerged()) {
                 throw new IllegalStateException("adapter '" + a.name() + "' is merged into the weights: unmerge "
                         + "before using per-row adapters");
