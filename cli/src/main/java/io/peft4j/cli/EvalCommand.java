@@ -1,12 +1,8 @@
 package io.peft4j.cli;
 
-import ai.djl.ndarray.NDManager;
-import io.peft4j.core.Peft4j;
-import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.generate.EvalResult;
 import io.peft4j.core.generate.PerplexityEvaluator;
-import io.peft4j.core.model.LlamaModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -26,9 +22,6 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
-    @Option(names = "--adapter", description = "A PEFT adapter folder to apply (LoRA, ...).")
-    Path adapter;
-
     @Option(names = "--data", required = true, description = "Plain text, or .jsonl with a 'text' field per line.")
     Path data;
 
@@ -42,18 +35,12 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         long start = System.nanoTime();
         List<String> texts = PerplexityEvaluator.readTexts(data); // bad data fails before the model loads
-        try (Checkpoint ckpt = model.open();
-             NDManager manager = Peft4j.newManager();
-             LlamaModel lm = model.load(ckpt, manager);
-             PeftModel peft = adapter == null ? null : PeftModel.wrap(lm)) {
-            if (peft != null) {
-                peft.loadAdapter(adapter, PeftModel.DEFAULT);
-                out.status("eval: adapter " + adapter + " (" + peft.adapter(PeftModel.DEFAULT).config().peftType() + ")");
-            }
+        try (LoadedModel loaded = model.load(out, "eval")) {
+            Checkpoint ckpt = loaded.checkpoint();
             int window = Math.min(maxLength, ckpt.config().maxPositions() > 0 ? ckpt.config().maxPositions() : maxLength);
             int step = stride == null ? Math.max(1, window / 2) : stride;
             out.status("eval: window " + window + ", stride " + step + " over " + data);
-            EvalResult r = new PerplexityEvaluator(lm, ckpt.tokenizer()).evaluateTexts(texts, window, step);
+            EvalResult r = new PerplexityEvaluator(loaded.model(), ckpt.tokenizer()).evaluateTexts(texts, window, step);
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("loss", r.loss());
             result.put("perplexity", r.perplexity());

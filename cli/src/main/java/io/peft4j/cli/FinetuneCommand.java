@@ -1,11 +1,8 @@
 package io.peft4j.cli;
 
-import ai.djl.ndarray.NDManager;
-import io.peft4j.core.Peft4j;
 import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.checkpoint.Checkpoint;
-import io.peft4j.core.model.LlamaModel;
 import io.peft4j.core.tokenizer.Tokenizer;
 import io.peft4j.core.train.Example;
 import io.peft4j.core.train.LrSchedule;
@@ -129,10 +126,10 @@ final class FinetuneCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--method " + method + " is not available in this build (supported: lora)");
         }
         long start = System.nanoTime();
-        try (Checkpoint ckpt = model.open();
-             NDManager manager = Peft4j.newManager();
-             LlamaModel lm = model.load(ckpt, manager);
-             PeftModel peft = PeftModel.wrap(lm)) {
+        model.refuseAdapter("finetune", "it trains a new adapter (continue an interrupted run with --resume)");
+        try (LoadedModel loaded = model.load(out, "finetune")) {
+            Checkpoint ckpt = loaded.checkpoint();
+            PeftModel peft = loaded.peft();
             List<Example> train = examples(data, ckpt);
             List<Example> eval = evalData == null ? List.of() : examples(evalData, ckpt);
             peft.addAdapter(PeftModel.DEFAULT, loraConfig(), seed);

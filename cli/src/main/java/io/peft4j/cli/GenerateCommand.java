@@ -1,15 +1,11 @@
 package io.peft4j.cli;
 
-import ai.djl.ndarray.NDManager;
-import io.peft4j.core.Peft4j;
-import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.generate.GenerationConfig;
 import io.peft4j.core.generate.GenerationResult;
 import io.peft4j.core.generate.Generator;
 import io.peft4j.core.generate.TokenListener;
-import io.peft4j.core.model.LlamaModel;
 import io.peft4j.datasets.ChatTemplate;
 import io.peft4j.datasets.Conversation;
 import io.peft4j.datasets.Message;
@@ -17,7 +13,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,9 +26,6 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Mixin
     ModelOptions model;
-
-    @Option(names = "--adapter", description = "A PEFT adapter folder to apply (LoRA, ...).")
-    Path adapter;
 
     @Option(names = "--prompt", required = true, description = "The prompt text, used as given.")
     String prompt;
@@ -69,14 +61,8 @@ final class GenerateCommand implements Callable<Integer> {
                 .optTopK(topK).optTopP(topP).optRepetitionPenalty(repetitionPenalty).optStopStrings(stops)
                 .optSeed(seed).build();
         long start = System.nanoTime();
-        try (Checkpoint ckpt = model.open();
-             NDManager manager = Peft4j.newManager();
-             LlamaModel lm = model.load(ckpt, manager);
-             PeftModel peft = adapter == null ? null : PeftModel.wrap(lm)) {
-            if (peft != null) {
-                peft.loadAdapter(adapter, PeftModel.DEFAULT);
-                out.status("generate: adapter " + adapter + " (" + peft.adapter(PeftModel.DEFAULT).config().peftType() + ")");
-            }
+        try (LoadedModel loaded = model.load(out, "generate")) {
+            Checkpoint ckpt = loaded.checkpoint();
             out.status("generate: loaded " + model.model.getFileName() + " in " + (System.nanoTime() - start) / 1_000_000 + " ms");
             TokenListener stream = out.json ? TokenListener.NONE : (row, token, text) -> {
                 System.out.print(text);
@@ -84,7 +70,7 @@ final class GenerateCommand implements Callable<Integer> {
             };
             String text = template == null ? prompt : ChatTemplate.resolve(template, ckpt.chatTemplate(),
                     ckpt.tokenizer()).render(Conversation.of(Message.user(prompt)), true);
-            GenerationResult r = new Generator(lm, ckpt.tokenizer()).generate(List.of(text), config, stream);
+            GenerationResult r = new Generator(loaded.model(), ckpt.tokenizer()).generate(List.of(text), config, stream);
             if (!out.json) {
                 System.out.println();
             }

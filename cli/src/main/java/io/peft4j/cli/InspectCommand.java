@@ -1,9 +1,11 @@
 package io.peft4j.cli;
 
 import io.peft4j.core.ModelConfig;
+import io.peft4j.core.adapter.AdapterSummary;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.checkpoint.CheckpointSummary;
 import io.peft4j.quant.QuantizedCheckpoints;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -18,17 +20,50 @@ import java.util.concurrent.Callable;
  * parameter twice: {@code bytes_per_param} (= {@code bytes_per_param_all}) over the whole model, and
  * {@code bytes_per_param_quantized} over the weights stored quantized ({@code quantized_parameters} of them; 0 when
  * none), e.g. the NF4 weights of a folder written by {@code peft4j quantize}.
+ * {@code peft4j inspect --adapter DIR}: method, settings, tensors, parameters, bytes and base fingerprint of an adapter.
  */
-@Command(name = "inspect", description = "Describe a model (GGUF file or Hugging Face folder).")
+@Command(name = "inspect", description = "Describe a model (GGUF file or Hugging Face folder) or a PEFT adapter folder.")
 final class InspectCommand implements Callable<Integer> {
     @Mixin
     JsonOption out;
 
-    @Option(names = "--model", required = true, description = "A .gguf file or a Hugging Face model folder (dense or bitsandbytes 4-bit).")
-    Path model;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Target target;
+
+    static final class Target {
+        @Option(names = "--model", required = true,
+                description = "A .gguf file or a Hugging Face model folder (dense or bitsandbytes 4-bit).")
+        Path model;
+
+        @Option(names = "--adapter", required = true,
+                description = "A PEFT adapter folder (adapter_config.json + adapter_model.safetensors).")
+        Path adapter;
+    }
 
     @Override
     public Integer call() throws Exception {
+        return target.adapter != null ? inspectAdapter(target.adapter) : inspectModel(target.model);
+    }
+
+    private int inspectAdapter(Path dir) throws Exception {
+        long start = System.nanoTime();
+        AdapterSummary s = AdapterSummary.read(dir);
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("peft_type", s.config().peftType());
+        r.put("base_model_name_or_path", s.config().baseModelNameOrPath());
+        r.putAll(s.settings());
+        r.put("tensors", s.tensors());
+        r.put("parameters", s.parameters());
+        r.put("dtypes", s.dtypes());
+        r.put("file_bytes", s.weightsBytes() + s.configBytes());
+        r.put("weights_bytes", s.weightsBytes());
+        r.put("base_fingerprint", s.baseFingerprint());
+        r.put("load_ms", (System.nanoTime() - start) / 1_000_000);
+        out.print(r);
+        return 0;
+    }
+
+    private int inspectModel(Path model) throws Exception {
         long start = System.nanoTime();
         out.status("inspect: reading every tensor of " + model + " ...");
         CheckpointSummary s;

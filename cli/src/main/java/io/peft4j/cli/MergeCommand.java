@@ -1,11 +1,7 @@
 package io.peft4j.cli;
 
-import ai.djl.ndarray.NDManager;
-import io.peft4j.core.Peft4j;
 import io.peft4j.core.adapter.MergedModelWriter;
 import io.peft4j.core.adapter.PeftModel;
-import io.peft4j.core.checkpoint.Checkpoint;
-import io.peft4j.core.model.LlamaModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -24,24 +20,19 @@ final class MergeCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
-    @Option(names = "--adapter", required = true, description = "A PEFT adapter folder (adapter_config.json, ...).")
-    Path adapter;
-
     @Option(names = "--output", required = true, description = "Folder to write (replaced whole).")
     Path output;
 
     @Override
     public Integer call() throws Exception {
         long start = System.nanoTime();
-        try (Checkpoint ckpt = model.open();
-             NDManager manager = Peft4j.newManager();
-             LlamaModel lm = model.load(ckpt, manager);
-             PeftModel peft = PeftModel.wrap(lm)) {
-            peft.loadAdapter(adapter, PeftModel.DEFAULT);
+        model.requireAdapter("merge");
+        try (LoadedModel loaded = model.load(out, "merge")) {
+            PeftModel peft = loaded.peft();
             String fingerprint = peft.fingerprint();
             peft.mergeAndUnload();
             out.status("merge: writing " + output);
-            MergedModelWriter.write(lm, ckpt.tokenizer(), output, fingerprint);
+            MergedModelWriter.write(loaded.model(), loaded.checkpoint().tokenizer(), output, fingerprint);
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("output", output.toAbsolutePath().toString());
             r.put("seconds", Math.round((System.nanoTime() - start) / 1e7) / 100.0);

@@ -59,4 +59,22 @@ class InspectCommandIT {
         assertTrue(last.startsWith("peft4j: ") && last.contains("broken.gguf"), r.err());
         assertFalse(r.err().contains("\tat "), "no stack trace without --debug: " + r.err());
     }
+
+    @Test
+    void inspectAdapter_pythonPeftGpt2Adapter_readsConfigAndTensors() throws Exception {
+        Path dir = TestResources.shared("adapters/gpt2-tigrinya-lora");
+        CliRun r = CliRun.of("inspect", "--adapter", dir.toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = r.json();
+        assertEquals("LORA", j.get("peft_type").asText());
+        assertEquals("gpt2", j.get("base_model_name_or_path").asText());
+        assertEquals(8, j.get("r").asInt());
+        assertEquals(32, j.get("lora_alpha").asInt());
+        assertEquals("c_attn", j.get("target_modules").get(0).asText());
+        assertEquals(72, j.get("tensors").asInt());
+        assertEquals(811_008L, j.get("parameters").asLong());
+        assertEquals(72, j.get("dtypes").get("F32").asInt());
+        assertEquals(3_253_104L + 837L, j.get("file_bytes").asLong());
+        assertTrue(j.get("base_fingerprint").isNull(), "PEFT writes no peft4j fingerprint");
+    }
 }

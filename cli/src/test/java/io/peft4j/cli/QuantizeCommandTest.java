@@ -1,28 +1,19 @@
 package io.peft4j.cli;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
-import io.peft4j.core.Json;
 import io.peft4j.core.ModelConfig;
-import io.peft4j.core.Peft4j;
-import io.peft4j.core.checkpoint.SafetensorsWriter;
-import io.peft4j.core.model.LlamaModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code peft4j quantize} and {@code --quantize} on a tiny random dense folder: contract keys, 4-bit folder use, errors. */
 class QuantizeCommandTest {
-    private static final ModelConfig TINY = new ModelConfig("LlamaForCausalLM", "llama", 8, 64, 128, 2, 4, 2, 16,
-            1e-5, 10000.0, ModelConfig.RopeScaling.NONE, 128, true, false, -1, -1);
+    private static final ModelConfig TINY = TinyModelFolder.TINY;
 
     @TempDir
     Path tmp;
@@ -86,21 +77,6 @@ class QuantizeCommandTest {
     }
 
     private Path denseFolder() throws Exception {
-        Path dir = tmp.resolve("dense");
-        Files.createDirectories(dir);
-        try (NDManager m = Peft4j.newManager(); LlamaModel model = LlamaModel.random(TINY, 5, m)) {
-            Map<String, NDArray> arrays = new LinkedHashMap<>(model.otherWeights());
-            model.linearLayers().forEach((p, l) -> {
-                if (!"lm_head".equals(p)) {
-                    arrays.put(p + ".weight", l.denseWeight(m));
-                }
-            });
-            SafetensorsWriter.writeArrays(dir.resolve("model.safetensors"), arrays, Map.of("format", "pt"));
-        }
-        Json.MAPPER.writeValue(dir.resolve("config.json").toFile(), TINY.toHfConfig());
-        Files.writeString(dir.resolve("tokenizer.json"), "{\"version\":\"1.0\",\"model\":{\"type\":\"WordLevel\","
-                + "\"vocab\":{\"<unk>\":0,\"a\":1,\"b\":2,\"c\":3},\"unk_token\":\"<unk>\"},"
-                + "\"pre_tokenizer\":{\"type\":\"Whitespace\"}}");
-        return dir;
+        return TinyModelFolder.write(tmp.resolve("dense"), TINY, 5);
     }
 }

@@ -26,6 +26,11 @@ final class DoraMath {
      * {@code baseResult} is {@code y} without bias, or {@code x·Wᵀ} recomputed from the dropped-out input.
      */
     static NDArray forward(NDArray y, NDArray xd, boolean droppedOut, LoraSlot s, NDArray w, NDArray bias) {
+        return y.add(delta(y, xd, droppedOut, s, w, bias));
+    }
+
+    /** The DoRA term alone (what {@link #forward} adds to {@code y}); rows of a mixed batch use it on their own. */
+    static NDArray delta(NDArray y, NDArray xd, boolean droppedOut, LoraSlot s, NDArray w, NDArray bias) {
         NDArray norm = rowNorm(w, s.deltaWeight().stopGradient()).stopGradient();
         NDArray magScale = s.magnitude.div(norm);                               // [out]
         NDArray baseResult;
@@ -35,7 +40,7 @@ final class DoraMath {
             baseResult = bias == null ? y : y.sub(bias);
         }
         NDArray lora = s.loraOut(xd);
-        return y.add(baseResult.mul(magScale.sub(1))).add(lora.mul(magScale));
+        return baseResult.mul(magScale.sub(1)).add(lora.mul(magScale));
     }
 
     /** Merged weight {@code (m/‖W+ΔW‖)[:,None] · (W + ΔW)} (PEFT's DoRA merge, norm detached). */

@@ -106,6 +106,13 @@ public record LoraConfig(
         return extraFields;
     }
 
+    /** What {@code peft4j inspect --adapter} shows of a LoRA config. */
+    @Override
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public List<String> summaryFields() {
+        return List.of("r", "lora_alpha", "lora_dropout", "target_modules", "use_rslora", "use_dora", "bias");
+    }
+
     /** Rank for {@code modulePath}: the first {@code rank_pattern} key matching as PEFT does, else {@link #r()}. */
     public int rankFor(String modulePath) {
         String key = PatternKeys.find(rankPattern.keySet(), modulePath);

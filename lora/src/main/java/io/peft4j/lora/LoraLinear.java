@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.core.Linear;
 import io.peft4j.core.LinearLayer;
+import io.peft4j.core.adapter.AdapterRouting;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -16,7 +17,9 @@ import java.util.Set;
  * A projection with LoRA adapters: {@code y = base(x) + Σ_active B(A(dropout(x)))·scale} (LoRA, arXiv:2106.09685),
  * or with DoRA (arXiv:2402.09353) {@code y += (m/‖W+ΔW‖ − 1)·base(x) + m/‖W+ΔW‖ · B(A(x))·scale}, the row norm
  * detached as in PEFT. Wraps ANY {@link LinearLayer} (dense or quantized) through the seam only.
- * Several named adapters can live in one layer; the active ones are summed.
+ * Several named adapters can live in one layer; the active ones are summed. During a mixed-adapter forward
+ * ({@link AdapterRouting#current()} set on the calling thread) the routing decides instead: each row gets the delta
+ * of the adapter it names, whatever is active or disabled.
  *
  * <p>Merging is non-destructive: the merged weight {@code W + ΣΔW} is kept beside the untouched base, so
  * {@link #unmergeAll()} is exact and disabling bypasses merged weights. Mutators are synchronized; forward reads
@@ -33,6 +36,7 @@ public final class LoraLinear implements LinearLayer {
     private final LinearLayer base;
     private final NDManager manager;
     private final Map<String, LoraSlot> slots = new LinkedHashMap<>();
+    private volatile Map<String, LoraSlot> byName = Map.of();   // snapshot of slots for routed forwards
     private final List<LoraSlot> mergeOrder = new ArrayList<>();
     private volatile List<LoraSlot> live = List.of();   // active and not merged
     private volatile NDArray merged;                    // [out, in] effective weight, or null
@@ -71,6 +75,7 @@ public final class LoraLinear implements LinearLayer {
             s.magnitude.setRequiresGradient(true);
         }
         slots.put(name, s);
+        byName = Map.copyOf(slots);
     }
 
     public synchronized Set<String> adapterNames() {
@@ -158,6 +163,7 @@ public final class LoraLinear implements LinearLayer {
             unmerge(name);
         }
         slots.remove(name);
+        byName = Map.copyOf(slots);
         refresh();
         s.close();
         return slots.isEmpty();
@@ -165,6 +171,10 @@ public final class LoraLinear implements LinearLayer {
 
     @Override
     public NDArray forward(NDArray x) {
+        AdapterRouting routing = AdapterRouting.current();
+        if (routing != null) {
+            return routedForward(x, routing);
+        }
         if (!enabled) {
             return base.forward(x);
         }
@@ -179,6 +189,16 @@ public final class LoraLinear implements LinearLayer {
             }
         }
         return y;
+    }
+
+    /** Mixed batch: base output plus, per row, the delta of the adapter the routing names (no dropout). */
+    private NDArray routedForward(NDArray x, AdapterRouting routing) {
+        if (merged != null) {
+            throw new IllegalStateException(modulePath + ": per-row adapters cannot run while adapters are merged");
+        }
+        return MixedBatch.forward(modulePath, x, base.forward(x), routing, byName, (s, xs, ys) -> s.dora
+                ? DoraMath.delta(ys, xs, false, s, base.denseWeight(x.getManager()), base.bias())
+                : s.loraOut(xs));
     }
 
     @Override
@@ -266,6 +286,7 @@ public final class LoraLinear implements LinearLayer {
     public synchronized void close() {
         slots.values().forEach(LoraSlot::close);
         slots.clear();
+        byName = Map.of();
         live = List.of();
         merged = null;
         manager.close();

@@ -119,6 +119,12 @@ public final class LoraAdapter implements Adapter {
         layers.values().forEach(l -> l.setTraining(training));
     }
 
+    /** LoRA layers apply each adapter to the rows a mixed batch routes to it ({@code LoraLinear}). */
+    @Override
+    public boolean supportsMixedBatch() {
+        return true;
+    }
+
     @Override
     public boolean isMergeable() {
         return true;

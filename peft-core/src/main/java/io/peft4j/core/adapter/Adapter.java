@@ -77,6 +77,14 @@ public interface Adapter extends AutoCloseable {
         return false;
     }
 
+    /**
+     * Whether this adapter can serve some rows of a batch while other rows use other adapters: its layers read
+     * {@link AdapterRouting#current()} during a forward and apply themselves to their rows only.
+     */
+    default boolean supportsMixedBatch() {
+        return false;
+    }
+
     /** Detaches from the model and frees the adapter's arrays. */
     @Override
     void close();

@@ -33,6 +33,14 @@ public interface AdapterConfig {
     /** Fields of the JSON file this config type does not model, in file order; written back unchanged. */
     Map<String, Object> extraFields();
 
+    /**
+     * JSON field names of this method's headline settings, shown by {@code peft4j inspect --adapter} (LoRA:
+     * {@code r}, {@code lora_alpha}, {@code target_modules}, ...). None by default.
+     */
+    default java.util.List<String> summaryFields() {
+        return java.util.List.of();
+    }
+
     /** This config as pretty JSON with PEFT's field names. */
     default String toJson() {
         return AdapterConfigMapper.write(this);

@@ -22,7 +22,7 @@ public final class AdaptersDisabled implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
-            owner.enableAll();
+            owner.setEnabled(true);
         }
     }
 }

@@ -8,24 +8,20 @@ import io.peft4j.core.DenseLinear;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.model.KvCache;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
 
 /**
  * A frozen {@link CausalLM} with named adapters: add, load, activate, disable, delete, merge and save them.
- * Thread-safe: {@link #forward} takes a read lock and every change (hot-swapping the active adapter while
- * other threads generate) takes the write lock, so a forward never sees a half-applied swap.
+ * The bookkeeping (which adapters are loaded, which are active) and its locking live in its
+ * {@link AdapterRegistry}: {@link #forward} holds the registry's read lock and every change (hot-swapping the
+ * active adapter while other threads generate) its write lock, so a forward never sees a half-applied swap.
  * Closing it closes the adapters, not the base model.
  *
  * <pre>{@code
@@ -37,17 +33,11 @@ import java.util.function.Function;
 public final class PeftModel implements AutoCloseable {
     /** PEFT's name for the first adapter; saved at the top of an adapter folder (others in sub-folders). */
     public static final String DEFAULT = "default";
-    private static final Logger LOG = LoggerFactory.getLogger(PeftModel.class);
 
-    private final CausalLM model;
-    private final Map<String, Adapter> adapters = new LinkedHashMap<>();
-    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-    private final String fingerprint;
-    private boolean training;
+    private final AdapterRegistry registry;
 
     private PeftModel(CausalLM model) {
-        this.model = model;
-        this.fingerprint = BaseFingerprint.of(model);
+        this.registry = new AdapterRegistry(model);
     }
 
     /** Wraps {@code model} (not copied, not owned). */
@@ -57,28 +47,22 @@ public final class PeftModel implements AutoCloseable {
 
     /** The wrapped model (its projections are replaced by adapter wrappers while adapters are attached). */
     public CausalLM base() {
-        return model;
+        return registry.model();
+    }
+
+    /** The loaded adapters and which are active (runtime hot-swap, thread-safe). */
+    public AdapterRegistry registry() {
+        return registry;
     }
 
     /** Architecture-and-shapes fingerprint of the base model stored in saved adapters. */
     public String fingerprint() {
-        return fingerprint;
+        return registry.fingerprint();
     }
 
     /** Attaches a fresh adapter (initialised from {@code seed}) and makes it the only active one. */
     public Adapter addAdapter(String name, AdapterConfig config, long seed) {
-        lock.writeLock().lock();
-        try {
-            requireNewName(name);
-            Adapter a = AdapterMethod.forPeftType(config.peftType()).attach(model, name, config, seed);
-            a.setTraining(training);
-            adapters.put(name, a);
-            activateOnly(List.of(name));
-            LOG.info("added {} adapter '{}' ({} parameters)", config.peftType(), name, a.parameterCount());
-            return a;
-        } finally {
-            lock.writeLock().unlock();
-        }
+        return registry.add(name, config, seed);
     }
 
     /**
@@ -88,24 +72,7 @@ public final class PeftModel implements AutoCloseable {
      * @throws AdapterMismatchException when its tensors or base fingerprint do not fit this model
      */
     public Adapter loadAdapter(Path dir, String name) throws PeftException {
-        AdapterConfig config = AdapterConfig.read(dir.resolve(AdapterFiles.CONFIG));
-        lock.writeLock().lock();
-        try {
-            requireNewName(name);
-            Adapter a = AdapterMethod.forPeftType(config.peftType()).attach(model, name, config, 0L);
-            try {
-                AdapterFiles.loadWeights(dir, a, fingerprint);
-            } catch (PeftException | RuntimeException e) {
-                a.close();
-                throw e;
-            }
-            a.setTraining(training);
-            adapters.put(name, a);
-            activateOnly(List.of(name));
-            return a;
-        } finally {
-            lock.writeLock().unlock();
-        }
+        return registry.load(dir, name);
     }
 
     /**
@@ -114,12 +81,7 @@ public final class PeftModel implements AutoCloseable {
      * @throws AdapterMismatchException when the saved tensors do not fit the attached adapter
      */
     public void loadAdapterWeights(String name, Path dir) throws PeftException {
-        lock.writeLock().lock();
-        try {
-            AdapterFiles.loadWeights(dir, get(name), fingerprint);
-        } finally {
-            lock.writeLock().unlock();
-        }
+        registry.loadWeights(name, dir);
     }
 
     /**
@@ -127,66 +89,39 @@ public final class PeftModel implements AutoCloseable {
      * other adapter in {@code dir/<name>}. Atomic per folder: a crash leaves the previous files.
      */
     public void save(Path dir) throws PeftException {
-        lock.readLock().lock();
-        try {
-            for (Adapter a : adapters.values()) {
-                boolean top = a.name().equals(DEFAULT) || adapters.size() == 1;
-                AdapterFiles.save(top ? dir : dir.resolve(a.name()), a, fingerprint, model);
+        registry.<Void, PeftException>read(map -> {
+            for (Adapter a : map.values()) {
+                boolean top = a.name().equals(DEFAULT) || map.size() == 1;
+                AdapterFiles.save(top ? dir : dir.resolve(a.name()), a, fingerprint(), base());
             }
-        } finally {
-            lock.readLock().unlock();
-        }
+            return null;
+        });
     }
 
     /** Saves one adapter into {@code dir} (PEFT layout, atomic). */
     public void saveAdapter(String name, Path dir) throws PeftException {
-        lock.readLock().lock();
-        try {
-            AdapterFiles.save(dir, get(name), fingerprint, model);
-        } finally {
-            lock.readLock().unlock();
-        }
+        registry.<Void, PeftException>read(map -> {
+            AdapterFiles.save(dir, AdapterRegistry.get(map, name), fingerprint(), base());
+            return null;
+        });
     }
 
     /** Makes exactly {@code names} active (runtime hot-swap); merged adapters that become inactive are unmerged. */
     public void setActiveAdapters(String... names) {
-        lock.writeLock().lock();
-        try {
-            for (String n : names) {
-                get(n);
-            }
-            activateOnly(List.of(names));
-        } finally {
-            lock.writeLock().unlock();
-        }
+        registry.activate(names);
     }
 
     public List<String> activeAdapters() {
-        lock.readLock().lock();
-        try {
-            return adapters.values().stream().filter(Adapter::isActive).map(Adapter::name).toList();
-        } finally {
-            lock.readLock().unlock();
-        }
+        return registry.active();
     }
 
     public Set<String> adapterNames() {
-        lock.readLock().lock();
-        try {
-            return new LinkedHashSet<>(adapters.keySet());
-        } finally {
-            lock.readLock().unlock();
-        }
+        return registry.names();
     }
 
     /** The adapter called {@code name}; {@link IllegalArgumentException} listing the known names otherwise. */
     public Adapter adapter(String name) {
-        lock.readLock().lock();
-        try {
-            return get(name);
-        } finally {
-            lock.readLock().unlock();
-        }
+        return registry.get(name);
     }
 
     /**
@@ -194,40 +129,26 @@ public final class PeftModel implements AutoCloseable {
      * (merged weights are bypassed, not modified). Closing restores the previous state exactly.
      */
     public AdaptersDisabled disableAdapters() {
-        lock.writeLock().lock();
-        try {
-            adapters.values().forEach(a -> a.setEnabled(false));
-        } finally {
-            lock.writeLock().unlock();
-        }
+        setEnabled(false);
         return new AdaptersDisabled(this);
     }
 
-    void enableAll() {
-        lock.writeLock().lock();
-        try {
-            adapters.values().forEach(a -> a.setEnabled(true));
-        } finally {
-            lock.writeLock().unlock();
-        }
+    void setEnabled(boolean enabled) {
+        registry.write(map -> {
+            map.values().forEach(a -> a.setEnabled(enabled));
+            return null;
+        });
     }
 
     /** Detaches and frees adapter {@code name}. */
     public void deleteAdapter(String name) {
-        lock.writeLock().lock();
-        try {
-            get(name).close();
-            adapters.remove(name);
-        } finally {
-            lock.writeLock().unlock();
-        }
+        registry.unload(name);
     }
 
     /** Merges the active adapters into effective weights. */
     public void merge() {
-        lock.writeLock().lock();
-        try {
-            for (Adapter a : adapters.values()) {
+        registry.write(map -> {
+            for (Adapter a : map.values()) {
                 if (a.isActive() && !a.isMerged()) {
                     if (!a.isMergeable()) {
                         throw new IllegalStateException("adapter '" + a.name() + "' (" + a.config().peftType()
@@ -236,19 +157,16 @@ public final class PeftModel implements AutoCloseable {
                     a.merge();
                 }
             }
-        } finally {
-            lock.writeLock().unlock();
-        }
+            return null;
+        });
     }
 
     /** Undoes {@link #merge()} exactly. */
     public void unmerge() {
-        lock.writeLock().lock();
-        try {
-            adapters.values().stream().filter(Adapter::isMerged).forEach(Adapter::unmerge);
-        } finally {
-            lock.writeLock().unlock();
-        }
+        registry.write(map -> {
+            map.values().stream().filter(Adapter::isMerged).forEach(Adapter::unmerge);
+            return null;
+        });
     }
 
     /**
@@ -257,31 +175,38 @@ public final class PeftModel implements AutoCloseable {
      * every adapter and returns the bare model (this wrapper is then empty).
      */
     public CausalLM mergeAndUnload() {
-        lock.writeLock().lock();
-        try {
+        CausalLM model = base();
+        return registry.write(map -> {
             merge();
-            MergeAndUnload.run(model, adapters.values());
-            adapters.clear();
+            MergeAndUnload.run(model, map.values());
+            map.clear();
             return model;
-        } finally {
-            lock.writeLock().unlock();
-        }
+        });
     }
 
     /**
-     * Logits {@code [B, T, vocab]} with the active adapters (see {@link CausalLM#forward}); takes the read lock.
+     * Logits {@code [B, T, vocab]} with the active adapters (see {@link CausalLM#forward}); holds the registry's
+     * read lock.
      */
     public NDArray forward(NDArray inputIds, NDArray attentionMask, KvCache cache) {
-        lock.readLock().lock();
-        try {
-            for (Adapter a : adapters.values()) {
+        return registry.read(map -> {
+            for (Adapter a : map.values()) {
                 if (a.isActive() && a.wrapsForward()) {
-                    return a.forward(model, inputIds, attentionMask, cache);
+                    return a.forward(base(), inputIds, attentionMask, cache);
                 }
             }
-            return model.forward(inputIds, attentionMask, cache);
-        } finally {
-            lock.readLock().unlock();
+            return base().forward(inputIds, attentionMask, cache);
+        });
+    }
+
+    /**
+     * Logits {@code [B, T, vocab]} where row {@code i} uses adapter {@code adapterNames.get(i)} (PEFT's
+     * {@code adapter_names}; {@value AdapterRegistry#BASE} for none), whatever is active: one forward over the base
+     * with each adapter's delta added to its rows only. Inference only (see {@link #withAdapters}).
+     */
+    public NDArray forward(NDArray inputIds, NDArray attentionMask, KvCache cache, List<String> adapterNames) {
+        try (MixedAdapterModel m = withAdapters(adapterNames)) {
+            return m.forward(inputIds, attentionMask, cache);
         }
     }
 
@@ -292,9 +217,9 @@ public final class PeftModel implements AutoCloseable {
      */
     public float backward(NDArray inputIds, NDArray attentionMask, Function<NDArray, NDArray> loss,
                           boolean checkpointActivations, long rngSeed) {
-        lock.readLock().lock();
-        try {
-            for (Adapter a : adapters.values()) {
+        CausalLM model = base();
+        return registry.read(map -> {
+            for (Adapter a : map.values()) {
                 if (a.isActive() && a.wrapsForward()) {
                     if (checkpointActivations) {
                         throw new IllegalStateException("activation checkpointing does not support adapter '"
@@ -309,53 +234,43 @@ public final class PeftModel implements AutoCloseable {
                 }
             }
             return model.backward(inputIds, attentionMask, loss, checkpointActivations, rngSeed);
-        } finally {
-            lock.readLock().unlock();
-        }
+        });
+    }
+
+    /** See {@link AdapterRegistry#withAdapters}: a model view with per-row adapters, for batched serving. */
+    public MixedAdapterModel withAdapters(List<String> rowAdapters) {
+        return registry.withAdapters(rowAdapters);
+    }
+
+    /** See {@link AdapterRegistry#withAdapter}: one adapter for every row, whatever is active (thread-safe). */
+    public MixedAdapterModel withAdapter(String adapter) {
+        return registry.withAdapter(adapter);
     }
 
     /** Training mode turns adapter dropout on. */
     public void setTraining(boolean training) {
-        lock.writeLock().lock();
-        try {
-            this.training = training;
-            adapters.values().forEach(a -> a.setTraining(training));
-        } finally {
-            lock.writeLock().unlock();
-        }
+        registry.setTraining(training);
     }
 
     /** The arrays of the active adapters that gradients flow into (live). */
     public List<NDArray> trainableArrays() {
-        lock.readLock().lock();
-        try {
+        return registry.read(map -> {
             List<NDArray> out = new ArrayList<>();
-            adapters.values().stream().filter(Adapter::isActive).forEach(a -> out.addAll(a.trainableParameters()));
+            map.values().stream().filter(Adapter::isActive).forEach(a -> out.addAll(a.trainableParameters()));
             return out;
-        } finally {
-            lock.readLock().unlock();
-        }
+        });
     }
 
     /** Number of trainable scalars (active adapters). */
     public long trainableParameterCount() {
-        lock.readLock().lock();
-        try {
-            return adapters.values().stream().filter(Adapter::isActive).mapToLong(Adapter::parameterCount).sum();
-        } finally {
-            lock.readLock().unlock();
-        }
+        return registry.read(map -> map.values().stream().filter(Adapter::isActive)
+                .mapToLong(Adapter::parameterCount).sum());
     }
 
     /** Base parameters plus every adapter's. */
     public long allParameterCount() {
-        lock.readLock().lock();
-        try {
-            return model.config().parameterCount()
-                    + adapters.values().stream().mapToLong(Adapter::parameterCount).sum();
-        } finally {
-            lock.readLock().unlock();
-        }
+        return registry.read(map -> base().config().parameterCount()
+                + map.values().stream().mapToLong(Adapter::parameterCount).sum());
     }
 
     /** PEFT's {@code print_trainable_parameters} line: "trainable params: X || all params: Y || trainable%: Z". */
@@ -366,42 +281,9 @@ public final class PeftModel implements AutoCloseable {
                 t, all, 100.0 * t / all);
     }
 
-    private void activateOnly(List<String> names) {
-        for (Adapter a : adapters.values()) {
-            boolean on = names.contains(a.name());
-            if (!on && a.isMerged()) {
-                a.unmerge();
-            }
-            a.setActive(on);
-        }
-    }
-
-    private Adapter get(String name) {
-        Adapter a = adapters.get(name);
-        if (a == null) {
-            throw new IllegalArgumentException("no adapter named '" + name + "' (have " + adapters.keySet() + ")");
-        }
-        return a;
-    }
-
-    private void requireNewName(String name) {
-        if (name == null || name.isBlank() || name.contains("/") || name.contains(".")) {
-            throw new IllegalArgumentException("adapter name must be a non-empty word without '/' or '.': " + name);
-        }
-        if (adapters.containsKey(name)) {
-            throw new IllegalArgumentException("an adapter named '" + name + "' already exists");
-        }
-    }
-
     /** Detaches every adapter (the base model stays open). */
     @Override
     public void close() {
-        lock.writeLock().lock();
-        try {
-            adapters.values().forEach(Adapter::close);
-            adapters.clear();
-        } finally {
-            lock.writeLock().unlock();
-        }
+        registry.close();
     }
 }
