@@ -5,7 +5,8 @@ Loads the GGUF in fp32 (transformers gguf_file=), adds a PEFT LoRA (r, alpha, ta
 seeded random ids [batch, seq] with labels = ids and torch.optim.AdamW (lr 1e-4) over the trainable parameters,
 torch.set_num_threads(THREADS); one warm-up step, then the median of STEPS steps (forward, backward, step,
 zero_grad). With --gradient-checkpointing, transformers' gradient_checkpointing_enable (non-reentrant) is on.
-peak_rss_mb is this process's peak resident memory (ru_maxrss, model load included). The last stdout line is one
+peak_rss_mb is this process's peak resident memory (VmHWM, model load included; not ru_maxrss, which Linux carries
+over execve from the JVM that spawned us). The last stdout line is one
 JSON object.
 
 Usage: python bench_peft.py --model GGUF [--batch 4] [--seq 256] [--r 16] [--alpha 32]
@@ -14,7 +15,6 @@ Usage: python bench_peft.py --model GGUF [--batch 4] [--seq 256] [--r 16] [--alp
 import argparse
 import json
 import os
-import resource
 import statistics
 import time
 
@@ -22,6 +22,15 @@ import torch
 from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForCausalLM
 
+
+
+def peak_rss_mb():
+    """VmHWM of this process in MiB (the peak resident set of this program's own address space)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+    return None
 
 def main():
     ap = argparse.ArgumentParser()
@@ -65,7 +74,7 @@ def main():
                       "batch": a.batch, "seq": a.seq, "r": a.r, "target_modules": a.target_modules,
                       "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad),
                       "gradient_checkpointing": a.gradient_checkpointing,
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+                      "peak_rss_mb": peak_rss_mb(),
                       "step_s": s, "tokens_per_s": a.batch * a.seq / s}))
 
 
