@@ -14,7 +14,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -54,8 +53,7 @@ final class BenchMixedCommand implements Callable<Integer> {
         if (adapters < 1 || seq < 1 || newTokens < 1 || repeats < 1) {
             throw new IllegalArgumentException("--adapters, --seq, --new-tokens and --repeats must be >= 1");
         }
-        TargetModules t = targets.equals("all-linear") ? TargetModules.ALL_LINEAR
-                : new TargetModules(Arrays.stream(targets.split(",")).map(String::trim).toList(), null);
+        TargetModules t = TargetModules.parse(targets);
         LoraConfig config = LoraConfig.builder().optR(r).optLoraAlpha(2.0 * r).optTargetModules(t)
                 .optInitLoraWeights(InitLoraWeights.RANDOM).build();
         Map<String, Object> res = new LinkedHashMap<>();

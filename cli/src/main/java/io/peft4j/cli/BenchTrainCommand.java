@@ -22,7 +22,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -83,8 +82,7 @@ final class BenchTrainCommand implements Callable<Integer> {
         if (!"lora".equalsIgnoreCase(method)) {
             throw new IllegalArgumentException("bench train --method " + method + " is not available (lora)");
         }
-        TargetModules t = targets.equals("all-linear") ? TargetModules.ALL_LINEAR
-                : new TargetModules(Arrays.stream(targets.split(",")).map(String::trim).toList(), null);
+        TargetModules t = TargetModules.parse(targets);
         LoraConfig config = LoraConfig.builder().optR(r).optLoraAlpha(alpha).optTargetModules(t).build();
         if (compareCheckpointing) {
             return compare(config);

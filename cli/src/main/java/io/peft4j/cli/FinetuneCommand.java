@@ -25,7 +25,6 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -170,10 +169,7 @@ final class FinetuneCommand implements Callable<Integer> {
     }
 
     private LoraConfig loraConfig() {
-        TargetModules targets = targetModules.equals("all-linear") ? TargetModules.ALL_LINEAR
-                : targetModules.startsWith("re:") ? TargetModules.regex(targetModules.substring(3))
-                : new TargetModules(Arrays.stream(targetModules.split(",")).map(String::trim)
-                .filter(s -> !s.isEmpty()).toList(), null);
+        TargetModules targets = TargetModules.parse(targetModules);
         return LoraConfig.builder().optR(r).optLoraAlpha(alpha).optLoraDropout(dropout).optTargetModules(targets)
                 .optUseDora(dora).optUseRslora(rslora).optBaseModelNameOrPath(model.model.toString()).build();
     }

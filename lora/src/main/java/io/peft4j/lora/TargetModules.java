@@ -53,6 +53,21 @@ public record TargetModules(List<String> names, String regex) {
         return new TargetModules(null, regex);
     }
 
+    /**
+     * From the command-line form: {@code all-linear}, {@code re:<regex>}, or comma-separated module names (blanks
+     * around names and empty entries ignored).
+     */
+    public static TargetModules parse(String text) {
+        if (text.equals("all-linear")) {
+            return ALL_LINEAR;
+        }
+        if (text.startsWith("re:")) {
+            return regex(text.substring(3));
+        }
+        return new TargetModules(java.util.Arrays.stream(text.split(",")).map(String::trim)
+                .filter(s -> !s.isEmpty()).toList(), null);
+    }
+
     /** From PEFT JSON: a list of strings, a string, or null. */
     @JsonCreator
     public static TargetModules fromJson(JsonNode node) {

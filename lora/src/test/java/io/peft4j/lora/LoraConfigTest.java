@@ -36,6 +36,14 @@ class LoraConfigTest {
     }
 
     @Test
+    void targetModulesParse_commandLineForms() {
+        assertEquals(TargetModules.ALL_LINEAR, TargetModules.parse("all-linear"));
+        assertEquals(TargetModules.regex(".*\\.(q|v)_proj"), TargetModules.parse("re:.*\\.(q|v)_proj"));
+        assertEquals(TargetModules.of("q_proj", "v_proj"), TargetModules.parse(" q_proj, ,v_proj "));
+        assertThrows(IllegalArgumentException.class, () -> TargetModules.parse("re:(unclosed"));
+    }
+
+    @Test
     void serviceLoader_findsLoraByPeftType() {
         assertInstanceOf(LoraMethod.class, AdapterMethod.forPeftType("LORA"));
         assertEquals(LoraConfig.class, AdapterMethod.forPeftType("LORA").configType());
