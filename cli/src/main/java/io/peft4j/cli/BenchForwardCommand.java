@@ -7,7 +7,7 @@ import io.peft4j.core.Peft4j;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.checkpoint.Checkpoints;
 import io.peft4j.core.generate.ForwardBenchmark;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.llama.LlamaModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

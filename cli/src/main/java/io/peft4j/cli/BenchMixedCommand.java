@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDManager;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.checkpoint.Checkpoints;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.llama.LlamaModel;
 import io.peft4j.lora.InitLoraWeights;
 import io.peft4j.lora.LoraConfig;
 import io.peft4j.lora.MixedBatchBenchmark;

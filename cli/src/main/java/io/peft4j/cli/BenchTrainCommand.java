@@ -7,7 +7,7 @@ import io.peft4j.core.Peft4j;
 import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.checkpoint.Checkpoints;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.llama.LlamaModel;
 import io.peft4j.lora.CheckpointingBenchmark;
 import io.peft4j.lora.LoraConfig;
 import io.peft4j.lora.TargetModules;

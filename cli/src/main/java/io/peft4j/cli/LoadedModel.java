@@ -3,7 +3,7 @@ package io.peft4j.cli;
 import ai.djl.ndarray.NDManager;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.checkpoint.Checkpoint;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.CausalLM;
 
 /**
  * What {@link ModelOptions#load} opened: the checkpoint (tokenizer, chat template), the model and the
@@ -14,7 +14,7 @@ import io.peft4j.core.model.LlamaModel;
  * @param model      the model; its projections carry the adapter's layers when one is loaded
  * @param peft       the adapters over {@code model} (empty without {@code --adapter})
  */
-record LoadedModel(Checkpoint checkpoint, NDManager manager, LlamaModel model, PeftModel peft)
+record LoadedModel(Checkpoint checkpoint, NDManager manager, CausalLM model, PeftModel peft)
         implements AutoCloseable {
 
     /** Whether {@code --adapter} was loaded. */

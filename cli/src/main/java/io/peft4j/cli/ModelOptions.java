@@ -5,7 +5,8 @@ import io.peft4j.core.Peft4j;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.checkpoint.Checkpoint;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.CausalLM;
+import io.peft4j.core.model.ModelFamilies;
 import io.peft4j.quant.QuantizedCheckpoints;
 import picocli.CommandLine.Option;
 
@@ -42,11 +43,11 @@ final class ModelOptions {
     LoadedModel load(JsonOption out, String command) throws PeftException, NoSuchFileException {
         Checkpoint ckpt = open();
         NDManager manager = null;
-        LlamaModel lm = null;
+        CausalLM lm = null;
         PeftModel peft = null;
         try {
             manager = Peft4j.newManager();
-            lm = LlamaModel.load(ckpt.config(), ckpt.tensors(), QuantizedCheckpoints.linearFactory(ckpt, quantize),
+            lm = ModelFamilies.load(ckpt.config(), ckpt.tensors(), QuantizedCheckpoints.linearFactory(ckpt, quantize),
                     manager);
             peft = PeftModel.wrap(lm);
             if (adapter != null) {

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.adapter.PeftModel;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.llama.LlamaModel;
 import io.peft4j.lora.LoraConfig;
 import io.peft4j.lora.TargetModules;
 import org.junit.jupiter.api.Test;

@@ -6,7 +6,7 @@ import io.peft4j.core.Json;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.checkpoint.SafetensorsWriter;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.llama.LlamaModel;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

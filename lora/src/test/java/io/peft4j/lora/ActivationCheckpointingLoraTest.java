@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.adapter.PeftModel;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.llama.LlamaModel;
 import io.peft4j.core.train.Example;
 import io.peft4j.core.train.Trainer;
 import io.peft4j.core.train.TrainerConfig;

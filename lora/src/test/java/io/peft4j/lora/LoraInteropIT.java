@@ -9,7 +9,7 @@ import io.peft4j.core.Peft4j;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.checkpoint.Checkpoints;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.llama.LlamaModel;
 import io.peft4j.core.testing.TestResources;
 import io.peft4j.core.train.Example;
 import io.peft4j.core.train.Trainer;

@@ -10,7 +10,7 @@ import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.checkpoint.Checkpoints;
 import io.peft4j.core.generate.GenerationConfig;
 import io.peft4j.core.generate.Generator;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.llama.LlamaModel;
 import io.peft4j.core.testing.TestResources;
 import io.peft4j.core.train.Example;
 import io.peft4j.core.train.LrSchedule;

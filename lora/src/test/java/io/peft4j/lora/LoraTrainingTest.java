@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.adapter.PeftModel;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.llama.LlamaModel;
 import io.peft4j.core.train.Example;
 import io.peft4j.core.train.LrSchedule;
 import io.peft4j.core.train.StepMetrics;

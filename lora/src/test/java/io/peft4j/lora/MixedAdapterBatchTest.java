@@ -13,7 +13,7 @@ import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.generate.GenerationConfig;
 import io.peft4j.core.generate.Generator;
 import io.peft4j.core.generate.TokenListener;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.llama.LlamaModel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -10,7 +10,7 @@ import io.peft4j.core.adapter.MergedModelWriter;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.checkpoint.SafetensorsReader;
 import io.peft4j.core.model.CausalLM;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.llama.LlamaModel;
 import io.peft4j.core.train.Trainer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -8,7 +8,7 @@ import io.peft4j.core.Peft4j;
 import io.peft4j.core.adapter.AdaptersDisabled;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.model.CausalLM;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.llama.LlamaModel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

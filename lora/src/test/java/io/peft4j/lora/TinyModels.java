@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.adapter.PeftModel;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.llama.LlamaModel;
 
 /** Tiny random LLaMA models and helpers shared by the LoRA tests. */
 final class TinyModels {

@@ -5,7 +5,8 @@ import io.peft4j.core.PeftException;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.checkpoint.Checkpoint;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.CausalLM;
+import io.peft4j.core.model.ModelFamilies;
 import io.peft4j.core.train.Example;
 import io.peft4j.core.train.Trainer;
 import io.peft4j.core.train.TrainerConfig;
@@ -37,11 +38,11 @@ public final class QLoraModel implements AutoCloseable {
             .optLoraDropout(0.05).optTargetModules(TargetModules.ALL_LINEAR).build();
 
     private final NDManager manager;
-    private final LlamaModel base;
+    private final CausalLM base;
     private final PeftModel peft;
     private final QuantizingLinearFactory factory;
 
-    private QLoraModel(NDManager manager, LlamaModel base, PeftModel peft, QuantizingLinearFactory factory) {
+    private QLoraModel(NDManager manager, CausalLM base, PeftModel peft, QuantizingLinearFactory factory) {
         this.manager = manager;
         this.base = base;
         this.peft = peft;
@@ -125,7 +126,7 @@ public final class QLoraModel implements AutoCloseable {
             QuantizingLinearFactory factory = new QuantizingLinearFactory(quant);
             NDManager manager = Peft4j.newManager();
             try {
-                LlamaModel base = LlamaModel.load(checkpoint.config(), checkpoint.tensors(), factory, manager);
+                CausalLM base = ModelFamilies.load(checkpoint.config(), checkpoint.tensors(), factory, manager);
                 PeftModel peft = PeftModel.wrap(base);
                 peft.addAdapter(PeftModel.DEFAULT, lora, seed);
                 return new QLoraModel(manager, base, peft, factory);

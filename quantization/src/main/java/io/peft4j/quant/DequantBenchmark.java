@@ -9,7 +9,7 @@ import io.peft4j.core.Peft4j;
 import io.peft4j.core.checkpoint.TensorSource;
 import io.peft4j.core.model.DenseLinearFactory;
 import io.peft4j.core.model.LinearLayerFactory;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.llama.LlamaModel;
 import io.peft4j.quant.internal.DjlDequantKernel;
 import io.peft4j.quant.internal.JavaDequantKernel;
 

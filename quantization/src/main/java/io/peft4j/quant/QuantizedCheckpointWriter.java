@@ -7,7 +7,7 @@ import io.peft4j.core.LinearLayer;
 import io.peft4j.core.checkpoint.HfFolderWriter;
 import io.peft4j.core.checkpoint.SafetensorsWriter;
 import io.peft4j.core.checkpoint.TensorData;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.tokenizer.Tokenizer;
 import io.peft4j.quant.internal.StoredLayout;
 
@@ -32,7 +32,7 @@ import java.util.function.Function;
  *
  * <pre>{@code
  * QuantizingLinearFactory nf4 = new QuantizingLinearFactory(QuantConfig.nf4DoubleQuant());
- * try (LlamaModel model = LlamaModel.load(ckpt.config(), ckpt.tensors(), nf4, manager)) {
+ * try (CausalLM model = ModelFamilies.load(ckpt.config(), ckpt.tensors(), nf4, manager)) {
  *     QuantizedCheckpointWriter.Summary s = QuantizedCheckpointWriter.write(out, model, ckpt.tokenizer());
  * }
  * }</pre>
@@ -71,7 +71,7 @@ public final class QuantizedCheckpointWriter {
      *
      * @throws IllegalArgumentException if no projection is quantized or they use different configs
      */
-    public static Summary write(Path dir, LlamaModel model, Tokenizer tokenizer) throws IOException {
+    public static Summary write(Path dir, CausalLM model, Tokenizer tokenizer) throws IOException {
         Plan plan = new Plan();
         model.otherWeights().forEach((name, a) -> plan.add(name, "F32", a.getShape().getShape(), m -> TensorData.of(a)));
         model.otherWeights().values().forEach(a -> plan.parameters += a.size());

@@ -11,7 +11,8 @@ import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.checkpoint.Checkpoints;
 import io.peft4j.core.checkpoint.TensorSource;
 import io.peft4j.core.model.LinearLayerFactory;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.CausalLM;
+import io.peft4j.core.model.ModelFamilies;
 import io.peft4j.core.tokenizer.Tokenizer;
 
 import java.io.IOException;
@@ -30,7 +31,7 @@ import java.util.Optional;
  *
  * <pre>{@code
  * try (Checkpoint ckpt = QuantizedCheckpoints.open(Path.of("smollm2-nf4"))) {
- *     LlamaModel m = LlamaModel.load(ckpt.config(), ckpt.tensors(), QuantizedCheckpoints.linearFactory(ckpt, "none"), mgr);
+ *     CausalLM m = ModelFamilies.load(ckpt.config(), ckpt.tensors(), QuantizedCheckpoints.linearFactory(ckpt, "none"), mgr);
  * }
  * }</pre>
  */
@@ -68,7 +69,7 @@ public final class QuantizedCheckpoints {
                 throw new IllegalArgumentException(source + " is already quantized; quantize a GGUF file or a dense "
                         + "folder");
             }
-            try (LlamaModel model = LlamaModel.load(ckpt.config(), ckpt.tensors(), new QuantizingLinearFactory(config),
+            try (CausalLM model = ModelFamilies.load(ckpt.config(), ckpt.tensors(), new QuantizingLinearFactory(config),
                     m)) {
                 return QuantizedCheckpointWriter.write(output, model, ckpt.tokenizer());
             }

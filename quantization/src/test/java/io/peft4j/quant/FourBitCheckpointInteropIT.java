@@ -11,7 +11,7 @@ import io.peft4j.core.checkpoint.HfFolderWriter;
 import io.peft4j.core.checkpoint.SafetensorsReader;
 import io.peft4j.core.checkpoint.TensorSource;
 import io.peft4j.core.model.LinearLayerFactory;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.llama.LlamaModel;
 import io.peft4j.core.testing.TestResources;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

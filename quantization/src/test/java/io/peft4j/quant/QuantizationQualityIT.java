@@ -11,7 +11,7 @@ import io.peft4j.core.checkpoint.Checkpoints;
 import io.peft4j.core.checkpoint.TensorSource;
 import io.peft4j.core.model.DenseLinearFactory;
 import io.peft4j.core.model.LinearLayerFactory;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.llama.LlamaModel;
 import io.peft4j.core.testing.TestResources;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;

@@ -15,7 +15,7 @@ import io.peft4j.core.checkpoint.SafetensorsReader;
 import io.peft4j.core.checkpoint.SafetensorsWriter;
 import io.peft4j.core.checkpoint.TensorData;
 import io.peft4j.core.model.DenseLinearFactory;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.llama.LlamaModel;
 import io.peft4j.core.tokenizer.HfTokenizer;
 import io.peft4j.core.tokenizer.Tokenizer;
 import org.junit.jupiter.api.Test;

@@ -9,7 +9,7 @@ import io.peft4j.core.DenseLinear;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.Peft4j;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.llama.LlamaModel;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;

@@ -7,7 +7,7 @@ import io.peft4j.core.LinearLayer;
 import io.peft4j.core.checkpoint.HfFolderWriter;
 import io.peft4j.core.checkpoint.SafetensorsWriter;
 import io.peft4j.core.checkpoint.TensorData;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.tokenizer.Tokenizer;
 
 import java.io.IOException;
@@ -25,7 +25,7 @@ import java.util.Map;
  * <pre>{@code
  * PeftModel peft = PeftModel.wrap(model);
  * peft.loadAdapter(adapterDir, "default");
- * MergedModelWriter.write((LlamaModel) peft.mergeAndUnload(), tokenizer, Path.of("merged"), peft.fingerprint());
+ * MergedModelWriter.write(peft.mergeAndUnload(), tokenizer, Path.of("merged"), peft.fingerprint());
  * }</pre>
  */
 public final class MergedModelWriter {
@@ -36,7 +36,7 @@ public final class MergedModelWriter {
      * Writes {@code model} into {@code dir} (replaced whole); {@code lm_head} is left out when embeddings are tied,
      * which is refused ({@link IllegalStateException}) when lm_head was changed apart from the embedding.
      */
-    public static void write(LlamaModel model, Tokenizer tokenizer, Path dir, String fingerprint) throws IOException {
+    public static void write(CausalLM model, Tokenizer tokenizer, Path dir, String fingerprint) throws IOException {
         if (model.config().tieWordEmbeddings() && !(model.linearLayers().get("lm_head") instanceof DenseLinear d
                 && d.weight() == model.otherWeights().get("model.embed_tokens.weight"))) {
             throw new IllegalStateException("lm_head no longer equals the tied embedding (LoRA or a modules_to_save "

@@ -38,4 +38,12 @@ public interface Checkpoint extends AutoCloseable {
 
     @Override
     void close();
+
+    /**
+     * A checkpoint over parts already opened (used by the format readers); closing it closes {@code tensors} and
+     * {@code tokenizer}.
+     */
+    static Checkpoint of(Path path, String format, ModelConfig config, TensorSource tensors, Tokenizer tokenizer) {
+        return new OpenCheckpoint(path, format, config, tensors, tokenizer);
+    }
 }

@@ -2,6 +2,7 @@ package io.peft4j.core.checkpoint;
 
 import io.peft4j.core.CheckpointFormatException;
 import io.peft4j.core.PeftException;
+import io.peft4j.core.checkpoint.gguf.GgufCheckpoint;
 
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;

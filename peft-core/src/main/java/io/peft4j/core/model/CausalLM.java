@@ -66,12 +66,24 @@ public interface CausalLM extends AutoCloseable {
             throw new UnsupportedOperationException("activation checkpointing is not supported by "
                     + getClass().getSimpleName());
         }
-        Engine.getInstance().setRandomSeed(ActivationCheckpointing.seed(rngSeed, -1));
+        Engine.getInstance().setRandomSeed(segmentSeed(rngSeed, -1));
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray value = loss.apply(forward(inputIds, attentionMask, null));
             gc.backward(value);
             return value.getFloat();
         }
+    }
+
+    /**
+     * The engine RNG seed of one segment of a training step: {@code -1} for a whole-model forward, {@code L} for
+     * decoder layer {@code L} (and {@code numLayers} for the head) of a model run layer by layer. A SplitMix64
+     * finaliser of {@code (rngSeed, segment)}, so recomputing a segment draws the same dropout masks.
+     */
+    static int segmentSeed(long rngSeed, int segment) {
+        long z = rngSeed * 0x9E3779B97F4A7C15L + segment + 1;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return (int) (z ^ (z >>> 31));
     }
 
     /** Token embeddings {@code [B, T, hidden]} of {@code inputIds [B, T]}. */

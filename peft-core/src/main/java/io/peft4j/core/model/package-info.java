@@ -1,10 +1,10 @@
 /**
- * Decoder-only language models behind the {@link io.peft4j.core.model.CausalLM} interface. The entry type is
- * {@link io.peft4j.core.model.LlamaModel} (LLaMA family, fp32), loaded from any
- * {@link io.peft4j.core.checkpoint.TensorSource} with projections built by a
- * {@link io.peft4j.core.model.LinearLayerFactory}; its {@link io.peft4j.core.model.KvCache} keeps keys and
- * values between generation steps. Training goes through {@code CausalLM.backward}, which LlamaModel runs layer
- * by layer with optional activation checkpointing (package-private {@code ActivationCheckpointing}); trainable copies
- * of the embedding and norms plug in through {@code CausalLM.overrideWeight}.
+ * Decoder-only language models behind the {@link io.peft4j.core.model.CausalLM} interface, organised as model
+ * families over shared blocks. {@link io.peft4j.core.model.ModelFamilies} picks the
+ * {@link io.peft4j.core.model.ModelFamily} (found by {@code ServiceLoader}) from a checkpoint's {@code model_type}
+ * or architecture and refuses any architecture no family computes. Projections are built by a
+ * {@link io.peft4j.core.model.LinearLayerFactory} (dense by default, quantized on load in {@code quantization});
+ * a {@link io.peft4j.core.model.KvCache} keeps keys and values between generation steps. Families live in
+ * sub-packages ({@code model.llama}); their building blocks in {@code model.block}.
  */
 package io.peft4j.core.model;

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peft4j.core.PeftException;
-import io.peft4j.core.checkpoint.GgufFile;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,7 +21,8 @@ import java.util.Set;
  * (t5, gemma, phi3 sentencepiece variants) are refused with a message naming them.
  *
  * <pre>{@code
- * try (GgufFile gguf = GgufFile.open(path); Tokenizer tok = GgufTokenizer.fromGguf(gguf)) {
+ * try (GgufFile gguf = GgufFile.open(path);
+ *      Tokenizer tok = GgufTokenizer.fromMetadata(gguf.metadata(), path.toString())) {
  *     int[] ids = tok.encode("<|im_start|>user\nHi<|im_end|>", true);   // [1, 4093, 198, 26843, 2]
  * }
  * }</pre>
@@ -34,11 +34,6 @@ public final class GgufTokenizer {
     private static final Set<String> OWN_SENTENCEPIECE_BUILDERS = Set.of("gemma", "gemma2", "gemma3", "phi3");
 
     private GgufTokenizer() {
-    }
-
-    /** The tokenizer of an open GGUF file (its metadata; no tensor data is read). */
-    public static HfTokenizer fromGguf(GgufFile gguf) throws PeftException {
-        return fromMetadata(gguf.metadata(), gguf.path().toString());
     }
 
     /**

@@ -7,7 +7,7 @@ import io.peft4j.core.CheckpointFormatException;
 import io.peft4j.core.Json;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.model.CausalLM;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.llama.LlamaModel;
 import io.peft4j.core.testing.TestResources;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDManager;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.ProcessMemory;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.llama.LlamaModel;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -3,7 +3,7 @@ package io.peft4j.core.generate;
 import ai.djl.ndarray.NDManager;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.Peft4j;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.llama.LlamaModel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -7,7 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.Peft4j;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.llama.LlamaModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.checkpoint.TensorSource;
-import io.peft4j.core.model.LlamaModel;
+import io.peft4j.core.model.llama.LlamaModel;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

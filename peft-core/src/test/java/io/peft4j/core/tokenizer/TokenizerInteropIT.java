@@ -2,7 +2,7 @@ package io.peft4j.core.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.peft4j.core.Json;
-import io.peft4j.core.checkpoint.GgufFile;
+import io.peft4j.core.checkpoint.gguf.GgufFile;
 import io.peft4j.core.testing.TestResources;
 import org.junit.jupiter.api.Test;
 
@@ -28,7 +28,7 @@ class TokenizerInteropIT {
     @Test
     void ggufTokenizer_smolLm2_matchesTransformers() throws Exception {
         Path model = TestResources.testModel();
-        try (GgufFile gguf = GgufFile.open(model); Tokenizer tok = GgufTokenizer.fromGguf(gguf)) {
+        try (GgufFile gguf = GgufFile.open(model); Tokenizer tok = GgufTokenizer.fromMetadata(gguf.metadata(), model.toString())) {
             JsonNode expected = reference().get("gguf");
             assertMatches("gguf", tok, expected);
             assertEquals(expected.get("chat_template").asText(), tok.chatTemplate().orElseThrow());

@@ -1,6 +1,6 @@
 package io.peft4j.core.checkpoint.gguf;
 
-import io.peft4j.core.checkpoint.GgmlType;
+import io.peft4j.core.checkpoint.gguf.GgmlType;
 
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;

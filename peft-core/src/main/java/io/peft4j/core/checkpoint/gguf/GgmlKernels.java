@@ -1,6 +1,7 @@
 package io.peft4j.core.checkpoint.gguf;
 
-import io.peft4j.core.checkpoint.GgmlType;
+import io.peft4j.core.checkpoint.internal.HalfFloats;
+import io.peft4j.core.checkpoint.gguf.GgmlType;
 
 /**
  * Scalar reference dequantization of ggml blocks to fp32: one method per block type, each following ggml's
@@ -52,7 +53,7 @@ public final class GgmlKernels {
         switch (type) {
             case F32 -> y[yo] = Float.intBitsToFloat(u32(s, o));
             case F16 -> y[yo] = f16(s, o);
-            case BF16 -> y[yo] = Fp16.bf16ToFloat(u16(s, o));
+            case BF16 -> y[yo] = HalfFloats.bf16ToFloat(u16(s, o));
             case Q4_0 -> q4x(s, o, y, yo, false);
             case Q4_1 -> q4x(s, o, y, yo, true);
             case Q5_0 -> q5x(s, o, y, yo, false);
@@ -247,7 +248,7 @@ public final class GgmlKernels {
     }
 
     private static float f16(byte[] s, int o) {
-        return Fp16.halfToFloat(u16(s, o));
+        return HalfFloats.f16ToFloatQuietNaN(u16(s, o));
     }
 
     private static int u16(byte[] s, int o) {

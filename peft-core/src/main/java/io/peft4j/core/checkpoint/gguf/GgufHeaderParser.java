@@ -1,8 +1,8 @@
 package io.peft4j.core.checkpoint.gguf;
 
 import io.peft4j.core.CheckpointFormatException;
-import io.peft4j.core.checkpoint.GgmlType;
-import io.peft4j.core.checkpoint.GgufTensorInfo;
+import io.peft4j.core.checkpoint.gguf.GgmlType;
+import io.peft4j.core.checkpoint.gguf.GgufTensorInfo;
 
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -6,7 +6,9 @@ package io.peft4j.core.checkpoint.internal;
  * (checked against the committed reference file written by the Python library), including the NaN encodings:
  * {@code 0x7E00} with the sign kept for F16, and {@code 0xFFFF} for BF16 (torch's vectorized CPU kernels emit
  * that; the scalar {@code c10::BFloat16} constructor would give {@code 0x7FC0}).
- * {@code Float.float16ToFloat} exists only from Java 20, hence this class. Stateless, thread-safe.
+ * GGUF decoding reads halves through {@link #f16ToFloatQuietNaN(int)}, which quiets NaNs as the x86 F16C
+ * instruction ggml uses does. {@code Float.float16ToFloat} exists only from Java 20, hence this class. The one
+ * half-float converter of the project. Stateless, thread-safe.
  *
  * <pre>{@code
  * short h = HalfFloats.floatToF16(1f / 3);      // 0x3555
@@ -15,12 +17,34 @@ package io.peft4j.core.checkpoint.internal;
  * }</pre>
  */
 public final class HalfFloats {
+    private static final float[] F16_TABLE = new float[1 << 16]; // every half, widened once
+
+    static {
+        for (int h = 0; h < F16_TABLE.length; h++) {
+            F16_TABLE[h] = widen(h);
+        }
+    }
+
     private HalfFloats() {
     }
 
     /** Exact F16 → float (subnormals, ±0, ±inf and NaN payloads kept). */
     public static float f16ToFloat(short half) {
-        int bits = half & 0xffff;
+        return F16_TABLE[half & 0xffff];
+    }
+
+    /** Exact F16 (bit pattern {@code bits & 0xFFFF}) → float with NaNs quieted, as ggml's F16C path gives them. */
+    public static float f16ToFloatQuietNaN(int bits) {
+        float f = F16_TABLE[bits & 0xffff];
+        return Float.isNaN(f) ? Float.intBitsToFloat(Float.floatToRawIntBits(f) | 0x0040_0000) : f;
+    }
+
+    /** Exact BF16 (bit pattern {@code bits & 0xFFFF}) → float. */
+    public static float bf16ToFloat(int bits) {
+        return Float.intBitsToFloat((bits & 0xffff) << 16);
+    }
+
+    private static float widen(int bits) {
         int sign = (bits & 0x8000) << 16;
         int exp = (bits >>> 10) & 0x1f;
         int mant = bits & 0x3ff;
@@ -56,11 +80,6 @@ public final class HalfFloats {
             h++; // a carry into the exponent is the correct rounding
         }
         return (short) (sign | h);
-    }
-
-    /** Exact BF16 → float. */
-    public static float bf16ToFloat(short bf16) {
-        return Float.intBitsToFloat((bf16 & 0xffff) << 16);
     }
 
     /** float → BF16, round to nearest even; any NaN becomes {@code 0xFFFF} (as torch's CPU kernels write it). */

@@ -1,0 +1,46 @@
+package io.peft4j.core.model.block;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * Scaled dot-product attention with grouped-query heads (GQA, arXiv 2305.13245), eager as transformers'
+ * {@code eager_attention_forward} computes it, but without repeating keys: the queries of one kv head are stacked
+ * along the sequence axis, so keys and values are read once per kv head.
+ * <pre>{@code
+ * NDArray ctx = GroupedQueryAttention.attend(q, new KeyValues(k, v), bias);  // q [B,T,H,D] -> [B,T,H*D]
+ * }</pre>
+ * DJL binds no fused SDPA, so this is matMul, add bias, softmax, matMul. Stateless and thread-safe.
+ */
+public final class GroupedQueryAttention {
+    private GroupedQueryAttention() {
+    }
+
+    /**
+     * @param queries {@code [B, T, heads, D]}, rotated and already carrying the 1/√D scale
+     * @param kv      keys and values {@code [B, kvHeads, keys, D]} (cached positions first); heads % kvHeads == 0
+     * @param bias    additive mask broadcastable to {@code [B, kvHeads, groups, T, keys]}, or {@code null}
+     * @return the attention context {@code [B, T, heads * D]}
+     */
+    public static NDArray attend(NDArray queries, KeyValues kv, NDArray bias) {
+        long b = queries.getShape().get(0);
+        long t = queries.getShape().get(1);
+        long heads = queries.getShape().get(2);
+        long headDim = queries.getShape().get(3);
+        long kvHeads = kv.keys().getShape().get(1);
+        if (heads % kvHeads != 0) {
+            throw new IllegalArgumentException("heads " + heads + " not a multiple of kv heads " + kvHeads);
+        }
+        long groups = heads / kvHeads;
+        // queries of one kv head stacked: [B, kvHeads, groups * T, D]
+        NDArray qg = queries.reshape(b, t, kvHeads, groups, headDim).transpose(0, 2, 3, 1, 4)
+                .reshape(b, kvHeads, groups * t, headDim);
+        long keys = kv.keys().getShape().get(2);
+        NDArray scores = qg.matMul(kv.keys().transpose(0, 1, 3, 2)).reshape(b, kvHeads, groups, t, keys);
+        if (bias != null) {
+            scores = scores.add(bias);
+        }
+        NDArray probs = scores.softmax(-1).reshape(b, kvHeads, groups * t, keys);
+        NDArray ctx = probs.matMul(kv.values());   // [B, kvHeads, groups * T, D]
+        return ctx.reshape(b, kvHeads, groups, t, headDim).transpose(0, 3, 1, 2, 4).reshape(b, t, heads * headDim);
+    }
+}

@@ -1,0 +1,130 @@
+package io.peft4j.core.model.llama;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+import ai.djl.training.GradientCollector;
+import io.peft4j.core.model.CausalLM;
+
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Training forward + backward of a {@link LlamaModel}, layer by layer, with optional activation checkpointing
+ * (gradient checkpointing, Chen et al. 2016, arXiv:1604.06174; what {@code torch.utils.checkpoint} does per
+ * decoder layer in transformers). DJL has no such API, so it is built from plain backward calls:
+ * <ol>
+ *   <li>run the decoder layers without a graph, keeping only each layer's input (detached);</li>
+ *   <li>compute final norm, lm_head and loss with a graph from the last output and back-propagate: this gives
+ *       the gradient {@code g} at the last layer's output;</li>
+ *   <li>for each layer from last to first: recompute it with a graph from its saved input (made to require a
+ *       gradient), back-propagate {@code sum(output · g)}, whose gradient with respect to the output is exactly
+ *       {@code g}, and read the input's gradient as the next {@code g}.</li>
+ * </ol>
+ * Parameter gradients accumulate across these backward calls (libtorch adds into {@code .grad}; DJL's collector
+ * never zeroes them). Dropout draws the same mask in the recompute as in the first pass because the engine RNG is
+ * re-seeded per layer from {@code (rngSeed, layer)}, in both modes, so a checkpointed step equals a recorded one.
+ * Every intermediate array lives in a per-layer {@code NDScope}; the saved inputs and gradients live in the
+ * caller's scope. Package-private: reached through {@link CausalLM#backward}.
+ */
+final class ActivationCheckpointing {
+    private ActivationCheckpointing() {
+    }
+
+    static float backward(LlamaModel model, NDArray ids, NDArray mask, Function<NDArray, NDArray> loss,
+                          boolean checkpoint, long rngSeed) {
+        return checkpoint ? checkpointed(model, ids, mask, loss, rngSeed) : recorded(model, ids, mask, loss, rngSeed);
+    }
+
+    /** The ordinary way: one graph over the whole model, one backward. */
+    private static float recorded(LlamaModel model, NDArray ids, NDArray mask, Function<NDArray, NDArray> loss,
+                                  long rngSeed) {
+        DecoderLayer[] layers = model.decoderLayers();
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            NDArray x = model.embed(ids);
+            LlamaModel.LayerInputs in = model.layerInputs(x, mask, null);
+            for (int i = 0; i < layers.length; i++) {
+                reseed(rngSeed, i);
+                x = layers[i].forward(x, in, null);
+            }
+            reseed(rngSeed, layers.length);
+            NDArray value = loss.apply(model.head(x));
+            gc.backward(value);
+            return value.getFloat();
+        }
+    }
+
+    private static float checkpointed(LlamaModel model, NDArray ids, NDArray mask, Function<NDArray, NDArray> loss,
+                                      long rngSeed) {
+        DecoderLayer[] layers = model.decoderLayers();
+        NDArray[] saved = new NDArray[layers.length + 1];       // each [B, T, hidden], no graph
+        saved[0] = withoutGraph(() -> model.embed(ids));
+        LlamaModel.LayerInputs in = model.layerInputs(saved[0], mask, null);
+        for (int i = 0; i < layers.length; i++) {
+            int layer = i;
+            reseed(rngSeed, i);
+            saved[i + 1] = withoutGraph(() -> layers[layer].forward(saved[layer], in, null));
+        }
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            float[] value = new float[1];
+            reseed(rngSeed, layers.length);
+            NDArray g = segmentBackward(gc, saved[layers.length], x -> {
+                NDArray l = loss.apply(model.head(x));
+                value[0] = l.getFloat();
+                return l;
+            });
+            for (int i = layers.length - 1; i >= 0; i--) {
+                int layer = i;
+                NDArray upstream = g;
+                reseed(rngSeed, i);
+                g = segmentBackward(gc, saved[i],
+                        x -> layers[layer].forward(x, in, null).mul(upstream).sum());
+                upstream.close();
+            }
+            embeddingBackward(gc, model, ids, g);
+            g.close();
+            return value[0];
+        }
+    }
+
+    /**
+     * Makes {@code input} a leaf that requires a gradient, back-propagates the scalar {@code scalarOf(input)} inside
+     * its own scope and returns the gradient at {@code input} (registered in the caller's scope); closes the input.
+     */
+    private static NDArray segmentBackward(GradientCollector gc, NDArray input, Function<NDArray, NDArray> scalarOf) {
+        NDArray grad;
+        try (NDScope scope = new NDScope()) {
+            input.setRequiresGradient(true);
+            gc.backward(scalarOf.apply(input));
+            grad = input.getGradient();
+            NDScope.unregister(grad);
+        }
+        NDScope.register(grad);
+        input.close();
+        return grad;
+    }
+
+    /** Gradient into a trainable embedding (e.g. a trainable copy), if any: back-propagates {@code sum(emb · g)}. */
+    private static void embeddingBackward(GradientCollector gc, LlamaModel model, NDArray ids, NDArray g) {
+        if (model.embeddingTable().hasGradient()) {    // (hasGradient of an op result is unreliable in DJL)
+            try (NDScope scope = new NDScope()) {
+                gc.backward(model.embed(ids).mul(g).sum());
+            }
+        }
+    }
+
+    /** Runs {@code f} and keeps only its result, detached from any graph; its intermediates are freed. */
+    private static NDArray withoutGraph(Supplier<NDArray> f) {
+        NDArray kept;
+        try (NDScope scope = new NDScope()) {
+            kept = f.get().stopGradient();
+            NDScope.unregister(kept);
+        }
+        NDScope.register(kept);
+        return kept;
+    }
+
+    private static void reseed(long rngSeed, int layer) {
+        Engine.getInstance().setRandomSeed(CausalLM.segmentSeed(rngSeed, layer));
+    }
+}
