@@ -1,10 +1,10 @@
 package io.peft4j.quant;
 
+import io.peft4j.core.Inference;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
-import ai.djl.pytorch.jni.JniUtils;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.quant.internal.DjlDequantKernel;
 import io.peft4j.quant.internal.JavaDequantKernel;
@@ -77,10 +77,10 @@ public final class QuantizedLinear implements LinearLayer {
             }
         }
         NDArray shared = JavaDequantKernel.dequantizeShared(weight, absmax, m);
-        if (!JniUtils.isGradMode()) {
+        if (Inference.active()) {
             return shared;
         }
-        // autograd keeps W for the backward pass of x: give it its own copy, not the reused scratch
+        // autograd may keep W for the backward pass of x: give it its own copy, not the reused scratch
         NDArray own = shared.duplicate();
         shared.close();
         return own;

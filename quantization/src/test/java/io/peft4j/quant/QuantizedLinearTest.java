@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.peft4j.core.DenseLinear;
+import io.peft4j.core.Inference;
 import io.peft4j.core.Peft4j;
 import org.junit.jupiter.api.Test;
 
@@ -29,6 +30,10 @@ class QuantizedLinearTest {
                 float[] want = dense.forward(x).toFloatArray();
                 assertArrayEquals(want, java.forward(x).toFloatArray());
                 assertArrayEquals(want, djl.forward(x).toFloatArray());
+                try (Inference.Scope inference = Inference.enter()) {   // reuses the shared scratch weight
+                    assertArrayEquals(want, java.forward(x).toFloatArray());
+                    assertArrayEquals(want, java.forward(x.mul(1f)).toFloatArray());
+                }
                 assertEquals(new Shape(2, 5, 48), java.forward(x).getShape());
                 assertTrue(java.trainableParameters().isEmpty());
                 assertEquals(96, java.inFeatures());

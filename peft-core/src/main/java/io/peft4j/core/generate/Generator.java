@@ -1,5 +1,6 @@
 package io.peft4j.core.generate;
 
+import io.peft4j.core.Inference;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -63,7 +64,8 @@ public final class Generator {
         BatchState state = new BatchState(prompts, padId(), eosIds(config), config.stopStrings(), tokenizer, listener);
         Sampler sampler = new Sampler(config);
         int vocab = model.config().vocabSize();
-        try (NDManager m = model.manager().newSubManager();
+        try (Inference.Scope inference = Inference.enter();
+             NDManager m = model.manager().newSubManager();
              KvCache cache = config.useKvCache() ? model.newKvCache(prompts.length) : null) {
             for (int step = 0; step < config.maxNewTokens() && !state.allDone(); step++) {
                 float[] logits = step(m, state, cache, step == 0);

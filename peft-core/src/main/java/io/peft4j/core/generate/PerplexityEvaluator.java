@@ -1,5 +1,6 @@
 package io.peft4j.core.generate;
 
+import io.peft4j.core.Inference;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -61,7 +62,7 @@ public final class PerplexityEvaluator {
         }
         double nll = 0;
         long tokens = 0;
-        try (NDManager m = model.manager().newSubManager()) {
+        try (Inference.Scope inference = Inference.enter(); NDManager m = model.manager().newSubManager()) {
             for (int[] ids : docs) {
                 int prevEnd = 0;
                 for (int begin = 0; begin < ids.length; begin += stride) {
