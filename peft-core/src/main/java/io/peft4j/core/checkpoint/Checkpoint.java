@@ -1,5 +1,6 @@
 package io.peft4j.core.checkpoint;
 
+import io.peft4j.core.checkpoint.internal.OpenCheckpoint;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.tokenizer.Tokenizer;
 

@@ -1,5 +1,6 @@
 package io.peft4j.core.checkpoint;
 
+import io.peft4j.core.checkpoint.internal.HfFolderCheckpoint;
 import io.peft4j.core.CheckpointFormatException;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.checkpoint.gguf.GgufCheckpoint;

@@ -1,8 +1,8 @@
 package io.peft4j.core.checkpoint;
 
+import io.peft4j.core.checkpoint.internal.TensorLoader;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import io.peft4j.core.CheckpointFormatException;
 import io.peft4j.core.checkpoint.internal.SafetensorsDtype;
 import io.peft4j.core.checkpoint.internal.SafetensorsHeader;
@@ -192,17 +192,6 @@ public final class SafetensorsReader implements TensorSource {
         NDArray array = new TensorLoader(file, manager).load(e, raw(name));
         array.setName(name);
         return array;
-    }
-
-    static DataType djlType(SafetensorsDtype dtype) {
-        return switch (dtype) {
-            case F32, F16, BF16, F64 -> DataType.FLOAT32;
-            case I16, I32 -> DataType.INT32;
-            case I8 -> DataType.INT8;
-            case U8 -> DataType.UINT8;
-            case I64 -> DataType.INT64;
-            case BOOL -> DataType.BOOLEAN;
-        };
     }
 
     private int elements(TensorEntry e) throws CheckpointFormatException {

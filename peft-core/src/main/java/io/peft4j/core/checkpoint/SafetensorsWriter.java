@@ -1,5 +1,6 @@
 package io.peft4j.core.checkpoint;
 
+import io.peft4j.core.checkpoint.internal.HeaderJson;
 import ai.djl.ndarray.NDArray;
 import io.peft4j.core.checkpoint.internal.SafetensorsDtype;
 import org.slf4j.Logger;
@@ -59,7 +60,8 @@ public final class SafetensorsWriter {
             return shape.clone();
         }
 
-        long byteLength() {
+        /** Bytes of the data this entry describes. */
+        public long byteLength() {
             long n = SafetensorsDtype.require(dtype).size();
             for (long d : shape) {
                 n = Math.multiplyExact(n, d);

@@ -1,5 +1,10 @@
 package io.peft4j.core.tokenizer;
 
+import io.peft4j.core.tokenizer.internal.ByteLevelAlphabet;
+import io.peft4j.core.tokenizer.internal.GgufMetadata;
+import io.peft4j.core.tokenizer.internal.PreTokenizerSplits;
+import io.peft4j.core.tokenizer.internal.SentencePieceMerges;
+import io.peft4j.core.tokenizer.internal.TokenizerJson;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

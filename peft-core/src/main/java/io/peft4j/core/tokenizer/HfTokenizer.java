@@ -1,5 +1,7 @@
 package io.peft4j.core.tokenizer;
 
+import io.peft4j.core.tokenizer.internal.TokenizerJson;
+import io.peft4j.core.tokenizer.internal.TokenizerSettings;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.SerializationFeature;

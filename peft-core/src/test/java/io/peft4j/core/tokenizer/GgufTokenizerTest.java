@@ -1,5 +1,6 @@
 package io.peft4j.core.tokenizer;
 
+import io.peft4j.core.tokenizer.internal.ByteLevelAlphabet;
 import io.peft4j.core.PeftException;
 import org.junit.jupiter.api.Test;
 

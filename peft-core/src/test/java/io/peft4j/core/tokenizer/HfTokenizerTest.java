@@ -1,5 +1,6 @@
 package io.peft4j.core.tokenizer;
 
+import io.peft4j.core.tokenizer.internal.TokenizerJson;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peft4j.core.Json;

@@ -1,5 +1,6 @@
 package io.peft4j.core.tokenizer;
 
+import io.peft4j.core.tokenizer.internal.SentencePieceMerges;
 import org.junit.jupiter.api.Test;
 
 import java.util.LinkedHashMap;

@@ -1,5 +1,7 @@
 package io.peft4j.core.checkpoint.internal;
 
+import ai.djl.ndarray.types.DataType;
+
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -67,5 +69,17 @@ public enum SafetensorsDtype {
     /** Comma-separated list for messages. */
     public static String supported() {
         return Arrays.stream(values()).map(Enum::name).collect(Collectors.joining(", "));
+    }
+
+    /** The DJL type an array of this dtype is loaded as (half floats and I16 widen; fp64 narrows). */
+    public DataType djlType() {
+        return switch (this) {
+            case F32, F16, BF16, F64 -> DataType.FLOAT32;
+            case I16, I32 -> DataType.INT32;
+            case I8 -> DataType.INT8;
+            case U8 -> DataType.UINT8;
+            case I64 -> DataType.INT64;
+            case BOOL -> DataType.BOOLEAN;
+        };
     }
 }

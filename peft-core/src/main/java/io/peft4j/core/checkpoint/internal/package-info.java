@@ -1,6 +1,7 @@
 /**
- * Internals of the safetensors reader and writer: header parsing and validation
- * ({@link io.peft4j.core.checkpoint.internal.SafetensorsHeader}), the dtype table, and the F16/BF16
- * conversions ({@link io.peft4j.core.checkpoint.internal.HalfFloats}). Not API: may change without notice.
+ * Checkpoint internals (not API): the safetensors header parser and dtype table, header JSON writing, widening of
+ * stored half floats and integers, tensor loading into NDArrays, the one half-float converter
+ * ({@link io.peft4j.core.checkpoint.internal.HalfFloats}), and the Hugging Face folder checkpoint behind
+ * {@link io.peft4j.core.checkpoint.Checkpoints#open}.
  */
 package io.peft4j.core.checkpoint.internal;

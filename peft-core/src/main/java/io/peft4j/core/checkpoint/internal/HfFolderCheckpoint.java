@@ -1,5 +1,8 @@
-package io.peft4j.core.checkpoint;
+package io.peft4j.core.checkpoint.internal;
 
+import io.peft4j.core.checkpoint.Checkpoint;
+import io.peft4j.core.checkpoint.SafetensorsReader;
+import io.peft4j.core.checkpoint.TensorSource;
 import io.peft4j.core.CheckpointFormatException;
 import io.peft4j.core.Json;
 import io.peft4j.core.ModelConfig;
@@ -16,11 +19,11 @@ import java.nio.file.Path;
  * {@code <name>.quant_state.*} tensor beside it) is exposed as stored (its packed bytes); its shape is checked by
  * the quantization module, which also presents such folders dequantized ({@code QuantizedCheckpoints.open}).
  */
-final class HfFolderCheckpoint {
+public final class HfFolderCheckpoint {
     private HfFolderCheckpoint() {
     }
 
-    static Checkpoint open(Path dir) throws PeftException {
+    public static Checkpoint open(Path dir) throws PeftException {
         ModelConfig config = readConfig(dir.resolve("config.json"));
         if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
             throw new CheckpointFormatException(dir, "no tokenizer.json in the model folder");
@@ -74,7 +77,7 @@ final class HfFolderCheckpoint {
     }
 
     /** Whether {@code name} is stored packed by a quantizer: a {@code name.quant_state.*} tensor describes it. */
-    static boolean isPacked(TensorSource t, String name) {
+    public static boolean isPacked(TensorSource t, String name) {
         String prefix = name + ".quant_state.";
         return t.names().stream().anyMatch(n -> n.startsWith(prefix));
     }

@@ -1,4 +1,4 @@
-package io.peft4j.core.tokenizer;
+package io.peft4j.core.tokenizer.internal;
 
 import java.util.Map;
 
@@ -7,7 +7,7 @@ import java.util.Map;
  * {@code GGUF_PRE_TOKENIZER_SPLITS} in transformers 5.x). Values not listed (e.g. "default", "gpt2", "smollm")
  * keep GPT2Tokenizer's own byte-level regex.
  */
-final class PreTokenizerSplits {
+public final class PreTokenizerSplits {
     private static final String LLAMA3 = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}"
             + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
     private static final String TEKKEN =
@@ -39,7 +39,7 @@ final class PreTokenizerSplits {
     }
 
     /** The split regex for {@code pre}, or null to keep the byte-level default. */
-    static String regexFor(String pre) {
+    public static String regexFor(String pre) {
         return pre == null ? null : SPLITS.get(pre);
     }
 }

@@ -1,4 +1,4 @@
-package io.peft4j.core.tokenizer;
+package io.peft4j.core.tokenizer.internal;
 
 import java.nio.charset.StandardCharsets;
 
@@ -6,7 +6,7 @@ import java.nio.charset.StandardCharsets;
  * GPT-2's byte-to-character table ({@code bytes_to_unicode} in transformers): printable Latin-1 bytes map to
  * themselves, the other 68 bytes to U+0100 upwards, so every byte sequence has a visible, reversible spelling.
  */
-final class ByteLevelAlphabet {
+public final class ByteLevelAlphabet {
     private static final char[] BYTE_TO_CHAR = build();
     private static final boolean[] IN_ALPHABET = members();
 
@@ -14,7 +14,7 @@ final class ByteLevelAlphabet {
     }
 
     /** True when every character of {@code token} is one of the 256 byte characters. */
-    static boolean spelledInAlphabet(String token) {
+    public static boolean spelledInAlphabet(String token) {
         for (int i = 0; i < token.length(); i++) {
             char c = token.charAt(i);
             if (c >= IN_ALPHABET.length || !IN_ALPHABET[c]) {
@@ -25,7 +25,7 @@ final class ByteLevelAlphabet {
     }
 
     /** The byte-level spelling of {@code text}'s UTF-8 bytes. */
-    static String spell(String text) {
+    public static String spell(String text) {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         StringBuilder sb = new StringBuilder(bytes.length);
         for (byte b : bytes) {

@@ -1,4 +1,4 @@
-package io.peft4j.core.tokenizer;
+package io.peft4j.core.tokenizer.internal;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -12,7 +12,7 @@ import java.util.Map;
  * (score, left length, right length) descending with ties kept in order (a stable sort, like Python's).
  * Lengths and split points count code points, as Python strings do.
  */
-final class SentencePieceMerges {
+public final class SentencePieceMerges {
     private SentencePieceMerges() {
     }
 
@@ -23,7 +23,7 @@ final class SentencePieceMerges {
      * @param vocab  token to id (the last id wins for a duplicated token, as a Python dict built in order does)
      * @param scores token to score, iterated in insertion order (first occurrence order, last value)
      */
-    static List<String[]> generate(Map<String, Integer> vocab, Map<String, Double> scores) {
+    public static List<String[]> generate(Map<String, Integer> vocab, Map<String, Double> scores) {
         List<Merge> merges = new ArrayList<>();
         for (Map.Entry<String, Double> e : scores.entrySet()) {
             String token = e.getKey();

@@ -1,4 +1,4 @@
-package io.peft4j.core.tokenizer;
+package io.peft4j.core.tokenizer.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -14,14 +14,14 @@ import java.util.Map;
  * (the v5 {@code TokenizersBackend} subclasses rebuild normalizer, pre-tokenizer and decoder in their
  * constructors rather than taking them from the file), plus the pieces the GGUF builder assembles.
  */
-final class TokenizerJson {
-    static final String METASPACE = "\u2581";
+public final class TokenizerJson {
+    public static final String METASPACE = "\u2581";
 
     private TokenizerJson() {
     }
 
     /** An empty tokenizer.json skeleton around {@code model}: no truncation, no padding, no normalizer. */
-    static ObjectNode skeleton(ObjectNode model) {
+    public static ObjectNode skeleton(ObjectNode model) {
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("version", "1.0");
         root.putNull("truncation");
@@ -36,7 +36,7 @@ final class TokenizerJson {
     }
 
     /** A BPE model node; {@code merges} as [left, right] pairs (tokens may contain spaces). */
-    static ObjectNode bpeModel(Map<String, Integer> vocab, List<String[]> merges, boolean byteFallback,
+    public static ObjectNode bpeModel(Map<String, Integer> vocab, List<String[]> merges, boolean byteFallback,
                                boolean fuseUnk, String affix) {
         ObjectNode model = Json.MAPPER.createObjectNode();
         model.put("type", "BPE");
@@ -60,7 +60,7 @@ final class TokenizerJson {
      * transformers' LlamaTokenizer pipeline: no normalizer, Metaspace pre-tokenizer (prefix "always" when legacy,
      * "first" otherwise, "never" without a prefix space), byte-fallback decoder, BPE without an unk token.
      */
-    static void llamaPipeline(ObjectNode root, boolean addPrefixSpace, boolean legacy) {
+    public static void llamaPipeline(ObjectNode root, boolean addPrefixSpace, boolean legacy) {
         root.putNull("normalizer");
         ObjectNode pre = root.putObject("pre_tokenizer");
         pre.put("type", "Metaspace");
@@ -91,7 +91,7 @@ final class TokenizerJson {
     }
 
     /** transformers' GPT2Tokenizer pipeline: byte-level pre-tokenizer (GPT-2 regex) and decoder. */
-    static void gpt2Pipeline(ObjectNode root, boolean addPrefixSpace) {
+    public static void gpt2Pipeline(ObjectNode root, boolean addPrefixSpace) {
         root.putNull("normalizer");
         root.set("pre_tokenizer", byteLevel(addPrefixSpace, true));
         root.set("decoder", byteLevel(true, true));
@@ -104,7 +104,7 @@ final class TokenizerJson {
     }
 
     /** A Split(regex, isolated) then ByteLevel(no regex) pre-tokenizer, as transformers sets for GGUF "pre". */
-    static ObjectNode splitThenByteLevel(String regex) {
+    public static ObjectNode splitThenByteLevel(String regex) {
         ObjectNode seq = Json.MAPPER.createObjectNode();
         seq.put("type", "Sequence");
         ArrayNode list = seq.putArray("pretokenizers");
@@ -117,7 +117,7 @@ final class TokenizerJson {
         return seq;
     }
 
-    static ObjectNode byteLevel(boolean addPrefixSpace, boolean useRegex) {
+    public static ObjectNode byteLevel(boolean addPrefixSpace, boolean useRegex) {
         ObjectNode node = Json.MAPPER.createObjectNode();
         node.put("type", "ByteLevel");
         node.put("add_prefix_space", addPrefixSpace);
@@ -127,7 +127,7 @@ final class TokenizerJson {
     }
 
     /** TemplateProcessing "[bos:0] $A:0 [eos:0]" as transformers' {@code update_post_processor} builds it. */
-    static ObjectNode template(String bos, int bosId, boolean addBos, String eos, int eosId, boolean addEos) {
+    public static ObjectNode template(String bos, int bosId, boolean addBos, String eos, int eosId, boolean addEos) {
         ObjectNode node = Json.MAPPER.createObjectNode();
         node.put("type", "TemplateProcessing");
         ArrayNode single = node.putArray("single");
@@ -149,7 +149,7 @@ final class TokenizerJson {
      * Adds {@code token} as a special added token (normalized=false) unless it is an added token already, as
      * transformers does for its named special tokens; the id is the vocabulary's, or the next free one.
      */
-    static void ensureSpecial(ObjectNode root, String token) {
+    public static void ensureSpecial(ObjectNode root, String token) {
         if (token == null) {
             return;
         }
@@ -172,7 +172,7 @@ final class TokenizerJson {
         addToken(added, id, token, true);
     }
 
-    static void addToken(ArrayNode added, int id, String content, boolean special) {
+    public static void addToken(ArrayNode added, int id, String content, boolean special) {
         ObjectNode t = added.addObject();
         t.put("id", id);
         t.put("content", content);
@@ -184,7 +184,7 @@ final class TokenizerJson {
     }
 
     /** token → id of the model's vocabulary (BPE/WordPiece/WordLevel object, or Unigram [token, score] list). */
-    static Map<String, Integer> modelVocab(JsonNode root) {
+    public static Map<String, Integer> modelVocab(JsonNode root) {
         JsonNode vocab = root.path("model").path("vocab");
         Map<String, Integer> out = new LinkedHashMap<>();
         if (vocab.isObject()) {

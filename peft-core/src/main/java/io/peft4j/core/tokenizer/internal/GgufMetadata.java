@@ -1,4 +1,4 @@
-package io.peft4j.core.tokenizer;
+package io.peft4j.core.tokenizer.internal;
 
 import io.peft4j.core.PeftException;
 
@@ -11,11 +11,11 @@ import java.util.Map;
  * Typed, checked reads of GGUF metadata values, tolerant of how a reader represents them: strings, boxed
  * numbers, booleans, {@link List}s, object arrays or primitive arrays. Every failure names the source and key.
  */
-final class GgufMetadata {
+public final class GgufMetadata {
     private final Map<String, Object> values;
     private final String source;
 
-    GgufMetadata(Map<String, Object> values, String source) {
+    public GgufMetadata(Map<String, Object> values, String source) {
         if (values == null) {
             throw new IllegalArgumentException("metadata must not be null");
         }
@@ -23,15 +23,15 @@ final class GgufMetadata {
         this.source = source == null ? "GGUF metadata" : source;
     }
 
-    boolean has(String key) {
+    public boolean has(String key) {
         return values.get(key) != null;
     }
 
-    PeftException error(String key, String detail) {
+    public PeftException error(String key, String detail) {
         return new PeftException(source + ": metadata '" + key + "': " + detail);
     }
 
-    String string(String key, String fallback) throws PeftException {
+    public String string(String key, String fallback) throws PeftException {
         Object v = values.get(key);
         if (v == null) {
             return fallback;
@@ -42,7 +42,7 @@ final class GgufMetadata {
         return v.toString();
     }
 
-    boolean bool(String key, boolean fallback) throws PeftException {
+    public boolean bool(String key, boolean fallback) throws PeftException {
         Object v = values.get(key);
         if (v == null) {
             return fallback;
@@ -57,7 +57,7 @@ final class GgufMetadata {
     }
 
     /** The token string an id field points at, or null when the field is absent. */
-    String token(String key, List<String> tokens) throws PeftException {
+    public String token(String key, List<String> tokens) throws PeftException {
         Object v = values.get(key);
         if (v == null) {
             return null;
@@ -72,7 +72,7 @@ final class GgufMetadata {
         return tokens.get((int) id);
     }
 
-    List<String> strings(String key) throws PeftException {
+    public List<String> strings(String key) throws PeftException {
         List<Object> list = list(key);
         if (list == null) {
             throw error(key, "missing");
@@ -88,7 +88,7 @@ final class GgufMetadata {
     }
 
     /** An int array of exactly {@code size} entries, or null when the key is absent. */
-    int[] ints(String key, int size) throws PeftException {
+    public int[] ints(String key, int size) throws PeftException {
         List<Object> list = sized(key, size);
         if (list == null) {
             return null;
@@ -101,7 +101,7 @@ final class GgufMetadata {
     }
 
     /** A float array of exactly {@code size} entries; missing is an error. */
-    float[] floats(String key, int size) throws PeftException {
+    public float[] floats(String key, int size) throws PeftException {
         List<Object> list = sized(key, size);
         if (list == null) {
             throw error(key, "missing: needed to derive merges (the file has no tokenizer.ggml.merges)");

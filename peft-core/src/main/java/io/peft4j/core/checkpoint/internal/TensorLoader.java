@@ -1,4 +1,4 @@
-package io.peft4j.core.checkpoint;
+package io.peft4j.core.checkpoint.internal;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -18,18 +18,18 @@ import java.nio.file.Path;
  * DJL terminates the JVM. Natively-held types are copied by torch from a short-lived zero-copy view of the
  * mapping, so the result never aliases the (read-only) file.
  */
-final class TensorLoader {
+public final class TensorLoader {
     private final Path file;
     private final NDManager manager;
 
-    TensorLoader(Path file, NDManager manager) {
+    public TensorLoader(Path file, NDManager manager) {
         this.file = file;
         this.manager = manager;
     }
 
-    NDArray load(TensorEntry e, ByteBuffer raw) throws CheckpointFormatException {
+    public NDArray load(TensorEntry e, ByteBuffer raw) throws CheckpointFormatException {
         Shape shape = new Shape(e.shape());
-        DataType type = SafetensorsReader.djlType(e.dtype());
+        DataType type = e.dtype().djlType();
         if (e.numel() == 0) {
             return manager.zeros(shape, type);
         }

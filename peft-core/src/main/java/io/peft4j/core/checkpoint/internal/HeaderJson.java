@@ -1,5 +1,6 @@
-package io.peft4j.core.checkpoint;
+package io.peft4j.core.checkpoint.internal;
 
+import io.peft4j.core.checkpoint.SafetensorsWriter;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.peft4j.core.Json;
 
@@ -11,11 +12,11 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /** Encodes a safetensors header: compact JSON, {@code __metadata__} first (keys sorted), space-padded to 8 bytes. */
-final class HeaderJson {
+public final class HeaderJson {
     private HeaderJson() {
     }
 
-    static byte[] encode(List<SafetensorsWriter.Entry> ordered, Map<String, String> metadata) {
+    public static byte[] encode(List<SafetensorsWriter.Entry> ordered, Map<String, String> metadata) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out)) {
             g.writeStartObject();

@@ -1,4 +1,4 @@
-package io.peft4j.core.tokenizer;
+package io.peft4j.core.tokenizer.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.peft4j.core.CheckpointFormatException;
@@ -27,20 +27,20 @@ import java.util.List;
  * @param addPrefixSpace the {@code add_prefix_space} flag, null when absent
  * @param chatTemplate  Jinja chat template or null
  */
-record TokenizerSettings(String bos, String eos, String unk, String pad, List<String> extraSpecial,
-                         String tokenizerClass, boolean legacy, Boolean addPrefixSpace, String chatTemplate) {
+public record TokenizerSettings(String bos, String eos, String unk, String pad, List<String> extraSpecial,
+                                String tokenizerClass, boolean legacy, Boolean addPrefixSpace, String chatTemplate) {
 
-    TokenizerSettings {
+    public TokenizerSettings {
         extraSpecial = List.copyOf(extraSpecial);
     }
 
     /** No configuration files: nothing beyond what tokenizer.json says. */
-    static TokenizerSettings none() {
+    public static TokenizerSettings none() {
         return new TokenizerSettings(null, null, null, null, List.of(), null, false, null, null);
     }
 
     /** Reads the optional files in {@code folder}; a present but malformed file is an error naming it. */
-    static TokenizerSettings read(Path folder) throws CheckpointFormatException {
+    public static TokenizerSettings read(Path folder) throws CheckpointFormatException {
         JsonNode config = readJson(folder.resolve("tokenizer_config.json"));
         JsonNode map = readJson(folder.resolve("special_tokens_map.json"));
         String template = readTemplateFile(folder.resolve("chat_template.jinja"));
@@ -60,7 +60,7 @@ record TokenizerSettings(String bos, String eos, String unk, String pad, List<St
     }
 
     /** {@code chat_template} as a string, or the entry named "default" of its list-of-templates form. */
-    static String chatTemplate(JsonNode node) {
+    public static String chatTemplate(JsonNode node) {
         if (node == null || node.isNull()) {
             return null;
         }
