@@ -1,13 +1,14 @@
 package io.peft4j.core.checkpoint;
 
-import io.peft4j.core.checkpoint.internal.HfFolderCheckpoint;
 import io.peft4j.core.CheckpointFormatException;
 import io.peft4j.core.PeftException;
-import io.peft4j.core.checkpoint.gguf.GgufCheckpoint;
 
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
 
 /**
  * Opens a base model from disk, whatever its format.
@@ -19,7 +20,15 @@ import java.nio.file.Path;
  * }</pre>
  */
 public final class Checkpoints {
+    private static final List<CheckpointFormat> FORMATS = discover();
+
     private Checkpoints() {
+    }
+
+    private static List<CheckpointFormat> discover() {
+        List<CheckpointFormat> found = new ArrayList<>();
+        ServiceLoader.load(CheckpointFormat.class, CheckpointFormat.class.getClassLoader()).forEach(found::add);
+        return List.copyOf(found);
     }
 
     /**
@@ -30,11 +39,10 @@ public final class Checkpoints {
         if (!Files.exists(path)) {
             throw new NoSuchFileException(path.toString(), null, "model not found");
         }
-        if (Files.isDirectory(path)) {
-            return HfFolderCheckpoint.open(path);
-        }
-        if (path.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf")) {
-            return GgufCheckpoint.open(path);
+        for (CheckpointFormat format : FORMATS) {
+            if (format.accepts(path)) {
+                return format.open(path);
+            }
         }
         throw new CheckpointFormatException(path, "not a model: expected a .gguf file or a Hugging Face folder "
                 + "with config.json and safetensors weights");

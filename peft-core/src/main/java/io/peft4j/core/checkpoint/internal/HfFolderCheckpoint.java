@@ -1,6 +1,7 @@
 package io.peft4j.core.checkpoint.internal;
 
 import io.peft4j.core.checkpoint.Checkpoint;
+import io.peft4j.core.checkpoint.CheckpointFormat;
 import io.peft4j.core.checkpoint.SafetensorsReader;
 import io.peft4j.core.checkpoint.TensorSource;
 import io.peft4j.core.CheckpointFormatException;
@@ -19,11 +20,16 @@ import java.nio.file.Path;
  * {@code <name>.quant_state.*} tensor beside it) is exposed as stored (its packed bytes); its shape is checked by
  * the quantization module, which also presents such folders dequantized ({@code QuantizedCheckpoints.open}).
  */
-public final class HfFolderCheckpoint {
-    private HfFolderCheckpoint() {
+public final class HfFolderCheckpoint implements CheckpointFormat {
+
+    /** Folders (their content is checked by {@link #open}). */
+    @Override
+    public boolean accepts(Path path) {
+        return Files.isDirectory(path);
     }
 
-    public static Checkpoint open(Path dir) throws PeftException {
+    @Override
+    public Checkpoint open(Path dir) throws PeftException {
         ModelConfig config = readConfig(dir.resolve("config.json"));
         if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
             throw new CheckpointFormatException(dir, "no tokenizer.json in the model folder");
