@@ -13,6 +13,7 @@ import io.peft4j.core.checkpoint.TensorSource;
 import io.peft4j.core.model.LinearLayerFactory;
 import io.peft4j.core.model.LlamaModel;
 import io.peft4j.core.tokenizer.Tokenizer;
+import io.peft4j.quant.internal.QuantizationConfigJson;
 
 import java.io.IOException;
 import java.nio.file.Files;
