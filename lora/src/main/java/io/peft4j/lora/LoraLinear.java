@@ -103,7 +103,7 @@ public final class LoraLinear implements LinearLayer {
         publish(s, s.withTraining(training));
     }
 
-    /** Live arrays of adapter {@code name}: {@code lora_A.weight}, {@code lora_B.weight}, {@code lora_magnitude_vector}. */
+    /** Live arrays of adapter {@code name}: {@code lora_A.weight}, {@code lora_B.weight}[, magnitude (DoRA)]. */
     public Map<String, NDArray> adapterWeights(String name) {
         return slot(state.peek(), name).weights();
     }

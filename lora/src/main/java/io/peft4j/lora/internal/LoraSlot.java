@@ -74,7 +74,8 @@ public final class LoraSlot implements AutoCloseable {
                 a[i] = (float) (g.nextGaussian() / r);
             }
         } else {
-            kaimingUniform(a, spec.in(), rnd); // nn.init.kaiming_uniform_(a=sqrt(5)): U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+            // nn.init.kaiming_uniform_(a=sqrt(5)): U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+            kaimingUniform(a, spec.in(), rnd);
             if (spec.init() == InitLoraWeights.RANDOM) {
                 kaimingUniform(b, r, rnd);
             }
