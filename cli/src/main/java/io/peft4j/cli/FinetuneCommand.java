@@ -2,6 +2,7 @@ package io.peft4j.cli;
 
 import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.adapter.PeftModel;
+import io.peft4j.core.adapter.Provenance;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.tokenizer.Tokenizer;
 import io.peft4j.core.train.Example;
@@ -27,6 +28,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -130,6 +132,7 @@ final class FinetuneCommand implements Callable<Integer> {
             Checkpoint ckpt = loaded.checkpoint();
             PeftModel peft = loaded.peft();
             List<Example> train = examples(data, ckpt);
+            String dataSha256 = Provenance.sha256(data);   // of the file as read, before a long run
             List<Example> eval = evalData == null ? List.of() : examples(evalData, ckpt);
             peft.addAdapter(PeftModel.DEFAULT, loraConfig(), seed);
             out.status("finetune: " + peft.trainableParameters());
@@ -152,7 +155,9 @@ final class FinetuneCommand implements Callable<Integer> {
                     result = trainer.train(train, eval);
                 }
             }
-            peft.save(output);
+            Provenance provenance = Provenance.of(method.toLowerCase(Locale.ROOT), seed, result.steps(),
+                    dataSha256, templateName(ckpt));
+            peft.save(output, provenance);
             out.status("finetune: adapter saved to " + output);
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("steps", result.steps());
@@ -185,7 +190,7 @@ final class FinetuneCommand implements Callable<Integer> {
         }
         Dataset d = DatasetReader.builder().setPath(file).optFieldNames(names).build().readAll();
         Tokenizer tok = ckpt.tokenizer();
-        String name = template != null ? template : ckpt.chatTemplate().isPresent() ? "chat" : "alpaca";
+        String name = templateName(ckpt);
         EncodedDataset enc = ExampleEncoder.builder().setTokenizer(tok)
                 .setTemplate(ChatTemplate.resolve(name, ckpt.chatTemplate(), tok)).optMaxSeqLen(maxSeqLen).build()
                 .encodeAll(d.records());
@@ -198,6 +203,11 @@ final class FinetuneCommand implements Callable<Integer> {
         }
         out.status("finetune: " + out2.size() + " examples from " + file + " (template " + name + ")");
         return out2;
+    }
+
+    /** {@code --template}, else {@code chat} when the model has its own template, else {@code alpaca}. */
+    private String templateName(Checkpoint ckpt) {
+        return template != null ? template : ckpt.chatTemplate().isPresent() ? "chat" : "alpaca";
     }
 
     private static double round(double v) {

@@ -20,7 +20,8 @@ import java.util.concurrent.Callable;
  * parameter twice: {@code bytes_per_param} (= {@code bytes_per_param_all}) over the whole model, and
  * {@code bytes_per_param_quantized} over the weights stored quantized ({@code quantized_parameters} of them; 0 when
  * none), e.g. the NF4 weights of a folder written by {@code peft4j quantize}.
- * {@code peft4j inspect --adapter DIR}: method, settings, tensors, parameters, bytes and base fingerprint of an adapter.
+ * {@code peft4j inspect --adapter DIR}: method, settings, tensors, parameters, bytes, base fingerprint and provenance
+ * (peft4j version, method, seed, steps, data SHA-256, template; {@code null} for adapters peft4j did not train).
  */
 @Command(name = "inspect", description = "Describe a model (GGUF file or Hugging Face folder) or a PEFT adapter folder.")
 final class InspectCommand implements Callable<Integer> {
@@ -58,6 +59,7 @@ final class InspectCommand implements Callable<Integer> {
         r.put("file_bytes", s.weightsBytes() + s.configBytes());
         r.put("weights_bytes", s.weightsBytes());
         r.put("base_fingerprint", s.baseFingerprint());
+        r.put("provenance", s.provenance() == null ? null : s.provenance().toMap());
         r.put("load_ms", (System.nanoTime() - start) / 1_000_000);
         out.print(r);
         return 0;

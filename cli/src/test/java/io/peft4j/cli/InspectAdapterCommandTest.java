@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.adapter.PeftModel;
+import io.peft4j.core.adapter.Provenance;
 import io.peft4j.core.model.llama.LlamaModel;
 import io.peft4j.lora.LoraConfig;
 import io.peft4j.lora.TargetModules;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code peft4j inspect --adapter}: a peft4j-written adapter is described exactly; bad folders exit 2 with one line. */
@@ -50,8 +52,36 @@ class InspectAdapterCommandTest {
         assertEquals(2 * 2 * (4 * 32 + 32 * 4), j.get("parameters").asLong());
         assertEquals(8, j.get("dtypes").get("F32").asInt());
         assertEquals(fingerprint, j.get("base_fingerprint").asText());
+        assertNull(j.get("provenance").textValue(), "saved without provenance: null");
         assertEquals(Files.size(dir.resolve("adapter_model.safetensors")) + Files.size(dir.resolve("adapter_config.json")),
                 j.get("file_bytes").asLong());
+    }
+
+    @Test
+    void inspectAdapter_afterFinetune_showsProvenanceInJsonAndText() throws Exception {
+        String model = TinyModelFolder.write(tmp.resolve("dense"), TinyModelFolder.TINY, 5).toString();
+        Path data = Files.writeString(tmp.resolve("train.jsonl"), "{\"instruction\":\"a b\",\"output\":\"c d\"}\n"
+                + "{\"instruction\":\"b c\",\"output\":\"d e\"}\n{\"instruction\":\"e f\",\"output\":\"g a\"}\n");
+        Path out = tmp.resolve("ft");
+        CliRun ft = CliRun.of("finetune", "--model", model, "--data", data.toString(), "--output", out.toString(),
+                "--max-steps", "2", "--batch-size", "1", "--seed", "7", "--template", "alpaca", "--json");
+        assertEquals(0, ft.code(), ft.err());
+
+        CliRun r = CliRun.of("inspect", "--adapter", out.toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode p = r.json().get("provenance");
+        assertEquals(Provenance.currentVersion(), p.get("peft4j_version").asText());
+        assertEquals("lora", p.get("method").asText());
+        assertEquals(7, p.get("seed").asLong());
+        assertEquals(2, p.get("steps").asLong());
+        assertEquals(Provenance.sha256(data), p.get("data_sha256").asText());
+        assertEquals("alpaca", p.get("template").asText());
+
+        CliRun text = CliRun.of("inspect", "--adapter", out.toString());
+        assertEquals(0, text.code(), text.err());
+        String line = text.out().lines().filter(l -> l.startsWith("provenance: ")).findFirst().orElse("");
+        assertTrue(line.contains("method=lora") && line.contains("seed=7") && line.contains("steps=2")
+                && line.contains(Provenance.sha256(data)) && line.contains("template=alpaca"), text.out());
     }
 
     @Test

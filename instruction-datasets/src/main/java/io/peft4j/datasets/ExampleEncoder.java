@@ -2,6 +2,7 @@ package io.peft4j.datasets;
 
 import io.peft4j.core.tokenizer.Tokenizer;
 import io.peft4j.datasets.internal.PrefixAligner;
+import io.peft4j.datasets.internal.Truncation;
 import io.peft4j.datasets.internal.TurnSegmenter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -8,16 +8,20 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import io.peft4j.core.adapter.AdapterConfig;
+import io.peft4j.lora.internal.IntegralDoubleSerializer;
+import io.peft4j.lora.internal.PatternKeys;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * LoRA settings with PEFT's {@code adapter_config.json} field names and defaults (LoRA: Hu et al. 2021,
  * arXiv:2106.09685; rsLoRA: Kalajdzievski 2023, arXiv:2312.03732; DoRA: Liu et al. 2024, arXiv:2402.09353).
- * Immutable; derive variants with {@link #toBuilder()}. Unknown JSON fields are kept in {@link #extraFields()}.
+ * Immutable: lists and maps are unmodifiable copies (maps keep their order: the first matching pattern key wins, as
+ * in PEFT); derive variants with {@link #toBuilder()}. Unknown JSON fields are kept in {@link #extraFields()} and
+ * written back unchanged.
  *
  * <pre>{@code
  * LoraConfig config = LoraConfig.builder().optR(16).optLoraAlpha(32)
@@ -34,7 +38,7 @@ import java.util.Set;
  * @param layersPattern     name of the layer list in module paths, e.g. {@code layers} (nullable)
  * @param rankPattern       regex (suffix match) → rank overrides
  * @param alphaPattern      regex (suffix match) → alpha overrides
- * @param bias              {@code none}, {@code all} or {@code lora_only}: which biases are trained and saved
+ * @param bias              which biases are trained and saved (JSON {@code none}, {@code all}, {@code lora_only})
  * @param useRslora         rank-stabilised scaling alpha/√r
  * @param useDora           weight-decomposed LoRA with a trainable magnitude per output row
  * @param initLoraWeights   initialisation scheme
@@ -44,7 +48,7 @@ import java.util.Set;
  * @param taskType          e.g. {@code CAUSAL_LM}
  * @param baseModelNameOrPath base model name, informational
  * @param peftType          always {@code LORA}
- * @param extraFields       JSON fields not modelled here, written back unchanged
+ * @param extraFields       JSON fields not modelled here, in file order, written back unchanged
  */
 @JsonPropertyOrder(alphabetic = true)
 public record LoraConfig(
@@ -59,7 +63,7 @@ public record LoraConfig(
         List<String> layersPattern,
         @JsonProperty("rank_pattern") Map<String, Integer> rankPattern,
         @JsonProperty("alpha_pattern") Map<String, Double> alphaPattern,
-        @JsonProperty("bias") String bias,
+        @JsonProperty("bias") LoraBias bias,
         @JsonProperty("use_rslora") boolean useRslora,
         @JsonProperty("use_dora") boolean useDora,
         @JsonProperty("init_lora_weights") InitLoraWeights initLoraWeights,
@@ -72,7 +76,6 @@ public record LoraConfig(
 
     /** PEFT's {@code peft_type} for LoRA. */
     public static final String PEFT_TYPE = "LORA";
-    private static final Set<String> BIAS = Set.of("none", "all", "lora_only");
 
     public LoraConfig {
         r = r == 0 ? 8 : r;
@@ -80,19 +83,23 @@ public record LoraConfig(
         require(r > 0, "r", r);
         require(loraAlpha > 0, "lora_alpha", loraAlpha);
         require(loraDropout >= 0 && loraDropout < 1, "lora_dropout", loraDropout);
-        bias = bias == null ? "none" : bias;
-        require(BIAS.contains(bias), "bias (none|all|lora_only)", bias);
+        bias = bias == null ? LoraBias.NONE : bias;
         peftType = peftType == null ? PEFT_TYPE : peftType;
         require(PEFT_TYPE.equals(peftType), "peft_type", peftType);
         initLoraWeights = initLoraWeights == null ? InitLoraWeights.DEFAULT : initLoraWeights;
-        rankPattern = rankPattern == null ? Map.of() : Map.copyOf(new LinkedHashMap<>(rankPattern));
-        alphaPattern = alphaPattern == null ? Map.of() : Map.copyOf(new LinkedHashMap<>(alphaPattern));
+        rankPattern = ordered(rankPattern);
+        alphaPattern = ordered(alphaPattern);
         rankPattern.forEach((k, v) -> require(v != null && v > 0, "rank_pattern['" + k + "']", v));
         alphaPattern.forEach((k, v) -> require(v != null && v > 0, "alpha_pattern['" + k + "']", v));
         layersToTransform = layersToTransform == null ? null : List.copyOf(layersToTransform);
         layersPattern = layersPattern == null ? null : List.copyOf(layersPattern);
         modulesToSave = modulesToSave == null ? null : List.copyOf(modulesToSave);
-        extraFields = extraFields == null ? new LinkedHashMap<>() : extraFields;
+        extraFields = ordered(extraFields);
+    }
+
+    /** An unmodifiable copy keeping {@code m}'s order (and null values, which JSON fields may have). */
+    private static <K, V> Map<K, V> ordered(Map<K, V> m) {
+        return m == null || m.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(m));
     }
 
     private static void require(boolean ok, String field, Object value) {

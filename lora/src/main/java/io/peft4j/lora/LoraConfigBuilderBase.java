@@ -15,7 +15,7 @@ abstract class LoraConfigBuilderBase<B extends LoraConfigBuilderBase<B>> {
     List<String> layersPattern;
     Map<String, Integer> rankPattern = Map.of();
     Map<String, Double> alphaPattern = Map.of();
-    String bias = "none";
+    LoraBias bias = LoraBias.NONE;
     boolean rslora;
     boolean dora;
     InitLoraWeights init = InitLoraWeights.DEFAULT;
@@ -99,7 +99,7 @@ abstract class LoraConfigBuilderBase<B extends LoraConfigBuilderBase<B>> {
         return self();
     }
 
-    public B optBias(String value) {
+    public B optBias(LoraBias value) {
         bias = value;
         return self();
     }

@@ -6,12 +6,17 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.nn.core.Linear;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.adapter.AdapterRouting;
+import io.peft4j.lora.internal.LayerState;
+import io.peft4j.lora.internal.LoraSlot;
+import io.peft4j.lora.internal.LoraVariant;
+import io.peft4j.lora.internal.MixedBatch;
+import io.peft4j.lora.internal.SnapshotCell;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * A projection with LoRA adapters: {@code y = base(x) + Σ_active B(A(dropout(x)))·scale} (LoRA, arXiv:2106.09685),
@@ -22,8 +27,17 @@ import java.util.Set;
  * of the adapter it names, whatever is active or disabled.
  *
  * <p>Merging is non-destructive: the merged weight {@code W + ΣΔW} is kept beside the untouched base, so
- * {@link #unmergeAll()} is exact and disabling bypasses merged weights. Mutators are synchronized; forward reads
- * volatile snapshots, so swaps from another thread never tear a forward.
+ * {@link #unmergeAll()} is exact and disabling bypasses merged weights.
+ *
+ * <p>Thread-safety: the whole state (adapters, active and merged sets, merged weight, enabled and training flags)
+ * is one immutable {@link LayerState} swapped by one volatile write (copy-on-write). Mutators are synchronized and
+ * publish a new state; a forward pins the state once and uses that snapshot throughout, so it never sees a
+ * half-made change. Arrays a change drops (an old merged weight, a removed adapter's A and B, everything on
+ * {@link #close()}) are freed only when no forward still holds a state that references them: the layer
+ * reference-counts its states ({@link SnapshotCell}) rather than relying on the adapter registry's write lock,
+ * because the layer is public and reachable without that lock (a forward of the wrapped base model itself, or a
+ * layer used on its own). The arrays {@link #adapterWeights} and {@link #trainableParameters()} return are live and
+ * not pinned: hold the registry's lock while using them.
  *
  * <pre>{@code
  * LoraLinear q = new LoraLinear("model.layers.0.self_attn.q_proj", base, model.manager());
@@ -35,13 +49,7 @@ public final class LoraLinear implements LinearLayer {
     private final String modulePath;
     private final LinearLayer base;
     private final NDManager manager;
-    private final Map<String, LoraSlot> slots = new LinkedHashMap<>();
-    private volatile Map<String, LoraSlot> byName = Map.of();   // snapshot of slots for routed forwards
-    private final List<LoraSlot> mergeOrder = new ArrayList<>();
-    private volatile List<LoraSlot> live = List.of();   // active and not merged
-    private volatile NDArray merged;                    // [out, in] effective weight, or null
-    private volatile boolean enabled = true;
-    private volatile boolean training;
+    private final SnapshotCell<LayerState> state = new SnapshotCell<>(LayerState.EMPTY);
 
     /** Wraps {@code base} (not owned: {@link #close()} leaves it open); adapter arrays live under {@code parent}. */
     public LoraLinear(String modulePath, LinearLayer base, NDManager parent) {
@@ -61,144 +69,124 @@ public final class LoraLinear implements LinearLayer {
 
     /** Adds adapter {@code name} (inactive) with this layer's rank/alpha from {@code config}'s patterns. */
     public synchronized void addAdapter(String name, LoraConfig config, long seed) {
-        if (slots.containsKey(name)) {
+        LayerState s = current();
+        if (s.slots().containsKey(name)) {
             throw new IllegalArgumentException(modulePath + " already has a LoRA adapter named '" + name + "'");
         }
-        int r = config.rankFor(modulePath);
-        LoraSlot s = LoraSlot.create(name, r, config.scaleFor(modulePath), config.loraDropout(), config.useDora(),
-                inFeatures(), outFeatures(), config.initLoraWeights(), seed, manager);
-        if (s.dora) {
-            try (NDScope scope = new NDScope()) {
-                NDArray w = merged != null ? merged : base.denseWeight(manager);
-                s.magnitude = LoraSlot.keep(DoraMath.initialMagnitude(w, s, manager));
-            }
-            s.magnitude.setRequiresGradient(true);
-        }
-        slots.put(name, s);
-        byName = Map.copyOf(slots);
+        LoraSlot.Spec spec = new LoraSlot.Spec(config.rankFor(modulePath), config.scaleFor(modulePath),
+                config.loraDropout(), inFeatures(), outFeatures(), config.initLoraWeights());
+        Supplier<NDArray> weight = () -> s.merged() != null ? s.merged() : base.denseWeight(manager);
+        LoraSlot slot = LoraSlot.create(name, spec, LoraVariant.of(config.useDora()), weight, seed, manager);
+        publish(s, s.withSlot(slot));
     }
 
-    public synchronized Set<String> adapterNames() {
-        return Set.copyOf(slots.keySet());
+    public Set<String> adapterNames() {
+        return Set.copyOf(state.peek().slots().keySet());
     }
 
+    /** Activates or deactivates adapter {@code name}; deactivating a merged adapter unmerges it first. */
     public synchronized void setActive(String name, boolean active) {
-        LoraSlot s = slot(name);
-        if (!active && s.merged) {
-            unmerge(name);
-        }
-        s.active = active;
-        refresh();
+        LayerState old = current();
+        slot(old, name);
+        LayerState s = !active && old.isMerged(name) ? remerged(old, without(old.mergeOrder(), name)) : old;
+        publish(old, s.withActive(name, active));
     }
 
     /** With {@code false} every forward is the base layer's, merged weights included. */
-    public void setEnabled(boolean enabled) {
-        this.enabled = enabled;
+    public synchronized void setEnabled(boolean enabled) {
+        LayerState s = current();
+        publish(s, s.withEnabled(enabled));
     }
 
-    public void setTraining(boolean training) {
-        this.training = training;
+    public synchronized void setTraining(boolean training) {
+        LayerState s = current();
+        publish(s, s.withTraining(training));
     }
 
-    /** Live arrays of adapter {@code name}: {@code lora_A.weight}, {@code lora_B.weight}, {@code lora_magnitude_vector}. */
-    public synchronized Map<String, NDArray> adapterWeights(String name) {
-        LoraSlot s = slot(name);
-        Map<String, NDArray> out = new LinkedHashMap<>();
-        out.put("lora_A.weight", s.a);
-        out.put("lora_B.weight", s.b);
-        if (s.magnitude != null) {
-            out.put("lora_magnitude_vector", s.magnitude);
-        }
-        return out;
-    }
-
-    synchronized LoraSlot slot(String name) {
-        LoraSlot s = slots.get(name);
-        if (s == null) {
-            throw new IllegalArgumentException(modulePath + " has no LoRA adapter named '" + name + "' (has "
-                    + slots.keySet() + ")");
-        }
-        return s;
+    /** Live arrays of adapter {@code name}: {@code lora_A.weight}, {@code lora_B.weight}[, magnitude (DoRA)]. */
+    public Map<String, NDArray> adapterWeights(String name) {
+        return slot(state.peek(), name).weights();
     }
 
     /** Folds adapter {@code name} into the effective weight. */
     public synchronized void merge(String name) {
-        LoraSlot s = slot(name);
-        if (!s.merged) {
-            s.merged = true;
-            mergeOrder.add(s);
-            rebuildMerged();
+        LayerState s = current();
+        slot(s, name);
+        if (!s.isMerged(name)) {
+            List<String> order = new ArrayList<>(s.mergeOrder());
+            order.add(name);
+            publish(s, remerged(s, order));
         }
     }
 
     /** Takes adapter {@code name} out of the effective weight, recomputing it from the untouched base. */
     public synchronized void unmerge(String name) {
-        LoraSlot s = slot(name);
-        if (s.merged) {
-            s.merged = false;
-            mergeOrder.remove(s);
-            rebuildMerged();
+        LayerState s = current();
+        slot(s, name);
+        if (s.isMerged(name)) {
+            publish(s, remerged(s, without(s.mergeOrder(), name)));
         }
     }
 
     public synchronized void unmergeAll() {
-        mergeOrder.forEach(s -> s.merged = false);
-        mergeOrder.clear();
-        rebuildMerged();
+        LayerState s = current();
+        publish(s, remerged(s, List.of()));
     }
 
-    public synchronized boolean isMerged(String name) {
-        return slot(name).merged;
+    public boolean isMerged(String name) {
+        LayerState s = state.peek();
+        slot(s, name);
+        return s.isMerged(name);
     }
 
     /** Recomputes the merged weight after the arrays of a merged adapter changed (e.g. a load). */
     public synchronized void refreshMerged() {
-        rebuildMerged();
+        LayerState s = current();
+        publish(s, remerged(s, s.mergeOrder()));
     }
 
-    /** Removes and frees adapter {@code name}; returns true when no adapter is left. */
+    /** Removes adapter {@code name} (unmerging it first); its arrays are freed once no forward uses them. */
     public synchronized boolean removeAdapter(String name) {
-        LoraSlot s = slot(name);
-        if (s.merged) {
-            unmerge(name);
-        }
-        slots.remove(name);
-        byName = Map.copyOf(slots);
-        refresh();
-        s.close();
-        return slots.isEmpty();
+        LayerState s = current();
+        slot(s, name);
+        LayerState next = (s.isMerged(name) ? remerged(s, without(s.mergeOrder(), name)) : s).withoutSlot(name);
+        publish(s, next);
+        return next.slots().isEmpty();
     }
 
     @Override
     public NDArray forward(NDArray x) {
-        AdapterRouting routing = AdapterRouting.current();
-        if (routing != null) {
-            return routedForward(x, routing);
-        }
-        if (!enabled) {
-            return base.forward(x);
-        }
-        NDArray w = merged;
-        NDArray y = w == null ? base.forward(x) : Linear.linear(x, w, base.bias()).singletonOrThrow();
-        for (LoraSlot s : live) {
-            NDArray xd = s.drop(x, training);
-            if (s.dora) {
-                y = DoraMath.forward(y, xd, x != xd, s, w == null ? base.denseWeight(x.getManager()) : w, base.bias());
-            } else {
-                y = y.add(s.loraOut(xd));
+        try (SnapshotCell.Pin<LayerState> pin = state.pin()) {
+            LayerState s = pin.value();
+            if (s.closed()) {
+                throw new IllegalStateException(modulePath + ": LoRA layer is closed");
             }
+            AdapterRouting routing = AdapterRouting.current();
+            if (routing != null) {
+                return routedForward(s, x, routing);
+            }
+            if (!s.enabled()) {
+                return base.forward(x);
+            }
+            NDArray w = s.merged();
+            NDArray y = w == null ? base.forward(x) : Linear.linear(x, w, base.bias()).singletonOrThrow();
+            Supplier<NDArray> weight = () -> w == null ? base.denseWeight(x.getManager()) : w;
+            for (LoraSlot slot : s.live()) {
+                NDArray xd = slot.drop(x, s.training());
+                y = y.add(slot.variant().delta(y, xd, x != xd, slot, weight, base.bias()));
+            }
+            return y;
         }
-        return y;
     }
 
     /** Mixed batch: base output plus, per row, the delta of the adapter the routing names (no dropout). */
-    private NDArray routedForward(NDArray x, AdapterRouting routing) {
-        if (merged != null) {
+    private NDArray routedForward(LayerState s, NDArray x, AdapterRouting routing) {
+        if (s.merged() != null) {
             throw new IllegalStateException(modulePath + ": per-row adapters cannot run while adapters are merged");
         }
-        return MixedBatch.forward(modulePath, x, base.forward(x), routing, byName, (s, xs, ys) -> s.dora
-                ? DoraMath.delta(ys, xs, false, s, base.denseWeight(x.getManager()), base.bias())
-                : s.loraOut(xs));
+        Supplier<NDArray> weight = () -> base.denseWeight(x.getManager());
+        return MixedBatch.forward(modulePath, x, base.forward(x), routing, s.slots(),
+                (slot, xs, ys) -> slot.variant().delta(ys, xs, false, slot, weight, base.bias()));
     }
 
     @Override
@@ -214,13 +202,15 @@ public final class LoraLinear implements LinearLayer {
     /** The base weight, plus merged adapters' deltas when some are merged. */
     @Override
     public NDArray denseWeight(NDManager target) {
-        NDArray w = merged;
-        if (w == null) {
-            return base.denseWeight(target);
+        try (SnapshotCell.Pin<LayerState> pin = state.pin()) {
+            NDArray w = pin.value().merged();
+            if (w == null) {
+                return base.denseWeight(target);
+            }
+            NDArray copy = w.duplicate();
+            copy.attach(target);
+            return copy;
         }
-        NDArray copy = w.duplicate();
-        copy.attach(target);
-        return copy;
     }
 
     @Override
@@ -228,67 +218,99 @@ public final class LoraLinear implements LinearLayer {
         return base.bias();
     }
 
+    /** The live arrays of the active, unmerged adapters (what gradients flow into). */
     @Override
     public List<NDArray> trainableParameters() {
         List<NDArray> out = new ArrayList<>();
-        for (LoraSlot s : live) {
-            out.add(s.a);
-            out.add(s.b);
-            if (s.magnitude != null) {
-                out.add(s.magnitude);
-            }
-        }
+        state.peek().live().forEach(s -> out.addAll(s.weights().values()));
         return out;
     }
 
     @Override
-    public synchronized long storedBytes() {
-        long n = base.storedBytes();
-        for (LoraSlot s : slots.values()) {
-            n += 4 * s.parameterCount();
-        }
-        NDArray w = merged;
-        return n + (w == null ? 0 : 4 * w.size());
-    }
-
-    private void refresh() {
-        List<LoraSlot> l = new ArrayList<>();
-        for (LoraSlot s : slots.values()) {
-            if (s.active && !s.merged) {
-                l.add(s);
+    public long storedBytes() {
+        try (SnapshotCell.Pin<LayerState> pin = state.pin()) {
+            LayerState s = pin.value();
+            long n = base.storedBytes();
+            for (LoraSlot slot : s.slots().values()) {
+                n += 4 * slot.parameterCount();
             }
-        }
-        live = List.copyOf(l);
-    }
-
-    private void rebuildMerged() {
-        NDArray old = merged;
-        NDArray next = null;
-        if (!mergeOrder.isEmpty()) {
-            try (NDScope scope = new NDScope()) {
-                NDArray w = base.denseWeight(manager);
-                for (LoraSlot s : mergeOrder) {
-                    w = s.dora ? DoraMath.merge(w, s) : w.add(s.deltaWeight());
-                }
-                next = LoraSlot.keep(w);
-                next.attach(manager);
-            }
-        }
-        merged = next;
-        refresh();
-        if (old != null) {
-            old.close();
+            return n + (s.merged() == null ? 0 : 4 * s.merged().size());
         }
     }
 
-    /** Frees the adapters and merged weight; the base layer stays open (its owner closes it). */
+    /**
+     * Frees the adapters and merged weight (once no forward uses them); the base layer stays open (its owner
+     * closes it). Forwards after close are refused.
+     */
     @Override
     public synchronized void close() {
-        slots.values().forEach(LoraSlot::close);
-        slots.clear();
-        byName = Map.of();
-        live = List.of();
-        merged = null;
-        manager.close();
+        LayerState s = state.peek();
+        if (s.closed()) {
+            return;
+        }
+        List<NDArray> dropped = dropped(s, LayerState.closedState());
+        state.publish(LayerState.closedState(), () -> {
+            dropped.forEach(NDArray::close);
+            manager.close();
+        });
+    }
+
+    private LayerState current() {
+        LayerState s = state.peek();
+        if (s.closed()) {
+            throw new IllegalStateException(modulePath + ": LoRA layer is closed");
+        }
+        return s;
+    }
+
+    private LoraSlot slot(LayerState s, String name) {
+        LoraSlot slot = s.slots().get(name);
+        if (slot == null) {
+            throw new IllegalArgumentException(modulePath + " has no LoRA adapter named '" + name + "' (has "
+                    + s.slots().keySet() + ")");
+        }
+        return slot;
+    }
+
+    /** {@code s} with {@code order} merged: the effective weight rebuilt from the untouched base. */
+    private LayerState remerged(LayerState s, List<String> order) {
+        if (order.isEmpty()) {
+            return s.withMerged(order, null);
+        }
+        try (NDScope scope = new NDScope()) {
+            NDArray w = base.denseWeight(manager);
+            for (String name : order) {
+                LoraSlot slot = s.slots().get(name);
+                w = slot.variant().merge(w, slot);
+            }
+            NDArray next = LoraSlot.keep(w);
+            next.attach(manager);
+            return s.withMerged(order, next);
+        }
+    }
+
+    private static List<String> without(List<String> order, String name) {
+        List<String> out = new ArrayList<>(order);
+        out.remove(name);
+        return out;
+    }
+
+    /** Publishes {@code next}; the arrays {@code old} holds and {@code next} does not are freed when unused. */
+    private void publish(LayerState old, LayerState next) {
+        List<NDArray> dropped = dropped(old, next);
+        state.publish(next, dropped.isEmpty() ? null : () -> dropped.forEach(NDArray::close));
+    }
+
+    private static List<NDArray> dropped(LayerState old, LayerState next) {
+        List<NDArray> out = new ArrayList<>();
+        if (old.merged() != null && old.merged() != next.merged()) {
+            out.add(old.merged());
+        }
+        old.slots().forEach((name, slot) -> {
+            if (next.slots().get(name) != slot) {
+                out.addAll(slot.arrays());
+            }
+        });
+        return out;
     }
 }

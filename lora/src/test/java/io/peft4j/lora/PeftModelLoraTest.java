@@ -172,7 +172,7 @@ class PeftModelLoraTest {
                      TinyModels.VOCAB, 32, 48, 2, 4, 2, 8, 1e-5, 10000.0, io.peft4j.core.ModelConfig.RopeScaling.NONE,
                      128, true, true, -1, -1), 3, m);
              PeftModel p = PeftModel.wrap(biased)) {
-            p.addAdapter("default", LoraConfig.builder().optBias("lora_only")
+            p.addAdapter("default", LoraConfig.builder().optBias(LoraBias.LORA_ONLY)
                     .optRankPattern(Map.of("v_proj", 2)).build(), 1L);
             Map<String, NDArray> sd = p.adapter("default").stateDict();
             assertTrue(sd.containsKey("model.layers.0.self_attn.q_proj.base_layer.bias"), sd.keySet().toString());

@@ -9,6 +9,7 @@ import io.peft4j.core.checkpoint.SafetensorsWriter;
 import io.peft4j.core.checkpoint.TensorData;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.tokenizer.Tokenizer;
+import io.peft4j.quant.internal.QuantizationConfigJson;
 import io.peft4j.quant.internal.StoredLayout;
 
 import java.io.IOException;

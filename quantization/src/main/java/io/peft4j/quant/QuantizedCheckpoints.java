@@ -14,6 +14,7 @@ import io.peft4j.core.model.LinearLayerFactory;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.model.ModelFamilies;
 import io.peft4j.core.tokenizer.Tokenizer;
+import io.peft4j.quant.internal.QuantizationConfigJson;
 
 import java.io.IOException;
 import java.nio.file.Files;

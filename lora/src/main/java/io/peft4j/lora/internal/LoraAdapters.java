@@ -3,6 +3,7 @@ package io.peft4j.lora.internal;
 import ai.djl.ndarray.NDArray;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.model.CausalLM;
+import io.peft4j.lora.LoraBias;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -20,18 +21,19 @@ public final class LoraAdapters {
     }
 
     /**
-     * PEFT's {@code bias}: {@code none} trains no bias; {@code lora_only} the biases of LoRA-wrapped projections
-     * (saved as {@code <path>.base_layer.bias}, PEFT's live name); {@code all} every projection bias.
+     * PEFT's {@code bias}: {@link LoraBias#NONE} trains no bias; {@link LoraBias#LORA_ONLY} the biases of LoRA-wrapped
+     * projections (saved as {@code <path>.base_layer.bias}, PEFT's live name); {@link LoraBias#ALL} every projection
+     * bias.
      */
-    public static Map<String, NDArray> trainableBiases(String mode, CausalLM model, Set<String> wrapped) {
+    public static Map<String, NDArray> trainableBiases(LoraBias mode, CausalLM model, Set<String> wrapped) {
         Map<String, NDArray> out = new LinkedHashMap<>();
-        if ("none".equals(mode)) {
+        if (mode == LoraBias.NONE) {
             return out;
         }
         for (Map.Entry<String, LinearLayer> e : model.linearLayers().entrySet()) {
             boolean isWrapped = wrapped.contains(e.getKey());
             NDArray b = e.getValue().bias();
-            if (b != null && (isWrapped || "all".equals(mode))) {
+            if (b != null && (isWrapped || mode == LoraBias.ALL)) {
                 b.setRequiresGradient(true);
                 out.put(e.getKey() + (isWrapped ? ".base_layer.bias" : ".bias"), b);
             }

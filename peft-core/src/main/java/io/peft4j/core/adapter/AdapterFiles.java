@@ -42,7 +42,9 @@ final class AdapterFiles {
     private AdapterFiles() {
     }
 
-    static void save(Path dir, Adapter adapter, String fingerprint, CausalLM model) throws PeftException {
+    /** {@code extraMetadata}: more {@code __metadata__} entries, e.g. {@link Provenance#toMetadata()}. */
+    static void save(Path dir, Adapter adapter, String fingerprint, CausalLM model, Map<String, String> extraMetadata)
+            throws PeftException {
         Map<String, NDArray> live = adapter.stateDict();
         List<SafetensorsWriter.Entry> entries = new ArrayList<>();
         live.forEach((k, v) -> entries.add(new SafetensorsWriter.Entry(PREFIX + k, "F32", v.getShape().getShape())));
@@ -50,6 +52,7 @@ final class AdapterFiles {
         meta.put("format", "pt");
         meta.put(FINGERPRINT_KEY, fingerprint);
         meta.put(TYPE_KEY, adapter.config().peftType());
+        meta.putAll(extraMetadata);
         Path tmpConfig = dir.resolve("." + CONFIG + ".tmp-" + UUID.randomUUID());
         try {
             Files.createDirectories(dir);

@@ -17,12 +17,14 @@ import java.util.TreeMap;
 /**
  * What an adapter folder holds, read without a base model: its config (and the method's headline settings, e.g.
  * LoRA's {@code r}, {@code lora_alpha}, {@code target_modules}), tensor count, parameter count, stored dtypes,
- * file sizes and the base-model fingerprint peft4j writes into the safetensors {@code __metadata__} (absent in
- * folders written by Python PEFT). Every tensor is read once, which proves the file is whole.
+ * file sizes, and what peft4j writes into the safetensors {@code __metadata__}: the base-model fingerprint and the
+ * {@link Provenance} (both absent in folders written by Python PEFT). Every tensor is read once, which proves the
+ * file is whole.
  *
  * <pre>{@code
  * AdapterSummary s = AdapterSummary.read(Path.of("my-adapter"));
  * System.out.println(s.config().peftType() + " " + s.settings() + ", " + s.parameters() + " parameters");
+ * Provenance p = s.provenance();   // null unless peft4j trained it
  * }</pre>
  *
  * @param dir             the adapter folder
@@ -35,14 +37,16 @@ import java.util.TreeMap;
  * @param configBytes     size of {@code adapter_config.json}
  * @param baseFingerprint peft4j's base-model fingerprint, or {@code null} when the file has none
  * @param metadata        the whole safetensors {@code __metadata__}
+ * @param provenance      what made the adapter (peft4j version, method, seed, steps, data hash, template), or
+ *                        {@code null} when the file does not say
  */
 public record AdapterSummary(Path dir, AdapterConfig config, Map<String, Object> settings, int tensors,
                              long parameters, Map<String, Integer> dtypes, long weightsBytes, long configBytes,
-                             String baseFingerprint, Map<String, String> metadata) {
+                             String baseFingerprint, Map<String, String> metadata, Provenance provenance) {
 
     /**
      * Reads {@code dir}; a folder without {@code adapter_config.json} or {@code adapter_model.safetensors}, or with a
-     * bad one, fails with a message naming the file.
+     * bad one (malformed provenance entries included), fails with a message naming the file.
      */
     public static AdapterSummary read(Path dir) throws PeftException {
         Path configFile = dir.resolve(AdapterFiles.CONFIG);
@@ -71,7 +75,16 @@ public record AdapterSummary(Path dir, AdapterConfig config, Map<String, Object>
             Map<String, String> meta = new LinkedHashMap<>(reader.metadata());
             return new AdapterSummary(dir, config, settings(config), reader.names().size(), params,
                     Collections.unmodifiableMap(dtypes), size(weights), size(configFile),
-                    meta.get(AdapterFiles.FINGERPRINT_KEY), Collections.unmodifiableMap(meta));
+                    meta.get(AdapterFiles.FINGERPRINT_KEY), Collections.unmodifiableMap(meta),
+                    provenance(weights, meta));
+        }
+    }
+
+    private static Provenance provenance(Path weights, Map<String, String> meta) throws CheckpointFormatException {
+        try {
+            return Provenance.fromMetadata(meta);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointFormatException(weights, "__metadata__: " + e.getMessage(), e);
         }
     }
 

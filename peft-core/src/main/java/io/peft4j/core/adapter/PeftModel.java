@@ -89,10 +89,16 @@ public final class PeftModel implements AutoCloseable {
      * other adapter in {@code dir/<name>}. Atomic per folder: a crash leaves the previous files.
      */
     public void save(Path dir) throws PeftException {
+        save(dir, null);
+    }
+
+    /** {@link #save(Path)}, recording {@code provenance} (nullable) in each adapter's {@code __metadata__}. */
+    public void save(Path dir, Provenance provenance) throws PeftException {
+        Map<String, String> meta = provenance == null ? Map.of() : provenance.toMetadata();
         registry.<Void, PeftException>read(map -> {
             for (Adapter a : map.values()) {
                 boolean top = a.name().equals(DEFAULT) || map.size() == 1;
-                AdapterFiles.save(top ? dir : dir.resolve(a.name()), a, fingerprint(), base());
+                AdapterFiles.save(top ? dir : dir.resolve(a.name()), a, fingerprint(), base(), meta);
             }
             return null;
         });
@@ -101,7 +107,7 @@ public final class PeftModel implements AutoCloseable {
     /** Saves one adapter into {@code dir} (PEFT layout, atomic). */
     public void saveAdapter(String name, Path dir) throws PeftException {
         registry.<Void, PeftException>read(map -> {
-            AdapterFiles.save(dir, AdapterRegistry.get(map, name), fingerprint(), base());
+            AdapterFiles.save(dir, AdapterRegistry.get(map, name), fingerprint(), base(), Map.of());
             return null;
         });
     }

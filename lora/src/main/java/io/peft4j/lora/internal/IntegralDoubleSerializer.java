@@ -1,4 +1,4 @@
-package io.peft4j.lora;
+package io.peft4j.lora.internal;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.SerializerProvider;
@@ -7,10 +7,10 @@ import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import java.io.IOException;
 
 /** Writes {@code 16.0} as {@code 16} (PEFT's {@code lora_alpha} is an int in Python), other values as doubles. */
-final class IntegralDoubleSerializer extends StdSerializer<Double> {
+public final class IntegralDoubleSerializer extends StdSerializer<Double> {
     private static final long serialVersionUID = 1L;
 
-    IntegralDoubleSerializer() {
+    public IntegralDoubleSerializer() {
         super(Double.class);
     }
 

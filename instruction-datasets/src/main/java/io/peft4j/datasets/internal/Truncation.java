@@ -1,13 +1,20 @@
-package io.peft4j.datasets;
+package io.peft4j.datasets.internal;
+
+import io.peft4j.datasets.Encoded;
+import io.peft4j.datasets.TrainingExample;
+import io.peft4j.datasets.TruncationPolicy;
 
 import java.util.Arrays;
 
-/** Applies a {@link TruncationPolicy} to token ids with trained flags and builds the labels. Stateless. */
-final class Truncation {
+/**
+ * Applies a {@link TruncationPolicy} to token ids with trained flags and builds the labels ({@code ExampleEncoder}'s
+ * last step). Stateless.
+ */
+public final class Truncation {
     private Truncation() {
     }
 
-    static Encoded apply(int[] ids, boolean[] trained, int max, TruncationPolicy policy, boolean trainOnInputs,
+    public static Encoded apply(int[] ids, boolean[] trained, int max, TruncationPolicy policy, boolean trainOnInputs,
                          int bos, int misaligned) {
         int n = ids.length;
         if (n <= max) {

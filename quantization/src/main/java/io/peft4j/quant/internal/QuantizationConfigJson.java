@@ -1,9 +1,11 @@
-package io.peft4j.quant;
+package io.peft4j.quant.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peft4j.core.Json;
+import io.peft4j.quant.QuantConfig;
+import io.peft4j.quant.QuantType;
 
 import java.util.List;
 
@@ -12,15 +14,15 @@ import java.util.List;
  * for {@code BitsAndBytesConfig(load_in_4bit=True, ...)} with fp32 compute; for INT8 peft4j's own
  * {@code {"quant_method": "peft4j", ...}} (transformers has no blockwise-INT8 format and refuses it clearly).
  */
-final class QuantizationConfigJson {
-    static final String BNB = "bitsandbytes";
-    static final String PEFT4J = "peft4j";
+public final class QuantizationConfigJson {
+    public static final String BNB = "bitsandbytes";
+    public static final String PEFT4J = "peft4j";
 
     private QuantizationConfigJson() {
     }
 
     /** @param denseLeaves projections kept fp32 besides {@code lm_head} ({@code llm_int8_skip_modules}) */
-    static ObjectNode of(QuantConfig config, List<String> denseLeaves) {
+    public static ObjectNode of(QuantConfig config, List<String> denseLeaves) {
         ObjectNode n = Json.MAPPER.createObjectNode();
         if (config.type() == QuantType.INT8) {
             n.put("quant_method", PEFT4J);
@@ -58,13 +60,13 @@ final class QuantizationConfigJson {
     }
 
     /** {@code bitsandbytes}, {@code peft4j}, another method's name, or {@code null} when {@code config} has none. */
-    static String method(JsonNode config) {
+    public static String method(JsonNode config) {
         JsonNode q = config == null ? null : config.get("quantization_config");
         return q == null || q.isNull() ? null : q.path("quant_method").asText(null);
     }
 
     /** Whether {@code config} declares bitsandbytes' 8-bit LLM.int8 format, which peft4j cannot load. */
-    static boolean isBnbEightBit(JsonNode config) {
+    public static boolean isBnbEightBit(JsonNode config) {
         JsonNode q = config.path("quantization_config");
         return BNB.equals(method(config)) && (q.path("load_in_8bit").asBoolean(false)
                 || q.path("_load_in_8bit").asBoolean(false));

@@ -1,4 +1,4 @@
-package io.peft4j.lora;
+package io.peft4j.lora.internal;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -12,20 +12,26 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The mixed-batch part of {@link LoraLinear#forward}: PEFT's {@code _mixed_batch_forward}. Each adapter's delta is
+ * The mixed-batch part of {@code LoraLinear.forward}: PEFT's {@code _mixed_batch_forward}. Each adapter's delta is
  * computed only on the rows that asked for it (rows gathered along axis 0), the pieces are concatenated and put
- * back in row order by one gather with the inverse permutation, then added to the base output.
+ * back in row order by one gather with the inverse permutation, then added to the base output. Stateless.
+ *
+ * <pre>{@code
+ * NDArray y = MixedBatch.forward(path, x, base.forward(x), routing, slots,
+ *         (slot, xs, ys) -> slot.variant().delta(ys, xs, false, slot, weight, bias));
+ * }</pre>
  */
-final class MixedBatch {
+public final class MixedBatch {
     private MixedBatch() {
     }
 
     /**
      * A slot's contribution {@code [rows, ..., out]} for its input rows {@code x} and base output rows {@code y}
-     * ({@code y} is given to DoRA slots only; {@code null} otherwise).
+     * ({@code y} is given only to variants that {@linkplain LoraVariant#readsBaseOutput() read it}; {@code null}
+     * otherwise).
      */
     @FunctionalInterface
-    interface Delta {
+    public interface Delta {
         NDArray of(LoraSlot slot, NDArray x, NDArray y);
     }
 
@@ -33,8 +39,8 @@ final class MixedBatch {
      * {@code y + Σ_groups delta(rows)} for {@code x [B, ..., in]} and base output {@code y [B, ..., out]}; rows
      * routed to {@value AdapterRouting#BASE} or to an adapter this layer does not hold get no delta.
      */
-    static NDArray forward(String modulePath, NDArray x, NDArray y, AdapterRouting routing,
-                           Map<String, LoraSlot> slots, Delta delta) {
+    public static NDArray forward(String modulePath, NDArray x, NDArray y, AdapterRouting routing,
+                                 Map<String, LoraSlot> slots, Delta delta) {
         String single = routing.single();
         if (single != null) {
             LoraSlot s = slots.get(single);
@@ -58,7 +64,7 @@ final class MixedBatch {
                 parts.add(m.zeros(new Shape(rows.length).addAll(tail), y.getDataType()));
             } else {
                 NDArray idx = m.create(rows);
-                parts.add(delta.of(s, x.get(idx), s.dora ? y.get(idx) : null));   // only DoRA reads y
+                parts.add(delta.of(s, x.get(idx), s.variant().readsBaseOutput() ? y.get(idx) : null));
                 any = true;
             }
             for (long r : rows) {
