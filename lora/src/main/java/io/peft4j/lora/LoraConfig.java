@@ -6,6 +6,7 @@ import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import io.peft4j.core.adapter.AdapterConfig;
 
@@ -48,7 +49,7 @@ import java.util.Set;
  */
 @JsonPropertyOrder(alphabetic = true)
 public record LoraConfig(
-        @JsonProperty("r") int r,
+        @JsonProperty("r") @JsonDeserialize(using = RankDeserializer.class) int r,
         @JsonProperty("lora_alpha") @JsonSerialize(using = IntegralDoubleSerializer.class) double loraAlpha,
         @JsonProperty("lora_dropout") double loraDropout,
         @JsonProperty("target_modules") TargetModules targetModules,
@@ -75,7 +76,6 @@ public record LoraConfig(
     private static final Set<String> BIAS = Set.of("none", "all", "lora_only");
 
     public LoraConfig {
-        r = r == 0 ? 8 : r;
         loraAlpha = loraAlpha == 0 ? 8 : loraAlpha;
         require(r > 0, "r", r);
         require(loraAlpha > 0, "lora_alpha", loraAlpha);
