@@ -168,7 +168,7 @@ class CheckpointReaderFuzzTest {
                 q8[i] = (byte) (i - 18);
             }
             byte[] f16 = {0x00, 0x3C, 0x00, (byte) 0xC0};
-            return w.tensor("blk.0.attn_q.weight", new long[] {32}, 8, q8).tensor("h", new long[] {2}, 1, f16)
+            return w.tensor("q8", new long[] {32}, 8, q8).tensor("h", new long[] {2}, 1, f16)
                     .tensor("token_embd.weight", new long[] {2, 2}, 0, GgufTestWriter.floatsLe(1, 2, 3, 4)).build();
         }
         byte[] q4 = new byte[18];
