@@ -70,6 +70,23 @@ class EvalCommandErrorsTest {
         assertEquals(without, withBom, 1e-9, "a BOM is skipped, not read as text");
     }
 
+    @Test
+    void integerWeights_refusedAtLoad_exit2NamingTensorAndDtype() throws Exception {
+        Path data = Files.writeString(tmp.resolve("d.txt"), "a b c a b c b a");
+        for (String name : new String[] {"model.norm.weight", "model.layers.0.self_attn.q_proj.weight"}) {
+            Path model = TinyModelFolder.write(tmp.resolve(name), TinyModelFolder.TINY, 3, arrays ->
+                    arrays.put(name, arrays.get(name).toType(ai.djl.ndarray.types.DataType.INT32, false)));
+            for (String[] args : new String[][] {{"eval", "--model", model.toString(), "--data", data.toString()},
+                {"generate", "--model", model.toString(), "--prompt", "a b", "--max-new-tokens", "2"}}) {
+                CliRun r = CliRun.of(args);
+                assertEquals(2, r.code(), r.err());
+                String[] lines = r.err().strip().split("\n");
+                String last = lines[lines.length - 1];
+                assertTrue(last.contains("'" + name + "'") && last.contains("dtype I32"), r.err());
+            }
+        }
+    }
+
     private static byte[] concat(byte[]... parts) {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         for (byte[] p : parts) {

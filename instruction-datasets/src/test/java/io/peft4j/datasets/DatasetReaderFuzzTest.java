@@ -93,7 +93,7 @@ class DatasetReaderFuzzTest {
             assertEquals(1, s.badRecords());
             DatasetFormatException e = s.firstBadRecords().get(0);
             assertEquals(2, e.line());
-            assertEquals(file + ":2 (record 1): invalid UTF-8 at byte offset 50: byte 0x28 after 0xC3 is not a "
+            assertEquals(file + ":2 (record 1): invalid UTF-8 at byte offset 52: byte 0x28 after 0xC3 is not a "
                     + "valid continuation of a 2-byte character", e.getMessage());
         }
         Path array = dir.resolve("utf8.json");
