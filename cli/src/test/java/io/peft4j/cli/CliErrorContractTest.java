@@ -93,4 +93,13 @@ class CliErrorContractTest {
         assertEquals(1, r.err().strip().split("\n").length, r.err());
         assertTrue(r.err().contains("is a directory"), r.err());
     }
+
+    @Test
+    void jsonOption_nonFiniteNumbers_becomeNullNeverStrings() {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("loss", Double.NaN);
+        m.put("list", List.of(1.5, Double.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY));
+        m.put("ok", 2.0);
+        assertEquals("{loss=null, list=[1.5, null, null], ok=2.0}", String.valueOf(JsonOption.finite(m)));
+    }
 }
