@@ -1,5 +1,11 @@
 package io.peft4j.cli;
 
+import ai.djl.ndarray.NDManager;
+import io.peft4j.core.Peft4j;
+import io.peft4j.core.adapter.PeftModel;
+import io.peft4j.core.model.LlamaModel;
+import io.peft4j.lora.LoraConfig;
+import io.peft4j.lora.TargetModules;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,8 +35,17 @@ class LauncherIT {
     @Test
     void launcher_dropsOnlyTheNativeWarning_keepsExitCodeAndStreams() throws Exception {
         Path model = TinyModelFolder.write(tmp.resolve("m"), TinyModelFolder.TINY, 3);
+        Path adapter = tmp.resolve("adapter");
+        try (NDManager m = Peft4j.newManager(); LlamaModel base = LlamaModel.random(TinyModelFolder.TINY, 3, m);
+             PeftModel peft = PeftModel.wrap(base)) {
+            peft.addAdapter(PeftModel.DEFAULT, LoraConfig.builder().optR(2).optTargetModules(TargetModules.ALL_LINEAR)
+                    .build(), 1L);
+            peft.save(adapter);
+        }
         Path data = Files.writeString(tmp.resolve("d.txt"), "a b c a b c b a");
-        String[] eval = {"eval", "--model", model.toString(), "--data", data.toString(), "--json"};
+        // loading adapter weights (NDArray.set from Java floats) is what makes libtorch print the warning
+        String[] eval = {"eval", "--model", model.toString(), "--adapter", adapter.toString(), "--data",
+            data.toString(), "--json"};
 
         Result raw = launch(true, eval);
         assertEquals(0, raw.code, raw.err);
