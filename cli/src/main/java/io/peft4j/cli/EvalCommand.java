@@ -1,5 +1,6 @@
 package io.peft4j.cli;
 
+import io.peft4j.core.PeftException;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.generate.EvalResult;
 import io.peft4j.core.generate.PerplexityEvaluator;
@@ -7,6 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,6 +36,7 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long start = System.nanoTime();
+        checkOptions();
         List<String> texts = PerplexityEvaluator.readTexts(data); // bad data fails before the model loads
         try (LoadedModel loaded = model.load(out, "eval")) {
             Checkpoint ckpt = loaded.checkpoint();
@@ -41,6 +44,11 @@ final class EvalCommand implements Callable<Integer> {
             int step = stride == null ? Math.max(1, window / 2) : stride;
             out.status("eval: window " + window + ", stride " + step + " over " + data);
             EvalResult r = new PerplexityEvaluator(loaded.model(), ckpt.tokenizer()).evaluateTexts(texts, window, step);
+            if (!Double.isFinite(r.loss())) {
+                throw new PeftException("eval: the loss over " + r.tokens() + " tokens is " + r.loss() + ": the model"
+                        + (loaded.hasAdapter() ? " or the adapter " + model.adapter : " " + model.model)
+                        + " produces non-finite logits (NaN/Inf weights?)");
+            }
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("loss", r.loss());
             result.put("perplexity", r.perplexity());
@@ -49,5 +57,23 @@ final class EvalCommand implements Callable<Integer> {
             out.print(result);
         }
         return 0;
+    }
+
+    /** Option values and paths are checked before the model loads, naming the flag. */
+    private void checkOptions() {
+        if (maxLength < 2) {
+            throw new IllegalArgumentException("--max-length must be >= 2, got " + maxLength
+                    + " (see peft4j eval --help)");
+        }
+        if (stride != null && (stride < 1 || stride > maxLength)) {
+            throw new IllegalArgumentException("--stride must be in [1, --max-length " + maxLength + "], got " + stride
+                    + " (see peft4j eval --help)");
+        }
+        if (Files.isDirectory(data)) {
+            throw new IllegalArgumentException("--data " + data + " is a directory; give a text file or a .jsonl file");
+        }
+        if (!Files.exists(data)) {
+            throw new IllegalArgumentException("--data " + data + ": no such file");
+        }
     }
 }

@@ -128,13 +128,14 @@ final class FinetuneCommand implements Callable<Integer> {
         }
         long start = System.nanoTime();
         model.refuseAdapter("finetune", "it trains a new adapter (continue an interrupted run with --resume)");
+        LoraConfig lora = loraConfig(); // bad --r/--alpha/--dropout fail before the model loads
         try (LoadedModel loaded = model.load(out, "finetune")) {
             Checkpoint ckpt = loaded.checkpoint();
             PeftModel peft = loaded.peft();
             List<Example> train = examples(data, ckpt);
             String dataSha256 = Provenance.sha256(data);   // of the file as read, before a long run
             List<Example> eval = evalData == null ? List.of() : examples(evalData, ckpt);
-            peft.addAdapter(PeftModel.DEFAULT, loraConfig(), seed);
+            peft.addAdapter(PeftModel.DEFAULT, lora, seed);
             out.status("finetune: " + peft.trainableParameters());
             TrainerConfig cfg = TrainerConfig.builder().optLearningRate(lr).optSchedule(LrSchedule.parse(schedule))
                     .optWarmupSteps(warmup).optMaxSteps(maxSteps).optEpochs(epochs).optBatchSize(batchSize)

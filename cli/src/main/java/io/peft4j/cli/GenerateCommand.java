@@ -57,9 +57,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        GenerationConfig config = GenerationConfig.builder().optMaxNewTokens(maxNewTokens).optTemperature(temperature)
-                .optTopK(topK).optTopP(topP).optRepetitionPenalty(repetitionPenalty).optStopStrings(stops)
-                .optSeed(seed).build();
+        GenerationConfig config = config();
         long start = System.nanoTime();
         try (LoadedModel loaded = model.load(out, "generate")) {
             Checkpoint ckpt = loaded.checkpoint();
@@ -86,4 +84,26 @@ final class GenerateCommand implements Callable<Integer> {
         }
         return 0;
     }
+
+    /** The sampling options as a {@link GenerationConfig}; a bad value is refused naming its flag as typed. */
+    private GenerationConfig config() {
+        try {
+            return GenerationConfig.builder().optMaxNewTokens(maxNewTokens).optTemperature(temperature)
+                    .optTopK(topK).optTopP(topP).optRepetitionPenalty(repetitionPenalty).optStopStrings(stops)
+                    .optSeed(seed).build();
+        } catch (IllegalArgumentException e) {
+            String message = e.getMessage();
+            for (Map.Entry<String, String> field : FLAGS.entrySet()) {
+                if (message.startsWith(field.getKey() + " ")) {
+                    message = field.getValue() + message.substring(field.getKey().length());
+                }
+            }
+            throw new IllegalArgumentException(message + " (see peft4j generate --help)", e);
+        }
+    }
+
+    /** {@link GenerationConfig} field names (as its messages use them) and the flags that set them. */
+    private static final Map<String, String> FLAGS = Map.of("maxNewTokens", "--max-new-tokens",
+            "temperature", "--temperature", "topK", "--top-k", "topP", "--top-p",
+            "repetitionPenalty", "--repetition-penalty", "stopStrings", "--stop");
 }

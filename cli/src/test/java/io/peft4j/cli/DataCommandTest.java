@@ -55,4 +55,35 @@ class DataCommandTest {
         assertTrue(r[2].contains("peft4j: " + data + ":2 (record 1): field 'output': must be a string, was array"),
                 r[2]);
     }
+
+    @Test
+    void data_skippedRecords_namedWithLineAndReason_inStderrAndJson() throws Exception {
+        Path tok = TestResources.shared("tokenizers/llama2-32k");
+        Path data = dir.resolve("mixed.jsonl");
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        b.writeBytes("{\"instruction\":\"a\",\"output\":\"b\"}\n{\"instruction\":\"a\",\"output\":[1]}\n{\"instruction\":\"x"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        b.write(0xFF);
+        b.writeBytes("\",\"output\":\"y\"}\nnot json\n{\"instruction\":\"c\",\"output\":\"d\"}\n"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Files.write(data, b.toByteArray());
+        CliRun r = CliRun.of("data", "--data", data.toString(), "--tokenizer", tok.toString(), "--template", "alpaca",
+                "--json");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("(3 bad)"), r.err());
+        assertTrue(r.err().contains("bad line 2: field 'output': must be a string, was array"), r.err());
+        assertTrue(r.err().contains("bad line 3: invalid UTF-8 at byte offset 83"), r.err());
+        assertTrue(r.err().contains("bad line 4: invalid JSON"), r.err());
+        JsonNode j = r.json();
+        assertEquals(2, j.get("records").asInt());
+        assertEquals(3, j.get("bad_records").asInt());
+        JsonNode bad = j.get("bad_lines");
+        assertEquals(3, bad.size(), bad.toString());
+        assertEquals(2, bad.get(0).get("line").asInt());
+        assertTrue(bad.get(0).get("reason").asText().startsWith("field 'output'"), bad.toString());
+        assertEquals(3, bad.get(1).get("line").asInt());
+        assertTrue(bad.get(1).get("reason").asText().startsWith("invalid UTF-8 at byte offset 83: byte 0xFF"),
+                bad.toString());
+        assertEquals(4, bad.get(2).get("line").asInt());
+    }
 }

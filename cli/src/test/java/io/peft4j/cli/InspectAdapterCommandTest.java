@@ -96,7 +96,37 @@ class InspectAdapterCommandTest {
         Files.write(badJson.resolve("adapter_model.safetensors"), new byte[16]);
         assertOneLineExit2(CliRun.of("inspect", "--adapter", badJson.toString()), "adapter_config.json");
         assertEquals(2, CliRun.of("inspect", "--adapter", empty.toString(), "--model", empty.toString()).code(),
-                "--model and --adapter are exclusive");
+                "a bad adapter with --model");
+        assertOneLineExit2(CliRun.of("inspect"), "--help");
+    }
+
+    @Test
+    void inspectAdapter_brokenAdapter_isValidatedAsGenerateWould() throws Exception {
+        Path dir = tmp.resolve("adapter");
+        Path model = TinyModelFolder.write(tmp.resolve("model"), TinyModelFolder.TINY, 5);
+        Path other = TinyModelFolder.write(tmp.resolve("other"), new ModelConfig("LlamaForCausalLM", "llama", 8, 32,
+                64, 2, 4, 2, 8, 1e-5, 10000.0, ModelConfig.RopeScaling.NONE, 128, true, false, -1, -1), 5);
+        try (NDManager m = Peft4j.newManager(); LlamaModel base = LlamaModel.random(TinyModelFolder.TINY, 5, m);
+             PeftModel peft = PeftModel.wrap(base)) {
+            peft.addAdapter(PeftModel.DEFAULT, LoraConfig.builder().optR(4).optLoraAlpha(8)
+                    .optTargetModules(TargetModules.of("q_proj")).build(), 1L);
+            peft.save(dir);
+        }
+        CliRun ok = CliRun.of("inspect", "--adapter", dir.toString(), "--model", model.toString(), "--json");
+        assertEquals(0, ok.code(), ok.err());
+        assertTrue(ok.json().get("checked_against_model").asBoolean());
+        assertOneLineExit2(CliRun.of("inspect", "--adapter", dir.toString(), "--model", other.toString()),
+                "adapter");
+
+        Path config = dir.resolve("adapter_config.json");
+        String good = Files.readString(config);
+        Files.writeString(config, good.replace("\"r\" : 4", "\"r\" : 8").replace("\"r\":4", "\"r\":8"));
+        assertTrue(Files.readString(config).matches("(?s).*\"r\"\\s*:\\s*8.*"), Files.readString(config));
+        assertOneLineExit2(CliRun.of("inspect", "--adapter", dir.toString()), "rank 8");
+
+        Files.writeString(config, good.replace("\"use_dora\" : false", "\"use_dora\" : true")
+                .replace("\"use_dora\":false", "\"use_dora\":true"));
+        assertOneLineExit2(CliRun.of("inspect", "--adapter", dir.toString()), "lora_magnitude_vector");
     }
 
     private static void assertOneLineExit2(CliRun r, String names) {

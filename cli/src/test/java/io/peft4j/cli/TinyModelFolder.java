@@ -24,6 +24,12 @@ final class TinyModelFolder {
 
     /** Writes {@code LlamaModel.random(config, seed)} into {@code dir} and returns {@code dir}. */
     static Path write(Path dir, ModelConfig config, long seed) throws Exception {
+        return write(dir, config, seed, arrays -> { });
+    }
+
+    /** As {@link #write(Path, ModelConfig, long)}, letting {@code edit} change the named weights before they are saved. */
+    static Path write(Path dir, ModelConfig config, long seed,
+                      java.util.function.Consumer<Map<String, NDArray>> edit) throws Exception {
         Files.createDirectories(dir);
         try (NDManager m = Peft4j.newManager(); LlamaModel model = LlamaModel.random(config, seed, m)) {
             Map<String, NDArray> arrays = new LinkedHashMap<>(model.otherWeights());
@@ -32,6 +38,7 @@ final class TinyModelFolder {
                     arrays.put(p + ".weight", l.denseWeight(m));
                 }
             });
+            edit.accept(arrays);
             SafetensorsWriter.writeArrays(dir.resolve("model.safetensors"), arrays, Map.of("format", "pt"));
         }
         Json.MAPPER.writeValue(dir.resolve("config.json").toFile(), config.toHfConfig());

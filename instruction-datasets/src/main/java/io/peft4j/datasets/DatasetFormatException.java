@@ -18,6 +18,7 @@ public class DatasetFormatException extends PeftException {
     private final long line;
     private final long recordIndex;
     private final String field;
+    private final String problem;
 
     /**
      * @param file        the dataset file (as given)
@@ -32,6 +33,7 @@ public class DatasetFormatException extends PeftException {
         this.line = line;
         this.recordIndex = recordIndex;
         this.field = field;
+        this.problem = problem;
     }
 
     private static String format(String file, long line, long recordIndex, String field, String problem) {
@@ -61,6 +63,11 @@ public class DatasetFormatException extends PeftException {
     /** 0-based record index, -1 when unknown. */
     public long recordIndex() {
         return recordIndex;
+    }
+
+    /** What is wrong, without the file and position; prefixed by {@code field 'NAME': } when a field is at fault. */
+    public String problem() {
+        return field == null ? problem : "field '" + field + "': " + problem;
     }
 
     /** The field at fault, or null. */

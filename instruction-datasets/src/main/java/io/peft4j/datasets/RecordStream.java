@@ -8,6 +8,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Records of one dataset file, read one at a time in constant memory (only the current record is held).
@@ -21,6 +23,8 @@ import java.io.IOException;
  */
 public final class RecordStream implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RecordStream.class);
+    /** How many skipped records' errors {@link #firstBadRecords()} keeps. */
+    public static final int KEPT_BAD_RECORDS = 10;
 
     private final RawRecordSource source;
     private final String file;
@@ -30,7 +34,7 @@ public final class RecordStream implements AutoCloseable {
     private RecordMapper mapper;
     private long good;
     private long bad;
-    private DatasetFormatException firstError;
+    private final List<DatasetFormatException> firstErrors = new ArrayList<>();
 
     RecordStream(RawRecordSource source, String file, RecordShape shape, FieldNames names, boolean skipBad) {
         this.source = source;
@@ -65,7 +69,9 @@ public final class RecordStream implements AutoCloseable {
                     throw e;
                 }
                 bad++;
-                firstError = firstError == null ? e : firstError;
+                if (firstErrors.size() < KEPT_BAD_RECORDS) {
+                    firstErrors.add(e);
+                }
                 LOG.debug("skipping bad record: {}", e.getMessage());
             }
         }
@@ -77,7 +83,7 @@ public final class RecordStream implements AutoCloseable {
             throw new DatasetFormatException(file, -1, -1, null, "no records (empty dataset)");
         }
         if (good == 0) {
-            throw new DatasetFormatException(file, -1, -1, null, "all " + bad + " records are bad; first: " + firstError.getMessage());
+            throw new DatasetFormatException(file, -1, -1, null, "all " + bad + " records are bad; first: " + firstErrors.get(0).getMessage());
         }
         return null;
     }
@@ -90,6 +96,14 @@ public final class RecordStream implements AutoCloseable {
     /** Records skipped as malformed so far. */
     public long badRecords() {
         return bad;
+    }
+
+    /**
+     * The errors of the first {@value #KEPT_BAD_RECORDS} skipped records, in file order: each names the file, line and
+     * reason ({@link DatasetFormatException#line()}, {@link DatasetFormatException#problem()}).
+     */
+    public List<DatasetFormatException> firstBadRecords() {
+        return List.copyOf(firstErrors);
     }
 
     /** Records returned so far. */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import io.peft4j.core.adapter.AdapterConfig;
 import io.peft4j.lora.internal.IntegralDoubleSerializer;
@@ -52,7 +53,7 @@ import java.util.Map;
  */
 @JsonPropertyOrder(alphabetic = true)
 public record LoraConfig(
-        @JsonProperty("r") int r,
+        @JsonProperty("r") @JsonDeserialize(using = RankDeserializer.class) int r,
         @JsonProperty("lora_alpha") @JsonSerialize(using = IntegralDoubleSerializer.class) double loraAlpha,
         @JsonProperty("lora_dropout") double loraDropout,
         @JsonProperty("target_modules") TargetModules targetModules,
@@ -78,7 +79,6 @@ public record LoraConfig(
     public static final String PEFT_TYPE = "LORA";
 
     public LoraConfig {
-        r = r == 0 ? 8 : r;
         loraAlpha = loraAlpha == 0 ? 8 : loraAlpha;
         require(r > 0, "r", r);
         require(loraAlpha > 0, "lora_alpha", loraAlpha);

@@ -8,6 +8,7 @@ import io.peft4j.core.adapter.AdapterMethod;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.lora.internal.LoraAdapter;
 import io.peft4j.lora.internal.LoraAdapters;
+import io.peft4j.lora.internal.LoraTensorCheck;
 import io.peft4j.lora.internal.ModuleCopies;
 import io.peft4j.lora.internal.ModulesToSave;
 import io.peft4j.lora.internal.ModulesToSaveLinear;
@@ -87,5 +88,14 @@ public final class LoraMethod implements AdapterMethod {
         }
         Map<String, NDArray> biases = LoraAdapters.trainableBiases(lora.bias(), model, layers.keySet());
         return new LoraAdapter(model, name, lora, layers, biases, copies);
+    }
+
+    /** A saved LoRA adapter against its config: A/B pairs, ranks (rank_pattern included), DoRA magnitudes. */
+    @Override
+    public List<String> checkTensors(AdapterConfig config, Map<String, long[]> shapes) {
+        if (!(config instanceof LoraConfig lora)) {
+            throw new IllegalArgumentException("LoRA cannot check a " + config.peftType() + " config");
+        }
+        return LoraTensorCheck.check(lora, shapes);
     }
 }

@@ -169,4 +169,15 @@ class LoraConfigTest {
         assertEquals(1, derived.extraFields().get("extra"), "toBuilder keeps unknown fields");
         assertEquals(8, parsed.r(), "deriving leaves the original unchanged");
     }
+
+    @Test
+    void rankZero_inJsonOrBuilder_isRefused_whileAbsentRankIsPeftDefault() throws Exception {
+        PeftException e = assertThrows(PeftException.class,
+                () -> AdapterConfig.fromJson("{\"peft_type\":\"LORA\",\"r\":0}", "cfg.json"));
+        assertTrue(e.getMessage().contains("cfg.json") && e.getMessage().contains("r = 0"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> LoraConfig.builder().optR(0).build());
+        assertEquals(8, ((LoraConfig) AdapterConfig.fromJson("{\"peft_type\":\"LORA\",\"r\":null}", "c")).r());
+        assertEquals(16, ((LoraConfig) AdapterConfig.fromJson("{\"peft_type\":\"LORA\",\"r\":16}", "c")).r());
+        assertEquals(8, LoraConfig.builder().build().r());
+    }
 }

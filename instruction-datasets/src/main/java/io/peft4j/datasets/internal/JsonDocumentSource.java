@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.peft4j.core.Json;
+import io.peft4j.core.text.InvalidUtf8Exception;
 import io.peft4j.datasets.DatasetFormatException;
 
 import java.io.IOException;
@@ -12,7 +13,8 @@ import java.io.Reader;
 
 /**
  * A JSON array of records, or one or more top-level JSON objects (a pretty-printed single record), streamed
- * element by element with Jackson's parser. A syntax error cannot be skipped: the parser cannot resynchronise.
+ * element by element with Jackson's parser. A syntax error or malformed UTF-8 (line and byte offset named) cannot
+ * be skipped: the parser cannot resynchronise.
  * Not thread-safe.
  */
 final class JsonDocumentSource implements RawRecordSource {
@@ -42,7 +44,11 @@ final class JsonDocumentSource implements RawRecordSource {
             long line = parser.currentTokenLocation().getLineNr();
             JsonNode node = Json.MAPPER.readTree(parser);
             return new RawRecord(node, null, line, index++);
+        } catch (InvalidUtf8Exception e) {
+            done = true;
+            throw new DatasetFormatException(file, e.line(), index, null, e.getMessage());
         } catch (JsonProcessingException e) {
+            done = true;
             long line = e.getLocation() == null ? -1 : e.getLocation().getLineNr();
             throw new DatasetFormatException(file, line, index, null, "invalid JSON"
                     + (e.getLocation() == null ? "" : " at column " + e.getLocation().getColumnNr())

@@ -5,17 +5,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.peft4j.core.Json;
 import io.peft4j.datasets.DatasetFormatException;
 
-import java.io.BufferedReader;
+import io.peft4j.core.text.InvalidUtf8Exception;
+import io.peft4j.core.text.StrictUtf8Reader;
+
 import java.io.IOException;
 
-/** JSON Lines: one record per non-blank line, parsed line by line in constant memory. Not thread-safe. */
+/**
+ * JSON Lines: one record per non-blank line, parsed line by line in constant memory. A line that is not valid UTF-8
+ * is a bad record (skippable) naming the byte offset. Not thread-safe.
+ */
 final class JsonlSource implements RawRecordSource {
-    private final BufferedReader reader;
+    private final StrictUtf8Reader reader;
     private final String file;
     private long line;
     private long index;
 
-    JsonlSource(BufferedReader reader, String file) {
+    JsonlSource(StrictUtf8Reader reader, String file) {
         this.reader = reader;
         this.file = file;
     }
@@ -24,7 +29,13 @@ final class JsonlSource implements RawRecordSource {
     public RawRecord next() throws IOException {
         String text;
         do {
-            text = reader.readLine();
+            try {
+                text = reader.readLine();
+            } catch (InvalidUtf8Exception e) {
+                line++;
+                long idx = index++;
+                return new RawRecord(null, new DatasetFormatException(file, line, idx, null, e.getMessage()), line, idx);
+            }
             if (text == null) {
                 return null;
             }

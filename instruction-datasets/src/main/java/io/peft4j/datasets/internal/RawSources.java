@@ -3,12 +3,12 @@ package io.peft4j.datasets.internal;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.peft4j.core.Json;
 
+import io.peft4j.core.text.InvalidUtf8Exception;
+import io.peft4j.core.text.StrictUtf8Reader;
+
 import java.io.BufferedInputStream;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.GZIPInputStream;
@@ -17,7 +17,7 @@ import java.util.zip.GZIPInputStream;
  * Opens a dataset file as a {@link RawRecordSource}: gzip is recognised by its magic bytes; a file whose first
  * non-blank character is {@code [} is a JSON array; otherwise, when the name ends in {@code .jsonl[.gz]} or the
  * first non-blank line is a complete JSON value the file is JSON Lines, else a JSON document (e.g. one
- * pretty-printed record).
+ * pretty-printed record). Text is decoded by the one strict {@link StrictUtf8Reader} (a leading BOM is accepted).
  */
 public final class RawSources {
     private RawSources() {
@@ -33,7 +33,7 @@ public final class RawSources {
         return new JsonDocumentSource(reader(path), name);
     }
 
-    static BufferedReader reader(Path path) throws IOException {
+    static StrictUtf8Reader reader(Path path) throws IOException {
         InputStream in = new BufferedInputStream(Files.newInputStream(path), 1 << 16);
         in.mark(2);
         int b0 = in.read();
@@ -42,17 +42,25 @@ public final class RawSources {
         if (b0 == 0x1f && b1 == 0x8b) {
             in = new GZIPInputStream(in, 1 << 16);
         }
-        return new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8), 1 << 16);
+        return new StrictUtf8Reader(in);
     }
 
     private static String firstNonBlankLine(Path path) throws IOException {
-        try (BufferedReader r = reader(path)) {
-            for (String line = r.readLine(); line != null; line = r.readLine()) {
+        try (StrictUtf8Reader r = reader(path)) {
+            while (true) {
+                String line;
+                try {
+                    line = r.readLine();
+                } catch (InvalidUtf8Exception e) {
+                    continue; // reported with its line when the records are read
+                }
+                if (line == null) {
+                    return null;
+                }
                 if (!line.isBlank()) {
                     return line;
                 }
             }
-            return null;
         }
     }
 

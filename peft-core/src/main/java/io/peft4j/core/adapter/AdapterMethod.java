@@ -4,6 +4,7 @@ import io.peft4j.core.model.CausalLM;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.stream.Collectors;
 
@@ -33,6 +34,16 @@ public interface AdapterMethod {
      * @throws IllegalArgumentException when {@code config} is of another method or selects nothing in {@code model}
      */
     Adapter attach(CausalLM model, String name, AdapterConfig config, long seed);
+
+    /**
+     * Checks a saved adapter's tensors against its own config without a base model (what can be known from the file
+     * alone: pairs present, ranks as configured, method-specific extra tensors) and returns the problems found, empty
+     * when it is consistent. Keys are as saved ({@code base_model.model.<module path>.<tensor>}). The default knows
+     * no rules and finds none.
+     */
+    default List<String> checkTensors(AdapterConfig config, Map<String, long[]> shapes) {
+        return List.of();
+    }
 
     /** Every method on the class path. */
     static List<AdapterMethod> all() {

@@ -2,6 +2,7 @@ package io.peft4j.core.adapter;
 
 import io.peft4j.core.AdapterMismatchException;
 import io.peft4j.core.PeftException;
+import io.peft4j.core.checkpoint.SafetensorsReader;
 import io.peft4j.core.model.CausalLM;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,9 +77,15 @@ public final class AdapterRegistry implements AutoCloseable {
      */
     public Adapter load(Path dir, String name) throws PeftException {
         AdapterConfig config = AdapterConfig.read(dir.resolve(AdapterFiles.CONFIG));
+        checkSavedTensors(dir, config);
         return write(map -> {
             requireNewName(map, name);
-            Adapter a = AdapterMethod.forPeftType(config.peftType()).attach(model, name, config, 0L);
+            Adapter a;
+            try {
+                a = AdapterMethod.forPeftType(config.peftType()).attach(model, name, config, 0L);
+            } catch (IllegalArgumentException | ArithmeticException e) { // a config that cannot apply to this model
+                throw new AdapterMismatchException(dir.resolve(AdapterFiles.CONFIG) + ": " + e.getMessage());
+            }
             try {
                 AdapterFiles.loadWeights(dir, a, fingerprint);
             } catch (PeftException | RuntimeException e) {
@@ -89,6 +96,29 @@ public final class AdapterRegistry implements AutoCloseable {
             LOG.info("loaded {} adapter '{}' from {}", config.peftType(), name, dir);
             return a;
         });
+    }
+
+    /**
+     * The saved tensors against the config alone ({@link AdapterMethod#checkTensors}), before anything is allocated:
+     * a config whose rank disagrees with its file is refused here rather than allocating that rank for every module.
+     */
+    private static void checkSavedTensors(Path dir, AdapterConfig config) throws PeftException {
+        Path file = dir.resolve(AdapterFiles.WEIGHTS);
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        try (SafetensorsReader r = SafetensorsReader.open(file)) {
+            r.names().forEach(n -> shapes.put(n, r.shape(n)));
+        }
+        List<String> problems;
+        try {
+            problems = AdapterMethod.forPeftType(config.peftType()).checkTensors(config, shapes);
+        } catch (IllegalArgumentException e) {
+            throw new AdapterMismatchException(dir.resolve(AdapterFiles.CONFIG) + ": " + e.getMessage());
+        }
+        if (!problems.isEmpty()) {
+            throw new AdapterMismatchException(file + ": tensors do not match " + AdapterFiles.CONFIG + " ("
+                    + problems.size() + " problems): " + String.join("; ", problems.subList(0,
+                    Math.min(3, problems.size()))) + (problems.size() > 3 ? "; ..." : ""));
+        }
     }
 
     /**

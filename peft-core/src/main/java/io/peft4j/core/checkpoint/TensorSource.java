@@ -63,6 +63,20 @@ public interface TensorSource extends AutoCloseable {
      */
     NDArray load(String name, NDManager manager) throws CheckpointFormatException;
 
+    /**
+     * {@link #load} for a model weight: refuses a tensor stored as an integer or boolean type (which no matmul or norm
+     * takes) with a {@link CheckpointFormatException} naming the tensor and its stored dtype.
+     */
+    default NDArray loadWeight(String name, NDManager manager) throws CheckpointFormatException {
+        NDArray array = load(name, manager);
+        if (!array.getDataType().isFloating()) {
+            array.close();
+            throw new CheckpointFormatException(path(), name, "dtype " + dtype(name) + " cannot be a model weight "
+                    + "(integer or boolean); weights must be F32, F16, BF16, F64 or a GGML quantized type");
+        }
+        return array;
+    }
+
     /** String metadata ({@code __metadata__} for safetensors, key/values for GGUF rendered as strings). */
     Map<String, String> metadata();
 

@@ -11,6 +11,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.peft4j.core.Json;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.model.CausalLM;
+import io.peft4j.core.text.InvalidUtf8Exception;
+import io.peft4j.core.text.StrictUtf8Reader;
 import io.peft4j.core.tokenizer.Tokenizer;
 
 import java.io.IOException;
@@ -104,30 +106,46 @@ public final class PerplexityEvaluator {
         }
     }
 
-    /** Documents of {@code file}: its whole text, or one per JSONL line ({@code text} field). */
+    /**
+     * Documents of {@code file}: its whole text, or one per JSONL line ({@code text} field). Decoded by the strict
+     * {@link StrictUtf8Reader}: malformed UTF-8 is refused naming the line and byte offset.
+     */
     public static List<String> readTexts(Path file) throws IOException, PeftException {
         String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
-        if (!name.endsWith(".jsonl")) {
-            return List.of(Files.readString(file));
-        }
         List<String> texts = new ArrayList<>();
-        List<String> lines = Files.readAllLines(file);
-        for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).isBlank()) {
-                continue;
+        try (StrictUtf8Reader r = new StrictUtf8Reader(Files.newInputStream(file))) {
+            if (!name.endsWith(".jsonl")) {
+                StringBuilder sb = new StringBuilder();
+                char[] buf = new char[1 << 14];
+                for (int n = r.read(buf); n >= 0; n = r.read(buf)) {
+                    sb.append(buf, 0, n);
+                }
+                return List.of(sb.toString());
             }
-            JsonNode node;
-            try {
-                node = Json.MAPPER.readTree(lines.get(i));
-            } catch (JsonProcessingException e) {
-                throw new PeftException(file + ":" + (i + 1) + ": not valid JSON: " + e.getOriginalMessage());
+            long lineNo = 0;
+            for (String line = r.readLine(); line != null; line = r.readLine()) {
+                lineNo++;
+                if (!line.isBlank()) {
+                    texts.add(textField(file, lineNo, line));
+                }
             }
-            JsonNode text = node.get("text");
-            if (text == null || !text.isTextual()) {
-                throw new PeftException(file + ":" + (i + 1) + ": missing string field 'text'");
-            }
-            texts.add(text.asText());
+        } catch (InvalidUtf8Exception e) {
+            throw new PeftException(file + ":" + e.line() + ": " + e.getMessage());
         }
         return texts;
+    }
+
+    private static String textField(Path file, long lineNo, String line) throws PeftException {
+        JsonNode node;
+        try {
+            node = Json.MAPPER.readTree(line);
+        } catch (JsonProcessingException e) {
+            throw new PeftException(file + ":" + lineNo + ": not valid JSON: " + e.getOriginalMessage());
+        }
+        JsonNode text = node.get("text");
+        if (text == null || !text.isTextual()) {
+            throw new PeftException(file + ":" + lineNo + ": missing string field 'text'");
+        }
+        return text.asText();
     }
 }

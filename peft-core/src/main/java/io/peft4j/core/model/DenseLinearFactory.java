@@ -34,9 +34,9 @@ public final class DenseLinearFactory implements LinearLayerFactory {
             throw new CheckpointFormatException(weights.path(), weightName,
                     "expected a 2-d [out, in] weight, got " + shape.length + " dims");
         }
-        NDArray weight = weights.load(weightName, manager);
+        NDArray weight = weights.loadWeight(weightName, manager);
         String biasName = modulePath + ".bias";
-        NDArray bias = weights.contains(biasName) ? weights.load(biasName, manager) : null;
+        NDArray bias = weights.contains(biasName) ? weights.loadWeight(biasName, manager) : null;
         if (bias != null && bias.size() != shape[0]) {
             weight.close();
             bias.close();

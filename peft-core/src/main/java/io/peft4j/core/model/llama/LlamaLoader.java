@@ -107,7 +107,7 @@ final class LlamaLoader {
             throw new CheckpointFormatException(w.path(), name, "expected shape " + Arrays.toString(shape)
                     + " for the model config, got " + Arrays.toString(actual));
         }
-        return w.load(name, m);
+        return w.loadWeight(name, m);
     }
 
     static LlamaModel random(ModelConfig c, long seed, NDManager parent) {

@@ -19,7 +19,7 @@ import java.util.function.Consumer;
  *         .tensor("x", new long[] {4}, 0, floatsLe(1, 2, 3, 4)).write(dir, "x.gguf");
  * }</pre>
  */
-final class GgufTestWriter {
+public final class GgufTestWriter {
     static final int T_UINT8 = 0, T_INT8 = 1, T_UINT16 = 2, T_INT16 = 3, T_UINT32 = 4, T_INT32 = 5, T_FLOAT32 = 6,
             T_BOOL = 7, T_STRING = 8, T_ARRAY = 9, T_UINT64 = 10, T_INT64 = 11, T_FLOAT64 = 12;
 
@@ -34,7 +34,7 @@ final class GgufTestWriter {
     record Tensor(String name, long[] ne, long type, byte[] data, Long offsetOverride) {
     }
 
-    GgufTestWriter kv(String key, int type, Consumer<Le> value) {
+    public GgufTestWriter kv(String key, int type, Consumer<Le> value) {
         kvs.add(o -> {
             o.str(key);
             o.u32(type);
@@ -43,19 +43,19 @@ final class GgufTestWriter {
         return this;
     }
 
-    GgufTestWriter kvU32(String key, long v) {
+    public GgufTestWriter kvU32(String key, long v) {
         return kv(key, T_UINT32, o -> o.u32(v));
     }
 
-    GgufTestWriter kvF32(String key, float v) {
+    public GgufTestWriter kvF32(String key, float v) {
         return kv(key, T_FLOAT32, o -> o.f32(v));
     }
 
-    GgufTestWriter kvString(String key, String v) {
+    public GgufTestWriter kvString(String key, String v) {
         return kv(key, T_STRING, o -> o.str(v));
     }
 
-    GgufTestWriter kvStrings(String key, String... v) {
+    public GgufTestWriter kvStrings(String key, String... v) {
         return kv(key, T_ARRAY, o -> {
             o.u32(T_STRING);
             o.u64(v.length);
@@ -66,22 +66,22 @@ final class GgufTestWriter {
     }
 
     /** Sets {@code general.alignment} (written as a UINT32 key) and uses it for the data layout. */
-    GgufTestWriter alignment(long a) {
+    public GgufTestWriter alignment(long a) {
         alignment = a;
         return kvU32("general.alignment", a);
     }
 
-    GgufTestWriter tensor(String name, long[] ne, long type, byte[] data) {
+    public GgufTestWriter tensor(String name, long[] ne, long type, byte[] data) {
         tensors.add(new Tensor(name, ne, type, data, null));
         return this;
     }
 
-    GgufTestWriter tensorAt(String name, long[] ne, long type, byte[] data, long offset) {
+    public GgufTestWriter tensorAt(String name, long[] ne, long type, byte[] data, long offset) {
         tensors.add(new Tensor(name, ne, type, data, offset));
         return this;
     }
 
-    byte[] build() {
+    public byte[] build() {
         Le o = new Le();
         o.u32(magic);
         o.u32(version);
@@ -123,7 +123,7 @@ final class GgufTestWriter {
         return o.toByteArray();
     }
 
-    Path write(Path dir, String name) throws IOException {
+    public Path write(Path dir, String name) throws IOException {
         Path p = dir.resolve(name);
         Files.write(p, build());
         return p;
@@ -133,7 +133,7 @@ final class GgufTestWriter {
         return (x + a - 1) / a * a;
     }
 
-    static byte[] floatsLe(float... v) {
+    public static byte[] floatsLe(float... v) {
         ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
         for (float f : v) {
             b.putFloat(f);
