@@ -4,7 +4,9 @@
   create OUT_DIR INIT [TEXT]
                    Loads the GGUF test model with transformers (gguf_file=, fp32), adds a PEFT PROMPT_TUNING adapter
                    (num_virtual_tokens=8, prompt_tuning_init=INIT: RANDOM | SAMPLE_VOCAB | TEXT; for TEXT the tokenizer
-                   is the GGUF's own, through tokenizer_kwargs={"gguf_file": ...}; torch seed 0), saves it with
+                   is the GGUF's own, through tokenizer_kwargs={"gguf_file": ...}; torch seed 0) or, for INIT P_TUNING,
+                   a P_TUNING adapter (MLP encoder, encoder_hidden_size=64, run once so the saved
+                   prompt_embeddings are the encoder's output), saves it with
                    save_pretrained(OUT_DIR) and writes the logits of the IDS positions (the virtual positions
                    stripped) to OUT_DIR/logits.f32.
   check ADAPTER_DIR OUT_FILE
@@ -50,8 +52,16 @@ def write_logits(model, out_file):
 
 
 def create(out_dir, init, text):
-    from peft import PromptTuningConfig, get_peft_model
+    from peft import PromptEncoderConfig, PromptTuningConfig, get_peft_model
     torch.manual_seed(0)
+    if init == "P_TUNING":
+        config = PromptEncoderConfig(task_type="CAUSAL_LM", num_virtual_tokens=VIRTUAL_TOKENS, encoder_hidden_size=64)
+        model = get_peft_model(base_model(), config)
+        model.eval()
+        model.save_pretrained(out_dir)
+        shape = write_logits(model, os.path.join(out_dir, "logits.f32"))
+        print(json.dumps({"adapter_dir": out_dir, "shape": shape}))
+        return
     kwargs = {}
     if init == "TEXT":
         path = model_path()

@@ -39,8 +39,19 @@ final class FinetuneCommand implements Callable<Integer> {
     @Mixin
     JsonOption out;
 
-    @Option(names = "--method", defaultValue = "lora", description = "Adapter method (lora).")
+    @Option(names = "--method", defaultValue = "lora", description = "Adapter method: lora or prompt-tuning.")
     String method;
+
+    @Option(names = "--num-virtual-tokens", defaultValue = "20",
+            description = "Prompt tuning: soft-prompt tokens prepended to every input (default ${DEFAULT-VALUE}).")
+    int numVirtualTokens;
+
+    @Option(names = {"--prompt-init", "--init"}, defaultValue = "random",
+            description = "Prompt tuning init: random, sample-vocab (or vocab) or text (default ${DEFAULT-VALUE}).")
+    String promptInit;
+
+    @Option(names = {"--prompt-init-text", "--init-text"}, description = "Prompt tuning: the text for --prompt-init text.")
+    String promptInitText;
 
     @Mixin
     ModelOptions model;
@@ -121,9 +132,8 @@ final class FinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!"lora".equalsIgnoreCase(method)) {
-            throw new IllegalArgumentException("--method " + method + " is not available in this build (supported: lora)");
-        }
+        boolean prompt = PromptTuningOptions.check(method, numVirtualTokens, promptInit, promptInitText,
+                gradientCheckpointing);
         long start = System.nanoTime();
         model.refuseAdapter("finetune", "it trains a new adapter (continue an interrupted run with --resume)");
         try (LoadedModel loaded = model.load(out, "finetune")) {
@@ -131,7 +141,8 @@ final class FinetuneCommand implements Callable<Integer> {
             PeftModel peft = loaded.peft();
             List<Example> train = examples(data, ckpt);
             List<Example> eval = evalData == null ? List.of() : examples(evalData, ckpt);
-            peft.addAdapter(PeftModel.DEFAULT, loraConfig(), seed);
+            peft.addAdapter(PeftModel.DEFAULT, prompt ? PromptTuningOptions.config(numVirtualTokens, promptInit,
+                    promptInitText, maxSeqLen, model.model.toString(), ckpt) : loraConfig(), seed);
             out.status("finetune: " + peft.trainableParameters());
             TrainerConfig cfg = TrainerConfig.builder().optLearningRate(lr).optSchedule(LrSchedule.parse(schedule))
                     .optWarmupSteps(warmup).optMaxSteps(maxSteps).optEpochs(epochs).optBatchSize(batchSize)

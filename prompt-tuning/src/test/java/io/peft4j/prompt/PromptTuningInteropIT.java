@@ -35,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Prompt-tuning adapter files against Python PEFT ({@code scripts/interop/prompt_reference.py}) on the real SmolLM2
  * GGUF: an adapter PEFT creates (TEXT init) loads here with PEFT's logits and equals our own TEXT init of the same
  * text; an adapter peft4j trains loads in PEFT ({@code PeftModel.from_pretrained}) with no missing / unexpected keys
- * and the same logits.
+ * and the same logits. The same both ways for P-tuning (MLP encoder; the file holds the encoder's output).
  */
 class PromptTuningInteropIT {
     static final long[] IDS = {1, 504, 3458, 314, 253, 1345, 28, 1007};
@@ -109,11 +109,37 @@ class PromptTuningInteropIT {
     }
 
     @Test
+    void peftCreatedPTuningAdapter_loadsHere_withPeftLogits() throws Exception {
+        Path dir = tmp.resolve("py-pt");
+        python("create", dir.toString(), "P_TUNING");
+        float[] want = readF32(dir.resolve("logits.f32"));
+        withModel((model, peft, ids, ckpt) -> {
+            float[] base = logits(model, ids);
+            peft.loadAdapter(dir, "default");
+            float[] got = logits(peft.asCausalLM(), ids);
+            System.err.printf("PEFT-made P-tuning: max |d| %.3g (the prompt moves logits by %.3g)%n",
+                    maxDiff(want, got), maxDiff(base, got));
+            assertTrue(maxDiff(base, got) > 10 * TOLERANCE, "the prompt changes the logits");
+            assertTrue(maxDiff(want, got) < TOLERANCE, "max |d| vs PEFT " + maxDiff(want, got));
+        });
+    }
+
+    @Test
+    void peft4jTrainedPTuningAdapter_loadsInPeft_noMissingKeys_sameLogits() throws Exception {
+        trainSaveCheck(PromptEncoderConfig.builder().setNumVirtualTokens(8).setEncoderHiddenSize(64).build(),
+                "P-tuning");
+    }
+
+    @Test
     void peft4jTrainedAdapter_loadsInPeft_noMissingKeys_sameLogits() throws Exception {
+        trainSaveCheck(null, "prompt tuning");
+    }
+
+    private void trainSaveCheck(PromptLearningConfig config, String what) throws Exception {
         Path dir = tmp.resolve("java");
         float[][] mine = new float[1][];
         withModel((model, peft, ids, ckpt) -> {
-            peft.addAdapter("default", textInit(ckpt), 7L);
+            peft.addAdapter("default", config == null ? textInit(ckpt) : config, 7L);
             List<Example> data = new ArrayList<>();
             for (String s : List.of("The cat sat on the mat.", "Two plus two is four.", "Paris is in France.",
                     "Water boils at 100 degrees.")) {
@@ -131,7 +157,7 @@ class PromptTuningInteropIT {
         assertEquals(0, report.get("unexpected").size(), "unexpected keys: " + report.get("unexpected"));
         assertEquals(0.0, report.get("loaded_max_diff").asDouble(), "PEFT's table is the file's");
         float[] theirs = readF32(tmp.resolve("py.f32"));
-        System.err.printf("peft4j-trained prompt in PEFT: max |d| %.3g%n", maxDiff(mine[0], theirs));
+        System.err.printf("peft4j-trained %s in PEFT: max |d| %.3g%n", what, maxDiff(mine[0], theirs));
         assertTrue(maxDiff(mine[0], theirs) < TOLERANCE, "max |d| vs PEFT " + maxDiff(mine[0], theirs));
     }
 }
