@@ -43,7 +43,7 @@ final class EvalCommand implements Callable<Integer> {
             int window = Math.min(maxLength, ckpt.config().maxPositions() > 0 ? ckpt.config().maxPositions() : maxLength);
             int step = stride == null ? Math.max(1, window / 2) : stride;
             out.status("eval: window " + window + ", stride " + step + " over " + data);
-            EvalResult r = new PerplexityEvaluator(loaded.model(), ckpt.tokenizer()).evaluateTexts(texts, window, step);
+            EvalResult r = new PerplexityEvaluator(loaded.adapted(), ckpt.tokenizer()).evaluateTexts(texts, window, step);
             if (!Double.isFinite(r.loss())) {
                 throw new PeftException("eval: the loss over " + r.tokens() + " tokens is " + r.loss() + ": the model"
                         + (loaded.hasAdapter() ? " or the adapter " + model.adapter : " " + model.model)

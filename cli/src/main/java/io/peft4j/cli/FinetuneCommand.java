@@ -41,8 +41,19 @@ final class FinetuneCommand implements Callable<Integer> {
     @Mixin
     JsonOption out;
 
-    @Option(names = "--method", defaultValue = "lora", description = "Adapter method (lora).")
+    @Option(names = "--method", defaultValue = "lora", description = "Adapter method: lora or prompt-tuning.")
     String method;
+
+    @Option(names = "--num-virtual-tokens", defaultValue = "20",
+            description = "Prompt tuning: soft-prompt tokens prepended to every input (default ${DEFAULT-VALUE}).")
+    int numVirtualTokens;
+
+    @Option(names = {"--prompt-init", "--init"}, defaultValue = "random",
+            description = "Prompt tuning init: random, sample-vocab (or vocab) or text (default ${DEFAULT-VALUE}).")
+    String promptInit;
+
+    @Option(names = {"--prompt-init-text", "--init-text"}, description = "Prompt tuning: the text for --prompt-init text.")
+    String promptInitText;
 
     @Mixin
     ModelOptions model;
@@ -123,9 +134,8 @@ final class FinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!"lora".equalsIgnoreCase(method)) {
-            throw new IllegalArgumentException("--method " + method + " is not available in this build (supported: lora)");
-        }
+        boolean prompt = PromptTuningOptions.check(method, numVirtualTokens, promptInit, promptInitText,
+                gradientCheckpointing);
         long start = System.nanoTime();
         model.refuseAdapter("finetune", "it trains a new adapter (continue an interrupted run with --resume)");
         LoraConfig lora = loraConfig(); // bad --r/--alpha/--dropout fail before the model loads
@@ -135,7 +145,8 @@ final class FinetuneCommand implements Callable<Integer> {
             List<Example> train = examples(data, ckpt);
             String dataSha256 = Provenance.sha256(data);   // of the file as read, before a long run
             List<Example> eval = evalData == null ? List.of() : examples(evalData, ckpt);
-            peft.addAdapter(PeftModel.DEFAULT, lora, seed);
+            peft.addAdapter(PeftModel.DEFAULT, prompt ? PromptTuningOptions.config(numVirtualTokens, promptInit,
+                    promptInitText, maxSeqLen, model.model.toString(), ckpt) : lora, seed);
             out.status("finetune: " + peft.trainableParameters());
             TrainerConfig cfg = TrainerConfig.builder().optLearningRate(lr).optSchedule(LrSchedule.parse(schedule))
                     .optWarmupSteps(warmup).optMaxSteps(maxSteps).optEpochs(epochs).optBatchSize(batchSize)

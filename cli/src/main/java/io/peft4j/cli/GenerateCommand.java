@@ -68,7 +68,7 @@ final class GenerateCommand implements Callable<Integer> {
             };
             String text = template == null ? prompt : ChatTemplate.resolve(template, ckpt.chatTemplate(),
                     ckpt.tokenizer()).render(Conversation.of(Message.user(prompt)), true);
-            GenerationResult r = new Generator(loaded.model(), ckpt.tokenizer()).generate(List.of(text), config, stream);
+            GenerationResult r = new Generator(loaded.adapted(), ckpt.tokenizer()).generate(List.of(text), config, stream);
             if (!out.json) {
                 System.out.println();
             }

@@ -17,6 +17,14 @@ import io.peft4j.core.model.CausalLM;
 record LoadedModel(Checkpoint checkpoint, NDManager manager, CausalLM model, PeftModel peft)
         implements AutoCloseable {
 
+    /**
+     * The model as generation and evaluation should see it: through the {@link PeftModel} (so any adapter type
+     * applies, soft prompts included), or the bare model without one.
+     */
+    CausalLM adapted() {
+        return peft == null ? model : peft.asCausalLM();
+    }
+
     /** Whether {@code --adapter} was loaded. */
     boolean hasAdapter() {
         return peft != null && !peft.adapterNames().isEmpty();

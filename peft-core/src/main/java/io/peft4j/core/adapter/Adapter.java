@@ -72,7 +72,34 @@ public interface Adapter extends AutoCloseable {
         return model.forward(inputIds, attentionMask, cache);
     }
 
-    /** True when {@link #forward} is overridden and must be used while this adapter is active. */
+    /**
+     * Same as {@link #forward} but from input embeddings {@code [B, T, hidden]} (see
+     * {@link CausalLM#forwardEmbeddings}): the hook for methods that change the model's inputs (soft prompts prepend
+     * rows here, extend the mask and return logits of the caller's {@code T} positions only). The default runs the
+     * model as is.
+     */
+    default NDArray forwardEmbeddings(CausalLM model, NDArray inputEmbeddings, NDArray attentionMask, KvCache cache) {
+        return model.forwardEmbeddings(inputEmbeddings, attentionMask, cache);
+    }
+
+    /**
+     * The config as written to {@code adapter_config.json}; {@link #config()} by default. Prompt-learning methods
+     * write {@code inference_mode: true} as PEFT's {@code save_pretrained} does.
+     */
+    default AdapterConfig savedConfig() {
+        return config();
+    }
+
+    /**
+     * Prefix of this adapter's {@link #stateDict()} keys in {@code adapter_model.safetensors}: PEFT's
+     * {@code base_model.model.} for module weights (the default); prompt-learning methods save top-level keys such as
+     * {@code prompt_embeddings} and return {@code ""}.
+     */
+    default String savedKeyPrefix() {
+        return "base_model.model.";
+    }
+
+    /** True when {@link #forward} and {@link #forwardEmbeddings} are overridden and must be used while active. */
     default boolean wrapsForward() {
         return false;
     }

@@ -25,7 +25,8 @@ import java.util.UUID;
 
 /**
  * PEFT's adapter folder: {@code adapter_config.json} + {@code adapter_model.safetensors} with keys
- * {@code base_model.model.<module path>.<weight>} (no adapter name). peft4j adds {@code __metadata__} entries
+ * {@code base_model.model.<module path>.<weight>} (no adapter name; prompt-learning methods save top-level keys such as
+ * {@code prompt_embeddings}, see {@link Adapter#savedKeyPrefix()}). peft4j adds {@code __metadata__} entries
  * {@value #FINGERPRINT_KEY} and {@value #TYPE_KEY}. Both files are written under temporary names and renamed over
  * the old ones (weights first, fsynced by {@link SafetensorsWriter}), so a crash mid-save leaves the previous
  * adapter readable.
@@ -46,8 +47,9 @@ final class AdapterFiles {
     static void save(Path dir, Adapter adapter, String fingerprint, CausalLM model, Map<String, String> extraMetadata)
             throws PeftException {
         Map<String, NDArray> live = adapter.stateDict();
+        String prefix = adapter.savedKeyPrefix();
         List<SafetensorsWriter.Entry> entries = new ArrayList<>();
-        live.forEach((k, v) -> entries.add(new SafetensorsWriter.Entry(PREFIX + k, "F32", v.getShape().getShape())));
+        live.forEach((k, v) -> entries.add(new SafetensorsWriter.Entry(prefix + k, "F32", v.getShape().getShape())));
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");
         meta.put(FINGERPRINT_KEY, fingerprint);
@@ -56,10 +58,10 @@ final class AdapterFiles {
         Path tmpConfig = dir.resolve("." + CONFIG + ".tmp-" + UUID.randomUUID());
         try {
             Files.createDirectories(dir);
-            Files.writeString(tmpConfig, adapter.config().toJson(), StandardCharsets.UTF_8);
+            Files.writeString(tmpConfig, adapter.savedConfig().toJson(), StandardCharsets.UTF_8);
             // streaming and atomic: each tensor is copied out of its NDArray only when the writer reaches it
             SafetensorsWriter.write(dir.resolve(WEIGHTS), entries, meta, name -> {
-                NDArray a = live.get(name.substring(PREFIX.length()));
+                NDArray a = live.get(name.substring(prefix.length()));
                 return TensorData.f32(a.toFloatArray(), a.getShape().getShape());
             });
             Files.move(tmpConfig, dir.resolve(CONFIG), StandardCopyOption.ATOMIC_MOVE,
@@ -101,7 +103,7 @@ final class AdapterFiles {
         Map<String, NDArray> live = adapter.stateDict();
         Map<String, String> byKey = new LinkedHashMap<>();     // key without prefix -> file name
         reader.names().forEach(k -> byKey.put(k.startsWith(PREFIX) ? k.substring(PREFIX.length()) : k, k));
-        checkFits(file, live, byKey, reader);
+        checkFits(file, live, byKey, reader, adapter.savedKeyPrefix());
         for (Map.Entry<String, NDArray> e : live.entrySet()) {
             e.getValue().set(reader.readFloats(byKey.get(e.getKey())));
         }
@@ -109,21 +111,21 @@ final class AdapterFiles {
     }
 
     private static void checkFits(Path file, Map<String, NDArray> live, Map<String, String> byKey,
-                                  SafetensorsReader reader) throws AdapterMismatchException {
+                                  SafetensorsReader reader, String prefix) throws AdapterMismatchException {
         List<String> problems = new ArrayList<>();
         for (Map.Entry<String, NDArray> e : live.entrySet()) {
             String name = byKey.get(e.getKey());
             long[] want = e.getValue().getShape().getShape();
             if (name == null) {
-                problems.add("missing " + PREFIX + e.getKey() + " " + Arrays.toString(want));
+                problems.add("missing " + prefix + e.getKey() + " " + Arrays.toString(want));
             } else if (!Arrays.equals(reader.shape(name), want)) {
-                problems.add(PREFIX + e.getKey() + " has shape " + Arrays.toString(reader.shape(name)) + ", model needs "
+                problems.add(prefix + e.getKey() + " has shape " + Arrays.toString(reader.shape(name)) + ", model needs "
                         + Arrays.toString(want));
             }
         }
         for (String k : byKey.keySet()) {
             if (!live.containsKey(k)) {
-                problems.add("unexpected " + PREFIX + k);
+                problems.add("unexpected " + prefix + k);
             }
         }
         if (!problems.isEmpty()) {

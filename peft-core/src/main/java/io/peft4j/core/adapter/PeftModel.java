@@ -8,6 +8,7 @@ import io.peft4j.core.DenseLinear;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.model.KvCache;
+import ai.djl.ndarray.index.NDIndex;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -192,17 +193,57 @@ public final class PeftModel implements AutoCloseable {
 
     /**
      * Logits {@code [B, T, vocab]} with the active adapters (see {@link CausalLM#forward}); holds the registry's
-     * read lock.
+     * read lock. An active adapter that changes the model's inputs (a soft prompt) runs the forward itself.
      */
     public NDArray forward(NDArray inputIds, NDArray attentionMask, KvCache cache) {
         return registry.read(map -> {
-            for (Adapter a : map.values()) {
-                if (a.isActive() && a.wrapsForward()) {
-                    return a.forward(base(), inputIds, attentionMask, cache);
-                }
-            }
-            return base().forward(inputIds, attentionMask, cache);
+            Adapter a = inputAdapter(map);
+            return a != null ? a.forward(base(), inputIds, attentionMask, cache)
+                    : base().forward(inputIds, attentionMask, cache);
         });
+    }
+
+    /** Logits {@code [B, vocab]} of the last position with the active adapters (see {@link CausalLM#forwardLast}). */
+    public NDArray forwardLast(NDArray inputIds, NDArray attentionMask, KvCache cache) {
+        return registry.read(map -> {
+            Adapter a = inputAdapter(map);
+            return a != null ? a.forward(base(), inputIds, attentionMask, cache).get(new NDIndex(":, -1, :"))
+                    : base().forwardLast(inputIds, attentionMask, cache);
+        });
+    }
+
+    /** Logits {@code [B, T, vocab]} from input embeddings with the active adapters (see {@link #forward}). */
+    public NDArray forwardEmbeddings(NDArray inputEmbeddings, NDArray attentionMask, KvCache cache) {
+        return registry.read(map -> {
+            Adapter a = inputAdapter(map);
+            return a != null ? a.forwardEmbeddings(base(), inputEmbeddings, attentionMask, cache)
+                    : base().forwardEmbeddings(inputEmbeddings, attentionMask, cache);
+        });
+    }
+
+    /** The active adapter that wraps the forward (changes the inputs), or null. */
+    private static Adapter inputAdapter(Map<String, Adapter> map) {
+        for (Adapter a : map.values()) {
+            if (a.isActive() && a.wrapsForward()) {
+                return a;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * This model with its active adapters as a {@link CausalLM}, for code that takes a model (the
+     * {@link io.peft4j.core.generate.Generator}, the {@link io.peft4j.core.generate.PerplexityEvaluator}): every
+     * forward goes through {@link #forward}, so adapters that wrap the forward (soft prompts) take part as well as
+     * those that replace projections. The view owns nothing; closing it does nothing.
+     *
+     * <pre>{@code
+     * peft.loadAdapter(Path.of("my-prompt"), "default");
+     * String text = new Generator(peft.asCausalLM(), tokenizer).generate("Hello", config);
+     * }</pre>
+     */
+    public CausalLM asCausalLM() {
+        return new AdaptedModel(this);
     }
 
     /**

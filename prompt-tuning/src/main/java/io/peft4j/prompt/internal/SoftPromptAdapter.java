@@ -1,0 +1,189 @@
+package io.peft4j.prompt.internal;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import io.peft4j.core.adapter.Adapter;
+import io.peft4j.core.adapter.AdapterConfig;
+import io.peft4j.core.model.CausalLM;
+import io.peft4j.core.model.KvCache;
+import io.peft4j.prompt.PromptLearningConfig;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+
+/**
+ * A soft-prompt adapter: while active, every forward that starts a sequence prepends the {@link PromptSource}'s
+ * virtual-token embeddings {@code [P, H]} to the input embeddings {@code [B, T, H]}, extends the attention mask with
+ * P ones (virtual tokens are real tokens to the model, so positions count them, as PEFT's do), runs the base model
+ * and returns the logits of the caller's T positions only. With a KV cache the prompt goes in at prefill (an empty
+ * cache) only; later steps find it cached. The base model is never changed. Not thread-safe: its
+ * {@code PeftModel} serialises calls.
+ *
+ * <pre>{@code
+ * Adapter a = AdapterMethod.forPeftType("PROMPT_TUNING").attach(model, "default", config, 42L);
+ * a.setActive(true);
+ * NDArray logits = a.forward(model, ids, null, null);   // [B, T, vocab], the virtual positions stripped
+ * }</pre>
+ */
+public final class SoftPromptAdapter implements Adapter {
+    private final String name;
+    private final PromptLearningConfig config;
+    private final UnaryOperator<PromptLearningConfig> savedForm;
+    private final PromptSource source;
+    private boolean active;
+    private boolean enabled = true;
+    private boolean training;
+
+    /**
+     * @param config    the attached config (model dimensions filled)
+     * @param savedForm how {@code config} is written to {@code adapter_config.json} (PEFT writes
+     *                  {@code inference_mode: true})
+     */
+    public SoftPromptAdapter(String name, PromptLearningConfig config,
+                             UnaryOperator<PromptLearningConfig> savedForm, PromptSource source) {
+        this.name = name;
+        this.config = config;
+        this.savedForm = savedForm;
+        this.source = source;
+    }
+
+    @Override
+    public NDArray forward(CausalLM base, NDArray inputIds, NDArray attentionMask, KvCache cache) {
+        if (!applies(cache)) {
+            return base.forward(inputIds, attentionMask, cache);
+        }
+        return forwardEmbeddings(base, base.embed(inputIds), attentionMask, cache);
+    }
+
+    @Override
+    public NDArray forwardEmbeddings(CausalLM base, NDArray inputEmbeddings, NDArray attentionMask, KvCache cache) {
+        if (!applies(cache)) {
+            return base.forwardEmbeddings(inputEmbeddings, attentionMask, cache);
+        }
+        NDManager m = inputEmbeddings.getManager();
+        long b = inputEmbeddings.getShape().get(0);
+        int p = config.numVirtualTokens();
+        NDArray prompts = source.prompts(training);                       // [P, H]
+        NDArray expanded = attach(prompts.expandDims(0), m);
+        NDArray batch = attach(expanded.broadcast(b, p, prompts.getShape().get(1)), m);   // [B, P, H]
+        NDArray input = attach(batch.concat(inputEmbeddings, 1), m);      // [B, P + T, H]
+        NDArray mask = null;
+        if (attentionMask != null) {
+            NDArray ones = m.ones(new Shape(b, p), attentionMask.getDataType());
+            mask = ones.concat(attentionMask, 1);                          // [B, P + T]
+        }
+        NDArray logits = base.forwardEmbeddings(input, mask, cache);      // [B, P + T, vocab]
+        return logits.get(new NDIndex(":, " + p + ":, :"));
+    }
+
+    private static NDArray attach(NDArray a, NDManager m) {
+        a.attach(m);
+        return a;
+    }
+
+    /** Whether this forward gets the prompt: active, enabled, and starting a sequence (no or an empty cache). */
+    private boolean applies(KvCache cache) {
+        return active && enabled && (cache == null || cache.length() == 0);
+    }
+
+    @Override
+    public boolean wrapsForward() {
+        return true;
+    }
+
+    @Override
+    public String savedKeyPrefix() {
+        return "";
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public AdapterConfig config() {
+        return config;
+    }
+
+    /** The config as PEFT writes it ({@code inference_mode: true}). */
+    @Override
+    public AdapterConfig savedConfig() {
+        return savedForm.apply(config);
+    }
+
+    @Override
+    public Set<String> modulePaths() {
+        return Set.of();
+    }
+
+    @Override
+    public List<NDArray> trainableParameters() {
+        return source.trainableParameters();
+    }
+
+    @Override
+    public long parameterCount() {
+        return source.parameterCount();
+    }
+
+    @Override
+    public Map<String, NDArray> stateDict() {
+        return source.stateDict();
+    }
+
+    @Override
+    public void onStateLoaded() {
+        source.onStateLoaded();
+    }
+
+    @Override
+    public void setActive(boolean active) {
+        this.active = active;
+    }
+
+    @Override
+    public boolean isActive() {
+        return active;
+    }
+
+    @Override
+    public void setEnabled(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    @Override
+    public void setTraining(boolean training) {
+        this.training = training;
+    }
+
+    @Override
+    public boolean isMergeable() {
+        return false;
+    }
+
+    @Override
+    public void merge() {
+        throw new IllegalStateException("a " + config.peftType() + " adapter changes the inputs and cannot be merged");
+    }
+
+    @Override
+    public void unmerge() {
+        // never merged
+    }
+
+    @Override
+    public boolean isMerged() {
+        return false;
+    }
+
+    /** Frees the prompt arrays; the base model was never changed. */
+    @Override
+    public void close() {
+        source.close();
+    }
+}

@@ -1,0 +1,62 @@
+package io.peft4j.prompt;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import io.peft4j.core.ModelConfig;
+import io.peft4j.core.model.CausalLM;
+import io.peft4j.core.model.llama.LlamaModel;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Tiny random LLaMA models and helpers shared by the prompt-tuning tests. */
+final class TinyModels {
+    static final int VOCAB = 61;
+    static final int HIDDEN = 32;
+
+    private TinyModels() {
+    }
+
+    /** 2 layers, hidden 32, 4 heads of 8, 2 kv heads, SwiGLU 48, tied embeddings, 128 positions. */
+    static ModelConfig config() {
+        return new ModelConfig("LlamaForCausalLM", "llama", VOCAB, HIDDEN, 48, 2, 4, 2, HIDDEN / 4, 1e-5, 10000.0,
+                ModelConfig.RopeScaling.NONE, 128, true, false, -1, -1);
+    }
+
+    static LlamaModel model(NDManager manager) {
+        return LlamaModel.random(config(), 42, manager);
+    }
+
+    static NDArray ids(NDManager m) {
+        return m.create(new long[] {1, 5, 9, 33, 2, 60, 7, 4, 11, 3, 8, 12}, new Shape(2, 6));
+    }
+
+    static float[] logits(CausalLM model, NDArray ids) {
+        try (NDScope scope = new NDScope()) {
+            return model.forward(ids, null, null).toFloatArray();
+        }
+    }
+
+    /** A copy of every base weight (projections densified, embedding, norms) by name. */
+    static Map<String, float[]> baseWeights(CausalLM model) {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        try (NDManager m = model.manager().newSubManager()) {
+            model.linearLayers().forEach((k, v) -> out.put(k, v.denseWeight(m).toFloatArray()));
+        }
+        model.otherWeights().forEach((k, v) -> out.put(k, v.toFloatArray()));
+        return out;
+    }
+
+    static float maxDiff(float[] a, float[] b) {
+        if (a.length != b.length) {
+            throw new AssertionError("lengths " + a.length + " != " + b.length);
+        }
+        float max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+        }
+        return max;
+    }
+}

@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Python PEFT as the independent reference for peft4j's prompt-learning adapter files (PromptTuningInteropIT).
+
+  create OUT_DIR INIT [TEXT]
+                   Loads the GGUF test model with transformers (gguf_file=, fp32), adds a PEFT PROMPT_TUNING adapter
+                   (num_virtual_tokens=8, prompt_tuning_init=INIT: RANDOM | SAMPLE_VOCAB | TEXT; for TEXT the tokenizer
+                   is the GGUF's own, through tokenizer_kwargs={"gguf_file": ...}; torch seed 0) or, for INIT P_TUNING,
+                   a P_TUNING adapter (MLP encoder, encoder_hidden_size=64, run once so the saved
+                   prompt_embeddings are the encoder's output), saves it with
+                   save_pretrained(OUT_DIR) and writes the logits of the IDS positions (the virtual positions
+                   stripped) to OUT_DIR/logits.f32.
+  check ADAPTER_DIR OUT_FILE
+                   Loads the base model, then PeftModel.from_pretrained(ADAPTER_DIR); writes the logits of the IDS
+                   positions to OUT_FILE and prints one JSON line: missing / unexpected keys of the adapter file,
+                   the largest |difference| between the loaded prompt encoder table and the file, the logits shape.
+
+Logits are raw little-endian float32, shape [1, len(IDS), vocab]. The model path comes from PEFT4J_TEST_MODEL or
+~/.cache/peft4j/models/SmolLM2-135M-Instruct.Q4_1.gguf. Usage:
+  ~/.cache/peft4j/venv/bin/python scripts/interop/prompt_reference.py create /tmp/py-prompt TEXT "Answer briefly:"
+"""
+import json
+import os
+import sys
+
+import torch
+from transformers import AutoModelForCausalLM
+
+IDS = [1, 504, 3458, 314, 253, 1345, 28, 1007]
+VIRTUAL_TOKENS = 8
+
+
+def model_path():
+    default = os.path.expanduser("~/.cache/peft4j/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+    return os.path.abspath(os.environ.get("PEFT4J_TEST_MODEL", default))
+
+
+def base_model():
+    path = model_path()
+    model = AutoModelForCausalLM.from_pretrained(os.path.dirname(path), gguf_file=os.path.basename(path),
+                                                 dtype=torch.float32)
+    model.eval()
+    return model
+
+
+def write_logits(model, out_file):
+    virtual = model.active_peft_config.num_virtual_tokens
+    with torch.no_grad():
+        logits = model(input_ids=torch.tensor([IDS])).logits[:, virtual:, :].to(torch.float32).contiguous()
+    with open(out_file, "wb") as f:
+        f.write(logits.numpy().astype("<f4").tobytes())
+    return list(logits.shape)
+
+
+def create(out_dir, init, text):
+    from peft import PromptEncoderConfig, PromptTuningConfig, get_peft_model
+    torch.manual_seed(0)
+    if init == "P_TUNING":
+        config = PromptEncoderConfig(task_type="CAUSAL_LM", num_virtual_tokens=VIRTUAL_TOKENS, encoder_hidden_size=64)
+        model = get_peft_model(base_model(), config)
+        model.eval()
+        model.save_pretrained(out_dir)
+        shape = write_logits(model, os.path.join(out_dir, "logits.f32"))
+        print(json.dumps({"adapter_dir": out_dir, "shape": shape}))
+        return
+    kwargs = {}
+    if init == "TEXT":
+        path = model_path()
+        kwargs = dict(prompt_tuning_init_text=text, tokenizer_name_or_path=os.path.dirname(path),
+                      tokenizer_kwargs={"gguf_file": os.path.basename(path)})
+    config = PromptTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=VIRTUAL_TOKENS, prompt_tuning_init=init,
+                                **kwargs)
+    model = get_peft_model(base_model(), config)
+    model.eval()
+    model.save_pretrained(out_dir)
+    shape = write_logits(model, os.path.join(out_dir, "logits.f32"))
+    print(json.dumps({"adapter_dir": out_dir, "shape": shape}))
+
+
+def check(adapter_dir, out_file):
+    from peft import PeftModel
+    from safetensors.torch import load_file
+    model = PeftModel.from_pretrained(base_model(), adapter_dir)
+    model.eval()
+    saved = load_file(os.path.join(adapter_dir, "adapter_model.safetensors"))
+    missing = [] if "prompt_embeddings" in saved else ["prompt_embeddings"]
+    unexpected = [k for k in saved if k != "prompt_embeddings"]
+    table = model.prompt_encoder["default"].embedding.weight.detach()
+    loaded_diff = float((table - saved["prompt_embeddings"]).abs().max()) if not missing else None
+    shape = write_logits(model, out_file)
+    print(json.dumps({"missing": missing, "unexpected": unexpected, "loaded_max_diff": loaded_diff,
+                      "shape": shape}))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 4 and sys.argv[1] == "create":
+        create(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None)
+    elif len(sys.argv) >= 4 and sys.argv[1] == "check":
+        check(sys.argv[2], sys.argv[3])
+    else:
+        sys.exit(__doc__)
