@@ -32,21 +32,17 @@ final class DataCommand implements Callable<Integer> {
     @Mixin
     JsonOption out;
 
-    @Option(names = "--data", required = true, description = "JSON / JSONL (.gz) dataset file.")
-    Path data;
+    @Mixin
+    DatasetOptions dataset;
 
-    @Option(names = "--template", description = "Built-in template (alpaca, chatml, llama-2, llama-3, mistral, "
-            + "vicuna, zephyr) or 'chat' for the model's own. Default: chat when the model has one, else alpaca.")
-    String template;
+    @Mixin
+    TemplateOptions format;
 
     @Option(names = "--model", description = "A model (.gguf file) whose tokenizer and chat template to use.")
     Path model;
 
     @Option(names = "--tokenizer", description = "A tokenizer.json (or its folder) when no --model is given.")
     Path tokenizerPath;
-
-    @Option(names = "--max-seq-len", defaultValue = "2048", description = "Longest example in tokens (default 2048).")
-    int maxSeqLen;
 
     @Option(names = "--truncation", defaultValue = "TRUNCATE_PROMPT_LEFT",
             description = "DROP, TRUNCATE_PROMPT_LEFT (default) or TRUNCATE_RESPONSE_RIGHT.")
@@ -74,11 +70,12 @@ final class DataCommand implements Callable<Integer> {
     }
 
     private int run(Tokenizer tok, Optional<String> modelTemplate) throws Exception {
-        Dataset d = DatasetReader.builder().setPath(data).optSkipBadRecords(!strict).build().readAll();
-        out.status("data: " + d.size() + " " + d.shape() + " records (" + d.badRecords() + " bad) from " + data);
-        String name = template != null ? template : modelTemplate.or(tok::chatTemplate).isPresent() ? "chat" : "alpaca";
+        Dataset d = DatasetReader.builder().setPath(dataset.data).optFieldNames(format.fieldNames())
+                .optSkipBadRecords(!strict).build().readAll();
+        out.status("data: " + d.size() + " " + d.shape() + " records (" + d.badRecords() + " bad) from " + dataset.data);
+        String name = format.template != null ? format.template : modelTemplate.or(tok::chatTemplate).isPresent() ? "chat" : "alpaca";
         ChatTemplate t = ChatTemplate.resolve(name, modelTemplate, tok);
-        EncodedDataset enc = ExampleEncoder.builder().setTokenizer(tok).setTemplate(t).optMaxSeqLen(maxSeqLen)
+        EncodedDataset enc = ExampleEncoder.builder().setTokenizer(tok).setTemplate(t).optMaxSeqLen(dataset.maxSeqLen)
                 .optTruncation(truncation).optTrainOnInputs(trainOnInputs).optSkipTemplateErrors(!strict).build()
                 .encodeAll(d.records());
         EncodingStats s = enc.stats();
@@ -95,7 +92,7 @@ final class DataCommand implements Callable<Integer> {
         r.put("truncated", s.truncated());
         r.put("dropped", s.dropped());
         r.put("template_errors", s.templateErrors());
-        r.put("max_seq_len", maxSeqLen);
+        r.put("max_seq_len", dataset.maxSeqLen);
         if (out.json) {
             r.put("first_example", first);
         } else {

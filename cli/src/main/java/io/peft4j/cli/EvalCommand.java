@@ -7,7 +7,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,11 +21,8 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
-    @Option(names = "--data", required = true, description = "Plain text, or .jsonl with a 'text' field per line.")
-    Path data;
-
-    @Option(names = "--max-length", defaultValue = "512", description = "Window length in tokens (default ${DEFAULT-VALUE}).")
-    int maxLength;
+    @Mixin
+    DatasetOptions dataset;
 
     @Option(names = "--stride", description = "Window step in tokens (default: half the window).")
     Integer stride;
@@ -34,12 +30,13 @@ final class EvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long start = System.nanoTime();
-        List<String> texts = PerplexityEvaluator.readTexts(data); // bad data fails before the model loads
+        List<String> texts = PerplexityEvaluator.readTexts(dataset.data); // bad data fails before the model loads
         try (LoadedModel loaded = model.load(out, "eval")) {
             Checkpoint ckpt = loaded.checkpoint();
-            int window = Math.min(maxLength, ckpt.config().maxPositions() > 0 ? ckpt.config().maxPositions() : maxLength);
+            int window = Math.min(dataset.maxSeqLen, ckpt.config().maxPositions() > 0 ? ckpt.config().maxPositions()
+                    : dataset.maxSeqLen);
             int step = stride == null ? Math.max(1, window / 2) : stride;
-            out.status("eval: window " + window + ", stride " + step + " over " + data);
+            out.status("eval: window " + window + ", stride " + step + " over " + dataset.data);
             EvalResult r = new PerplexityEvaluator(loaded.model(), ckpt.tokenizer()).evaluateTexts(texts, window, step);
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("loss", r.loss());
