@@ -88,7 +88,8 @@ public final class ForwardBenchmark {
                 "--gen-tokens", "" + s.genTokens(), "--threads", "2", "--iters", "" + iterations),
                 "bench forward", "transformers", status);
         if (ref.isPresent()) {
-            for (String key : List.of("forward_tokens_per_s", "generate_tokens_per_s", "generate_nocache_tokens_per_s")) {
+            for (String key : List.of("forward_tokens_per_s", "generate_tokens_per_s",
+                    "generate_nocache_tokens_per_s")) {
                 double theirs = ref.get().get(key).asDouble();
                 r.put("transformers_" + key, round(theirs));
                 r.put("ratio_" + key.replace("_tokens_per_s", ""), round(((Number) r.get(key)).doubleValue() / theirs));

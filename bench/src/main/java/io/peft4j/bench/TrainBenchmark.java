@@ -105,7 +105,10 @@ public final class TrainBenchmark {
 
     /** {@code target_modules} as the command line spells it: a comma list, {@code all-linear} or {@code re:REGEX}. */
     static String describe(TargetModules t) {
-        return t == null ? "q_proj,v_proj" : t.names() != null ? String.join(",", t.names()) : t.isAllLinear() ? "all-linear" : "re:" + t.regex();
+        if (t == null) {
+            return "q_proj,v_proj";
+        }
+        return t.names() != null ? String.join(",", t.names()) : t.isAllLinear() ? "all-linear" : "re:" + t.regex();
     }
 
     /** bench_peft.py's arguments for the same LoRA configuration and shapes. */

@@ -3,6 +3,7 @@ package io.peft4j.bench.jmh;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.DenseLinear;
 import io.peft4j.core.Peft4j;
@@ -65,8 +66,7 @@ public class LoraForwardBenchmark {
     public void setUp() {
         manager = Peft4j.newManager();
         manager.getEngine().setRandomSeed(7);
-        base = new DenseLinear(manager.randomNormal(0, 0.02f, new Shape(out, in), ai.djl.ndarray.types.DataType.FLOAT32),
-                null);
+        base = new DenseLinear(manager.randomNormal(0, 0.02f, new Shape(out, in), DataType.FLOAT32), null);
         LoraConfig config = LoraConfig.builder().optR(r).optLoraAlpha(2.0 * r).optTargetModules(TargetModules.of("p"))
                 .optInitLoraWeights(InitLoraWeights.RANDOM).build();
         lora = new LoraLinear("p", base, manager);
