@@ -41,9 +41,12 @@ final class TrainingProgress implements TrainingListener {
     public void onStep(StepMetrics m) {
         etaSeconds = m.etaSeconds();
         if (bar == null) {
-            // the ETA is the trainer's (it knows about resumed runs); the bar's own would count resumed steps as fast
+            // elapsed and ETA are the trainer's (the bar starts after the first step, and on --resume its own
+            // estimate would count the restored steps as done instantly)
             bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(m.totalSteps())
-                    .setStyle(ProgressBarStyle.ASCII).setMaxRenderedLength(120)
+                    .setStyle(ProgressBarStyle.ASCII).setMaxRenderedLength(120).continuousUpdate()
+                    .setUpdateIntervalMillis(1000)
+                    .startsFrom(0, Duration.ofMillis(Math.round(m.elapsedSeconds() * 1000)))
                     .setEtaFunction(s -> Optional.of(Duration.ofSeconds(Math.round(etaSeconds)))).build();
         }
         stepNote = String.format(Locale.ROOT, "loss %.4f | lr %.2e | %.0f tok/s", m.loss(), m.learningRate(),
