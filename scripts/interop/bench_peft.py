@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PEFT + torch LoRA training step time on the configuration `peft4j bench train` measures, for its printed ratio.
 
-Loads the GGUF in fp32 (transformers gguf_file=), adds a PEFT LoRA (r, alpha, target modules; dropout 0), trains on
+Loads the GGUF in fp32 (transformers gguf_file=), adds a PEFT LoRA (r, alpha, target modules or a full-match
+regex, dropout (default 0), optionally rsLoRA / DoRA: the same LoRA options `peft4j bench train` takes), trains on
 seeded random ids [batch, seq] with labels = ids and torch.optim.AdamW (lr 1e-4) over the trainable parameters,
 torch.set_num_threads(THREADS); one warm-up step, then the median of STEPS steps (forward, backward, step,
 zero_grad). With --gradient-checkpointing, transformers' gradient_checkpointing_enable (non-reentrant) is on.
@@ -9,8 +10,9 @@ peak_rss_mb is this process's peak resident memory (VmHWM, model load included; 
 over execve from the JVM that spawned us). The last stdout line is one
 JSON object.
 
-Usage: python bench_peft.py --model GGUF [--batch 4] [--seq 256] [--r 16] [--alpha 32]
-                            [--target-modules all-linear] [--steps 3] [--threads 2] [--gradient-checkpointing]
+Usage: python bench_peft.py --model GGUF [--batch 4] [--seq 256] [--r 16] [--alpha 32] [--dropout 0]
+                            [--target-modules all-linear | --target-regex REGEX] [--use-rslora] [--use-dora]
+                            [--steps 3] [--threads 2] [--gradient-checkpointing]
 """
 import argparse
 import json
@@ -39,7 +41,11 @@ def main():
     ap.add_argument("--seq", type=int, default=256)
     ap.add_argument("--r", type=int, default=16)
     ap.add_argument("--alpha", type=float, default=32)
+    ap.add_argument("--dropout", type=float, default=0.0)
     ap.add_argument("--target-modules", default="all-linear")
+    ap.add_argument("--target-regex", default=None, help="PEFT full-match regex instead of --target-modules")
+    ap.add_argument("--use-rslora", action="store_true")
+    ap.add_argument("--use-dora", action="store_true")
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--gradient-checkpointing", action="store_true")
@@ -48,8 +54,12 @@ def main():
     torch.manual_seed(0)
     folder, name = os.path.split(os.path.abspath(a.model))
     base = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
-    targets = a.target_modules if a.target_modules == "all-linear" else a.target_modules.split(",")
-    model = get_peft_model(base, LoraConfig(r=a.r, lora_alpha=a.alpha, target_modules=targets, lora_dropout=0.0,
+    if a.target_regex is not None:
+        targets = a.target_regex                  # a str is a full-match regex in PEFT
+    else:
+        targets = a.target_modules if a.target_modules == "all-linear" else a.target_modules.split(",")
+    model = get_peft_model(base, LoraConfig(r=a.r, lora_alpha=a.alpha, target_modules=targets,
+                                            lora_dropout=a.dropout, use_rslora=a.use_rslora, use_dora=a.use_dora,
                                             task_type="CAUSAL_LM"))
     if a.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
@@ -71,7 +81,8 @@ def main():
     times = [step() for _ in range(a.steps)]
     s = statistics.median(times)
     print(json.dumps({"name": "peft_train", "torch": torch.__version__, "threads": torch.get_num_threads(),
-                      "batch": a.batch, "seq": a.seq, "r": a.r, "target_modules": a.target_modules,
+                      "batch": a.batch, "seq": a.seq, "r": a.r,
+                      "target_modules": a.target_regex if a.target_regex is not None else a.target_modules,
                       "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad),
                       "gradient_checkpointing": a.gradient_checkpointing,
                       "peak_rss_mb": peak_rss_mb(),

@@ -39,21 +39,17 @@ final class DataCommand implements Callable<Integer> {
     @Mixin
     JsonOption out;
 
-    @Option(names = "--data", required = true, description = "JSON / JSONL (.gz) dataset file.")
-    Path data;
+    @Mixin
+    DatasetOptions dataset;
 
-    @Option(names = "--template", description = "Built-in template (alpaca, chatml, llama-2, llama-3, mistral, "
-            + "vicuna, zephyr) or 'chat' for the model's own. Default: chat when the model has one, else alpaca.")
-    String template;
+    @Mixin
+    TemplateOptions format;
 
     @Option(names = "--model", description = "A model (.gguf file) whose tokenizer and chat template to use.")
     Path model;
 
     @Option(names = "--tokenizer", description = "A tokenizer.json (or its folder) when no --model is given.")
     Path tokenizerPath;
-
-    @Option(names = "--max-seq-len", defaultValue = "2048", description = "Longest example in tokens (default 2048).")
-    int maxSeqLen;
 
     @Option(names = "--truncation", defaultValue = "TRUNCATE_PROMPT_LEFT",
             description = "DROP, TRUNCATE_PROMPT_LEFT (default) or TRUNCATE_RESPONSE_RIGHT.")
@@ -70,8 +66,8 @@ final class DataCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (maxSeqLen < 1) {
-            throw new IllegalArgumentException("--max-seq-len must be >= 1, got " + maxSeqLen + " (see peft4j data --help)");
+        if (dataset.maxSeqLen < 1) {
+            throw new IllegalArgumentException("--max-seq-len must be >= 1, got " + dataset.maxSeqLen + " (see peft4j data --help)");
         }
         if ((model == null) == (tokenizerPath == null)) {
             throw new IllegalArgumentException("give exactly one of --model PATH or --tokenizer PATH");
@@ -94,23 +90,23 @@ final class DataCommand implements Callable<Integer> {
         List<Conversation> records = new ArrayList<>();
         List<DatasetFormatException> badLines;
         Dataset d;
-        try (RecordStream s = DatasetReader.builder().setPath(data).optSkipBadRecords(!strict).build().open()) {
+        try (RecordStream s = DatasetReader.builder().setPath(dataset.data).optFieldNames(format.fieldNames()).optSkipBadRecords(!strict).build().open()) {
             for (Conversation c = s.read(); c != null; c = s.read()) {
                 records.add(c);
             }
             badLines = s.firstBadRecords();
-            d = new Dataset(data, s.shape(), records, s.badRecords());
+            d = new Dataset(dataset.data, s.shape(), records, s.badRecords());
         }
-        out.status("data: " + d.size() + " " + d.shape() + " records (" + d.badRecords() + " bad) from " + data);
+        out.status("data: " + d.size() + " " + d.shape() + " records (" + d.badRecords() + " bad) from " + dataset.data);
         for (DatasetFormatException e : badLines.subList(0, Math.min(SHOWN_BAD_LINES, badLines.size()))) {
             out.status("  bad " + where(e) + ": " + e.problem());
         }
         if (d.badRecords() > SHOWN_BAD_LINES) {
             out.status("  ... and " + (d.badRecords() - SHOWN_BAD_LINES) + " more bad records (--strict stops at the first)");
         }
-        String name = template != null ? template : modelTemplate.or(tok::chatTemplate).isPresent() ? "chat" : "alpaca";
+        String name = format.template != null ? format.template : modelTemplate.or(tok::chatTemplate).isPresent() ? "chat" : "alpaca";
         ChatTemplate t = ChatTemplate.resolve(name, modelTemplate, tok);
-        EncodedDataset enc = ExampleEncoder.builder().setTokenizer(tok).setTemplate(t).optMaxSeqLen(maxSeqLen)
+        EncodedDataset enc = ExampleEncoder.builder().setTokenizer(tok).setTemplate(t).optMaxSeqLen(dataset.maxSeqLen)
                 .optTruncation(truncation).optTrainOnInputs(trainOnInputs).optSkipTemplateErrors(!strict).build()
                 .encodeAll(d.records());
         EncodingStats s = enc.stats();
@@ -136,7 +132,7 @@ final class DataCommand implements Callable<Integer> {
         r.put("truncated", s.truncated());
         r.put("dropped", s.dropped());
         r.put("template_errors", s.templateErrors());
-        r.put("max_seq_len", maxSeqLen);
+        r.put("max_seq_len", dataset.maxSeqLen);
         if (out.json) {
             r.put("first_example", first);
         } else {

@@ -24,11 +24,8 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
-    @Option(names = "--data", required = true, description = "Plain text, or .jsonl with a 'text' field per line.")
-    Path data;
-
-    @Option(names = "--max-length", defaultValue = "512", description = "Window length in tokens (default ${DEFAULT-VALUE}).")
-    int maxLength;
+    @Mixin
+    DatasetOptions dataset;
 
     @Option(names = "--stride", description = "Window step in tokens (default: half the window).")
     Integer stride;
@@ -37,12 +34,13 @@ final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         long start = System.nanoTime();
         checkOptions();
-        List<String> texts = PerplexityEvaluator.readTexts(data); // bad data fails before the model loads
+        List<String> texts = PerplexityEvaluator.readTexts(dataset.data); // bad data fails before the model loads
         try (LoadedModel loaded = model.load(out, "eval")) {
             Checkpoint ckpt = loaded.checkpoint();
-            int window = Math.min(maxLength, ckpt.config().maxPositions() > 0 ? ckpt.config().maxPositions() : maxLength);
+            int window = Math.min(dataset.maxSeqLen, ckpt.config().maxPositions() > 0 ? ckpt.config().maxPositions()
+                    : dataset.maxSeqLen);
             int step = stride == null ? Math.max(1, window / 2) : stride;
-            out.status("eval: window " + window + ", stride " + step + " over " + data);
+            out.status("eval: window " + window + ", stride " + step + " over " + dataset.data);
             EvalResult r = new PerplexityEvaluator(loaded.adapted(), ckpt.tokenizer()).evaluateTexts(texts, window, step);
             if (!Double.isFinite(r.loss())) {
                 throw new PeftException("eval: the loss over " + r.tokens() + " tokens is " + r.loss() + ": the model"
@@ -61,19 +59,19 @@ final class EvalCommand implements Callable<Integer> {
 
     /** Option values and paths are checked before the model loads, naming the flag. */
     private void checkOptions() {
-        if (maxLength < 2) {
-            throw new IllegalArgumentException("--max-length must be >= 2, got " + maxLength
+        if (dataset.maxSeqLen < 2) {
+            throw new IllegalArgumentException("--max-length must be >= 2, got " + dataset.maxSeqLen
                     + " (see peft4j eval --help)");
         }
-        if (stride != null && (stride < 1 || stride > maxLength)) {
-            throw new IllegalArgumentException("--stride must be in [1, --max-length " + maxLength + "], got " + stride
+        if (stride != null && (stride < 1 || stride > dataset.maxSeqLen)) {
+            throw new IllegalArgumentException("--stride must be in [1, --max-length " + dataset.maxSeqLen + "], got " + stride
                     + " (see peft4j eval --help)");
         }
-        if (Files.isDirectory(data)) {
-            throw new IllegalArgumentException("--data " + data + " is a directory; give a text file or a .jsonl file");
+        if (Files.isDirectory(dataset.data)) {
+            throw new IllegalArgumentException("--data " + dataset.data + " is a directory; give a text file or a .jsonl file");
         }
-        if (!Files.exists(data)) {
-            throw new IllegalArgumentException("--data " + data + ": no such file");
+        if (!Files.exists(dataset.data)) {
+            throw new IllegalArgumentException("--data " + dataset.data + ": no such file");
         }
     }
 }

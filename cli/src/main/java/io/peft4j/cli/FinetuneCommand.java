@@ -1,13 +1,12 @@
 package io.peft4j.cli;
 
-import io.peft4j.core.ProcessMemory;
+import io.peft4j.core.internal.ProcessMemory;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.adapter.Provenance;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.tokenizer.Tokenizer;
 import io.peft4j.core.train.Example;
 import io.peft4j.core.train.LrSchedule;
-import io.peft4j.core.train.ProgressPrinter;
 import io.peft4j.core.train.Trainer;
 import io.peft4j.core.train.TrainerConfig;
 import io.peft4j.core.train.TrainingResult;
@@ -16,10 +15,8 @@ import io.peft4j.datasets.Dataset;
 import io.peft4j.datasets.DatasetReader;
 import io.peft4j.datasets.EncodedDataset;
 import io.peft4j.datasets.ExampleEncoder;
-import io.peft4j.datasets.FieldNames;
 import io.peft4j.datasets.TrainingExample;
 import io.peft4j.lora.LoraConfig;
-import io.peft4j.lora.TargetModules;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -58,39 +55,20 @@ final class FinetuneCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
-    @Option(names = "--data", required = true, description = "Training data (JSON/JSONL: alpaca, prompt/completion, messages, ...).")
-    Path data;
+    @Mixin
+    DatasetOptions dataset;
 
     @Option(names = "--eval-data", description = "Held-out data evaluated during and after training.")
     Path evalData;
 
-    @Option(names = "--template", description = "Chat template name or 'chat' (default: the model's, else alpaca).")
-    String template;
-
-    @Option(names = "--field", description = "Field rename CANONICAL=ACTUAL, e.g. instruction=question (repeatable).")
-    List<String> fields;
+    @Mixin
+    TemplateOptions format;
 
     @Option(names = "--output", required = true, description = "Folder for the adapter, checkpoints and metrics.")
     Path output;
 
-    @Option(names = "--r", defaultValue = "8", description = "LoRA rank (default ${DEFAULT-VALUE}).")
-    int r;
-
-    @Option(names = "--alpha", defaultValue = "16", description = "LoRA alpha (default ${DEFAULT-VALUE}).")
-    double alpha;
-
-    @Option(names = "--dropout", defaultValue = "0.05", description = "LoRA dropout (default ${DEFAULT-VALUE}).")
-    double dropout;
-
-    @Option(names = "--target-modules", defaultValue = "q_proj,v_proj",
-            description = "Comma-separated names, 'all-linear', or a regex prefixed with 're:' (default ${DEFAULT-VALUE}).")
-    String targetModules;
-
-    @Option(names = "--use-dora", description = "DoRA (weight-decomposed LoRA).")
-    boolean dora;
-
-    @Option(names = "--use-rslora", description = "Rank-stabilised scaling alpha/sqrt(r).")
-    boolean rslora;
+    @Mixin
+    LoraOptions lora;
 
     @Option(names = "--epochs", defaultValue = "1", description = "Passes over the data when --max-steps is 0.")
     int epochs;
@@ -112,9 +90,6 @@ final class FinetuneCommand implements Callable<Integer> {
 
     @Option(names = "--grad-accum", defaultValue = "1", description = "Micro-batches per optimizer step.")
     int gradAccum;
-
-    @Option(names = "--max-seq-len", defaultValue = "512", description = "Longest example in tokens.")
-    int maxSeqLen;
 
     @Option(names = "--seed", defaultValue = "42", description = "Seed of adapter init, data order and dropout.")
     long seed;
@@ -142,11 +117,11 @@ final class FinetuneCommand implements Callable<Integer> {
         try (LoadedModel loaded = model.load(out, "finetune")) {
             Checkpoint ckpt = loaded.checkpoint();
             PeftModel peft = loaded.peft();
-            List<Example> train = examples(data, ckpt);
-            String dataSha256 = Provenance.sha256(data);   // of the file as read, before a long run
+            List<Example> train = examples(dataset.data, ckpt);
+            String dataSha256 = Provenance.sha256(dataset.data);   // of the file as read, before a long run
             List<Example> eval = evalData == null ? List.of() : examples(evalData, ckpt);
             peft.addAdapter(PeftModel.DEFAULT, prompt ? PromptTuningOptions.config(numVirtualTokens, promptInit,
-                    promptInitText, maxSeqLen, model.model.toString(), ckpt) : lora, seed);
+                    promptInitText, dataset.maxSeqLen, model.model.toString(), ckpt) : lora, seed);
             out.status("finetune: " + peft.trainableParameters());
             TrainerConfig cfg = TrainerConfig.builder().optLearningRate(lr).optSchedule(LrSchedule.parse(schedule))
                     .optWarmupSteps(warmup).optMaxSteps(maxSteps).optEpochs(epochs).optBatchSize(batchSize)
@@ -156,7 +131,7 @@ final class FinetuneCommand implements Callable<Integer> {
                     .optPadTokenId(Math.max(0, ckpt.tokenizer().padTokenId())).build();
             TrainingResult result;
             try (Trainer trainer = new Trainer(peft, cfg)) {
-                trainer.addListener(new ProgressPrinter(System.err, 10));
+                trainer.addListener(TrainingProgress.listener(out));
                 if (resume) {
                     Path last = Trainer.latestCheckpoint(output);
                     if (last == null) {
@@ -186,25 +161,15 @@ final class FinetuneCommand implements Callable<Integer> {
     }
 
     private LoraConfig loraConfig() {
-        TargetModules targets = TargetModules.parse(targetModules);
-        return LoraConfig.builder().optR(r).optLoraAlpha(alpha).optLoraDropout(dropout).optTargetModules(targets)
-                .optUseDora(dora).optUseRslora(rslora).optBaseModelNameOrPath(model.model.toString()).build();
+        return lora.builder().optBaseModelNameOrPath(model.model.toString()).build();
     }
 
     private List<Example> examples(Path file, Checkpoint ckpt) throws Exception {
-        FieldNames names = FieldNames.DEFAULT;
-        for (String f : fields == null ? List.<String>of() : fields) {
-            String[] kv = f.split("=", 2);
-            if (kv.length != 2) {
-                throw new IllegalArgumentException("--field must be CANONICAL=ACTUAL, got '" + f + "'");
-            }
-            names = names.with(kv[0].trim(), kv[1].trim());
-        }
-        Dataset d = DatasetReader.builder().setPath(file).optFieldNames(names).build().readAll();
+        Dataset d = DatasetReader.builder().setPath(file).optFieldNames(format.fieldNames()).build().readAll();
         Tokenizer tok = ckpt.tokenizer();
         String name = templateName(ckpt);
         EncodedDataset enc = ExampleEncoder.builder().setTokenizer(tok)
-                .setTemplate(ChatTemplate.resolve(name, ckpt.chatTemplate(), tok)).optMaxSeqLen(maxSeqLen).build()
+                .setTemplate(ChatTemplate.resolve(name, ckpt.chatTemplate(), tok)).optMaxSeqLen(dataset.maxSeqLen).build()
                 .encodeAll(d.records());
         List<Example> out2 = new ArrayList<>();
         for (TrainingExample e : enc.examples()) {
@@ -219,7 +184,7 @@ final class FinetuneCommand implements Callable<Integer> {
 
     /** {@code --template}, else {@code chat} when the model has its own template, else {@code alpaca}. */
     private String templateName(Checkpoint ckpt) {
-        return template != null ? template : ckpt.chatTemplate().isPresent() ? "chat" : "alpaca";
+        return format.template != null ? format.template : ckpt.chatTemplate().isPresent() ? "chat" : "alpaca";
     }
 
     private static double round(double v) {

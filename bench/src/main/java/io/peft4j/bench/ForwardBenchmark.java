@@ -1,25 +1,38 @@
-package io.peft4j.core.generate;
+package io.peft4j.bench;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.peft4j.core.ModelConfig;
+import io.peft4j.core.PeftException;
+import io.peft4j.core.generate.GenerationConfig;
+import io.peft4j.core.generate.Generator;
+import io.peft4j.core.generate.TokenListener;
 import io.peft4j.core.model.CausalLM;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
+import java.util.function.Consumer;
 
 /**
  * Throughput of a {@link CausalLM} on this machine, measured in one run: forward tokens/s on {@code [batch, seq]},
  * greedy generation tokens/s with and without the KV cache, the fp32 GEMM GFLOP/s of this CPU (the roofline)
- * and the model FLOPs utilisation (forward FLOP/s over GEMM FLOP/s). Inputs are seeded random ids.
+ * and the model FLOPs utilisation (forward FLOP/s over GEMM FLOP/s). Inputs are seeded random ids. {@link #report}
+ * is {@code peft4j bench forward}: the same on a model file, then the same shapes in transformers
+ * ({@code scripts/interop/bench_transformers.py}) and the ratios peft4j / transformers.
  *
  * <pre>{@code
  * ForwardBenchmark.Result r = ForwardBenchmark.run(model, new ForwardBenchmark.Shapes(4, 256, 32, 32), 3);
- * System.out.println(r.forwardTokensPerS() + " tokens/s, MFU " + r.mfu());
+ * double mfu = r.mfu();
  * }</pre>
  */
 public final class ForwardBenchmark {
@@ -49,16 +62,52 @@ public final class ForwardBenchmark {
     private ForwardBenchmark() {
     }
 
+    /**
+     * {@code peft4j bench forward}: loads {@code model}, measures it ({@link #run}) and, unless {@code peer} is
+     * {@link PeerScript#NONE}, transformers on the same shapes (2 threads); returns the {@code --json} keys.
+     */
+    public static Map<String, Object> report(Path model, Shapes s, int iterations, PeerScript peer,
+                                             Consumer<String> status)
+            throws PeftException, IOException, InterruptedException {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("name", "forward");
+        try (BenchModel base = BenchModel.open(model)) {
+            status.accept("bench forward: measuring peft4j (batch " + s.batch() + ", seq " + s.seq() + ") ...");
+            Result b = run(base.model(), s, iterations);
+            r.put("batch", s.batch());
+            r.put("seq", s.seq());
+            r.put("forward_tokens_per_s", round(b.forwardTokensPerS()));
+            r.put("generate_tokens_per_s", round(b.generateTokensPerS()));
+            r.put("generate_nocache_tokens_per_s", round(b.generateNoCacheTokensPerS()));
+            r.put("matmul_gflops", round(b.matmulGflops()));
+            r.put("forward_gflop", round(b.forwardGflop()));
+            r.put("mfu", Math.round(b.mfu() * 1000) / 1000.0);
+        }
+        Optional<JsonNode> ref = peer.run("bench_transformers.py", List.of("--model", model.toString(),
+                "--batch", "" + s.batch(), "--seq", "" + s.seq(), "--gen-prompt", "" + s.genPrompt(),
+                "--gen-tokens", "" + s.genTokens(), "--threads", "2", "--iters", "" + iterations),
+                "bench forward", "transformers", status);
+        if (ref.isPresent()) {
+            for (String key : List.of("forward_tokens_per_s", "generate_tokens_per_s",
+                    "generate_nocache_tokens_per_s")) {
+                double theirs = ref.get().get(key).asDouble();
+                r.put("transformers_" + key, round(theirs));
+                r.put("ratio_" + key.replace("_tokens_per_s", ""), round(((Number) r.get(key)).doubleValue() / theirs));
+            }
+        }
+        return r;
+    }
+
     /** Runs every measurement {@code iterations} times after one warm-up and keeps the median. */
     public static Result run(CausalLM model, Shapes s, int iterations) {
         double matmul = matmulGflops(model.manager(), iterations);
-        double forwardSeconds = median(iterations, () -> timeForward(model, s));
+        double forwardSeconds = Medians.timed(iterations, () -> timeForward(model, s));
         Generator generator = new Generator(model);
         GenerationConfig greedy = GenerationConfig.builder().optMaxNewTokens(s.genTokens())
                 .optEosTokenIds(List.of(-1)).build();
         int[][] prompts = randomIds(s.batch(), s.genPrompt(), model.config().vocabSize(), 2);
-        double genSeconds = median(iterations, () -> generator.generateIds(prompts, greedy, TokenListener.NONE).nanos() / 1e9);
-        double noCacheSeconds = median(iterations, () -> generator.generateIds(prompts, greedy.withKvCache(false),
+        double genSeconds = Medians.timed(iterations, () -> generator.generateIds(prompts, greedy, TokenListener.NONE).nanos() / 1e9);
+        double noCacheSeconds = Medians.timed(iterations, () -> generator.generateIds(prompts, greedy.withKvCache(false),
                 TokenListener.NONE).nanos() / 1e9);
         double gflop = forwardFlops(model.config(), s.batch(), s.seq()) / 1e9;
         double newTokens = (double) s.batch() * s.genTokens();
@@ -83,7 +132,7 @@ public final class ForwardBenchmark {
         try (NDManager m = parent.newSubManager()) {
             NDArray x = m.randomUniform(-1, 1, new Shape(2048, 1024));
             NDArray w = m.randomUniform(-1, 1, new Shape(1024, 1024));
-            double seconds = median(iterations, () -> {
+            double seconds = Medians.timed(iterations, () -> {
                 try (NDScope scope = new NDScope()) {
                     long t0 = System.nanoTime();
                     Linear.linear(x, w).singletonOrThrow().sum().getFloat();
@@ -116,13 +165,7 @@ public final class ForwardBenchmark {
         return ids;
     }
 
-    private static double median(int iterations, java.util.function.DoubleSupplier run) {
-        run.getAsDouble(); // warm-up
-        double[] t = new double[Math.max(1, iterations)];
-        for (int i = 0; i < t.length; i++) {
-            t[i] = run.getAsDouble();
-        }
-        Arrays.sort(t);
-        return t[t.length / 2];
+    private static double round(double v) {
+        return Math.round(v * 100) / 100.0;
     }
 }

@@ -1,22 +1,27 @@
-package io.peft4j.lora;
+package io.peft4j.bench;
 
 import io.peft4j.core.PeftException;
-import io.peft4j.core.ProcessMemory;
+import io.peft4j.core.internal.ProcessMemory;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.train.Example;
 import io.peft4j.core.train.Trainer;
 import io.peft4j.core.train.TrainerConfig;
+import io.peft4j.lora.LoraConfig;
 
-import java.util.Arrays;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Activation checkpointing against ordinary training in ONE process on the same adapter: optimizer steps
  * alternate between the two modes (so machine load hits both alike) and the median step times are compared; peak
  * RSS of each mode is read after its first step with the peak reset just before it (checkpointed first, so memory
  * the allocator keeps from the larger ordinary step cannot inflate it). Used by
- * {@code peft4j bench train --compare-checkpointing}.
+ * {@code peft4j bench train --compare-checkpointing} through {@link #report}.
  *
  * <pre>{@code
  * CheckpointingBenchmark.Result r = CheckpointingBenchmark.run(model, loraConfig, 4, 256, 3);
@@ -35,6 +40,32 @@ public final class CheckpointingBenchmark {
      */
     public record Result(double stepSeconds, double checkpointedStepSeconds, long peakRssBytes,
                          long checkpointedPeakRssBytes) {
+    }
+
+    /**
+     * {@code peft4j bench train --compare-checkpointing}: loads {@code model}, runs {@link #run} and returns the
+     * {@code --json} keys ({@code name} is {@code train_checkpointing}).
+     */
+    public static Map<String, Object> report(Path model, LoraConfig config, int batch, int seq, int steps,
+                                             Consumer<String> status) throws PeftException, NoSuchFileException {
+        Map<String, Object> res = new LinkedHashMap<>();
+        res.put("name", "train_checkpointing");
+        try (BenchModel base = BenchModel.open(model)) {
+            status.accept("bench train: peft4j LoRA r=" + config.r() + " "
+                    + TrainBenchmark.describe(config.targetModules()) + ", batch " + batch + ", seq " + seq
+                    + ", steps alternating with/without activation checkpointing ...");
+            Result b = run(base.model(), config, batch, seq, steps);
+            res.put("batch", batch);
+            res.put("seq", seq);
+            res.put("r", config.r());
+            res.put("step_s", round(b.stepSeconds()));
+            res.put("step_s_checkpointing", round(b.checkpointedStepSeconds()));
+            res.put("ratio_step_time_checkpointing", round(b.checkpointedStepSeconds() / b.stepSeconds()));
+            res.put("peak_rss_mb", b.peakRssBytes() < 0 ? null : b.peakRssBytes() >> 20);
+            res.put("peak_rss_mb_checkpointing", b.checkpointedPeakRssBytes() < 0 ? null
+                    : b.checkpointedPeakRssBytes() >> 20);
+        }
+        return res;
     }
 
     /** Attaches {@code config}, runs {@code steps + 1} steps per mode (the first is the warm-up), detaches it. */
@@ -56,7 +87,7 @@ public final class CheckpointingBenchmark {
                 }
             }
         }
-        return new Result(median(times[0]), median(times[1]), peaks[0], peaks[1]);
+        return new Result(Medians.upper(times[0]), Medians.upper(times[1]), peaks[0], peaks[1]);
     }
 
     private static double oneStep(PeftModel peft, List<Example> data, int batch, boolean checkpoint)
@@ -68,9 +99,7 @@ public final class CheckpointingBenchmark {
         }
     }
 
-    private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s[s.length / 2];
+    private static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
     }
 }

@@ -1,4 +1,4 @@
-package io.peft4j.quant;
+package io.peft4j.bench;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -10,17 +10,36 @@ import io.peft4j.core.checkpoint.TensorSource;
 import io.peft4j.core.model.DenseLinearFactory;
 import io.peft4j.core.model.LinearLayerFactory;
 import io.peft4j.core.model.llama.LlamaModel;
+import io.peft4j.core.PeftException;
+import io.peft4j.core.checkpoint.Checkpoint;
+import io.peft4j.core.checkpoint.Checkpoints;
+import io.peft4j.quant.QuantConfig;
+import io.peft4j.quant.QuantType;
+import io.peft4j.quant.QuantizedLinear;
+import io.peft4j.quant.QuantizedTensor;
+import io.peft4j.quant.Quantizer;
+import io.peft4j.quant.QuantizingLinearFactory;
 import io.peft4j.quant.internal.DjlDequantKernel;
 import io.peft4j.quant.internal.JavaDequantKernel;
 
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Random;
+import java.util.function.Consumer;
 
 /**
  * Measures dequantization throughput of one NF4 + double-quant weight against a plain copy of the same fp32 output
  * in the same run (the floor any dequantization into fp32 memory pays), for {@code peft4j bench dequant}. Each round
  * times every path back to back, after {@link #WARMUP} unrecorded rounds; rates are medians over the rounds and the
  * ratio is the median of the per-round ratios (so a burst of load on the shared machine hits both sides of one
- * ratio), with its min and max. Not a test (no assertions).
+ * ratio), with its min and max. Not a test (no assertions). {@link #report} adds, with a model, the forward time of
+ * the nf4 model against the fp32 model. The kernels alone, per call, are the JMH benchmark
+ * {@code io.peft4j.bench.jmh.DequantKernelBenchmark} (test scope).
  *
  * <pre>{@code
  * DequantBenchmark.Result r = DequantBenchmark.run(4096, 4096, 7);
@@ -51,7 +70,7 @@ public final class DequantBenchmark {
                          double copyElemsPerS, double djlCopyElemsPerS, double[] ratios, double[] djlRatios) {
         /** Median per-round ratio of {@link QuantizedLinear}'s default path to the copy (target ≥ 0.5). */
         public double ratioDequantVsCopy() {
-            return median(ratios);
+            return Medians.median(ratios);
         }
 
         /** Median per-round ratio of the DJL-op kernel to the same arraycopy. */
@@ -61,8 +80,56 @@ public final class DequantBenchmark {
 
         /** Median per-round ratio of the DJL-op kernel to a libtorch copy into fresh memory. */
         public double ratioDjlVsDjlCopy() {
-            return median(djlRatios);
+            return Medians.median(djlRatios);
         }
+    }
+
+    /**
+     * {@code peft4j bench dequant}: {@link #run} on a {@code rows × cols} weight and, with a model, the forward
+     * comparison ({@link #forwardMillis}, NF4 + double quant); returns the {@code --json} keys.
+     *
+     * @param model a model file or folder; null for {@link #defaultModel()}, {@code "none"} to skip the forward
+     */
+    public static Map<String, Object> report(int rows, int cols, int iterations, String model, int tokens,
+                                             Consumer<String> status) throws PeftException, NoSuchFileException {
+        Result r = run(rows, cols, iterations);
+        Map<String, Object> res = new LinkedHashMap<>();
+        res.put("name", "dequant");
+        res.put("elements", r.elements());
+        res.put("rounds", iterations);
+        res.put("dequant_elements_per_s", roundRate(r.sharedElemsPerS()));
+        res.put("dequant_java_loop_elements_per_s", roundRate(r.javaElemsPerS()));
+        res.put("dequant_djl_ops_elements_per_s", roundRate(r.djlElemsPerS()));
+        res.put("copy_elements_per_s", roundRate(r.copyElemsPerS()));
+        res.put("djl_copy_elements_per_s", roundRate(r.djlCopyElemsPerS()));
+        res.put("ratio_dequant_vs_copy", ratio(r.ratioDequantVsCopy()));
+        res.put("ratio_dequant_vs_copy_min", ratio(r.ratios()[0]));
+        res.put("ratio_dequant_vs_copy_max", ratio(r.ratios()[r.ratios().length - 1]));
+        res.put("ratio_djl_dequant_vs_copy", ratio(r.ratioDjlVsCopy()));
+        res.put("ratio_djl_dequant_vs_djl_copy", ratio(r.ratioDjlVsDjlCopy()));
+        Path m = "none".equals(model) ? null : model != null ? Paths.get(model) : defaultModel();
+        if (m != null) {
+            status.accept("forward comparison on " + m + " (" + tokens + " tokens)");
+            try (Checkpoint ckpt = Checkpoints.open(m)) {
+                double[] ms = forwardMillis(ckpt.config(), ckpt.tensors(), QuantConfig.nf4DoubleQuant(), tokens,
+                        iterations);
+                res.put("forward_fp32_ms", Math.round(ms[0] * 10) / 10.0);
+                res.put("forward_nf4_ms", Math.round(ms[1] * 10) / 10.0);
+                res.put("ratio_forward_nf4_vs_fp32", ratio(ms[1] / ms[0]));
+            }
+        }
+        return res;
+    }
+
+    /**
+     * The SmolLM2 test model when present: {@code $PEFT4J_TEST_MODEL}, else
+     * {@code ~/.cache/peft4j/models/SmolLM2-135M-Instruct.Q4_1.gguf}; null when that file does not exist.
+     */
+    public static Path defaultModel() {
+        String env = System.getenv("PEFT4J_TEST_MODEL");
+        Path p = env != null ? Paths.get(env) : Paths.get(System.getProperty("user.home"), ".cache", "peft4j",
+                "models", "SmolLM2-135M-Instruct.Q4_1.gguf");
+        return Files.isRegularFile(p) ? p : null;
     }
 
     /**
@@ -92,8 +159,8 @@ public final class DequantBenchmark {
                             times[Math.max(0, it - WARMUP)] = (System.nanoTime() - t0) / 1e6;
                         }
                     }
-                    java.util.Arrays.sort(times);
-                    ms[k] = median(times);
+                    Arrays.sort(times);
+                    ms[k] = Medians.median(times);
                 }
             }
         }
@@ -134,8 +201,8 @@ public final class DequantBenchmark {
             ratios[i] = (double) t[1][i] / t[2][i];
             djlRatios[i] = (double) t[4][i] / t[3][i];
         }
-        java.util.Arrays.sort(ratios);
-        java.util.Arrays.sort(djlRatios);
+        Arrays.sort(ratios);
+        Arrays.sort(djlRatios);
         return new Result(n, rate(n, t[0]), rate(n, t[2]), rate(n, t[3]), rate(n, t[1]), rate(n, t[4]), ratios,
                 djlRatios);
     }
@@ -166,13 +233,15 @@ public final class DequantBenchmark {
         for (int i = 0; i < nanos.length; i++) {
             rates[i] = elements * 1e9 / nanos[i];
         }
-        java.util.Arrays.sort(rates);
-        return median(rates);
+        Arrays.sort(rates);
+        return Medians.median(rates);
     }
 
-    /** Median of a sorted array. */
-    static double median(double[] sorted) {
-        int k = sorted.length;
-        return k % 2 == 1 ? sorted[k / 2] : (sorted[k / 2 - 1] + sorted[k / 2]) / 2;
+    private static double ratio(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+
+    private static double roundRate(double v) {
+        return Math.round(v / 1e4) * 1e4;
     }
 }

@@ -1,4 +1,4 @@
-package io.peft4j.core;
+package io.peft4j.core.internal;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,0 +1,187 @@
+package io.peft4j.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.peft4j.core.PeftException;
+import io.peft4j.core.adapter.PeftModel;
+import io.peft4j.core.internal.ProcessMemory;
+import io.peft4j.core.model.CausalLM;
+import io.peft4j.core.train.Example;
+import io.peft4j.core.train.StepMetrics;
+import io.peft4j.core.train.Trainer;
+import io.peft4j.core.train.TrainerConfig;
+import io.peft4j.core.train.TrainingListener;
+import io.peft4j.lora.LoraConfig;
+import io.peft4j.lora.TargetModules;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.function.Consumer;
+
+/**
+ * LoRA training throughput on random tokens: median optimizer-step time over {@code steps} timed steps (after one
+ * warm-up), tokens/s, and model FLOPs utilisation against the fp32 GEMM peak measured in the same run. Training
+ * FLOPs are counted as 2 × forward (the forward plus the activation gradients; LoRA's own weight gradients are
+ * negligible), as is usual for frozen-base fine-tuning. {@link #report} is {@code peft4j bench train}: the same on a
+ * model file, then the same configuration with PEFT + torch ({@code scripts/interop/bench_peft.py}) and the ratio of
+ * step times.
+ *
+ * <pre>{@code
+ * TrainBenchmark.Result r = TrainBenchmark.run(model, LoraConfig.builder().optR(16)
+ *         .optTargetModules(TargetModules.ALL_LINEAR).build(), 4, 256, 3, false);
+ * double mfu = r.mfu();
+ * }</pre>
+ */
+public final class TrainBenchmark {
+    private TrainBenchmark() {
+    }
+
+    /**
+     * @param stepSeconds  median seconds per optimizer step
+     * @param tokensPerS   batch × seq / stepSeconds
+     * @param gflopPerStep counted training GFLOP of one step
+     * @param matmulGflops fp32 GEMM GFLOP/s of this machine, same run (the higher of a reading before and after)
+     * @param mfu          gflopPerStep / stepSeconds / matmulGflops
+     * @param trainable    trainable parameters
+     */
+    public record Result(double stepSeconds, double tokensPerS, double gflopPerStep, double matmulGflops, double mfu,
+                         long trainable) {
+    }
+
+    /** The shapes of one training bench: {@code steps} timed steps of {@code [batch, seq]}, optionally checkpointed. */
+    public record Shapes(int batch, int seq, int steps, boolean checkpointActivations) {
+        public Shapes {
+            if (batch < 1 || seq < 1 || steps < 1) {
+                throw new IllegalArgumentException("batch, seq and steps must be >= 1: batch " + batch + ", seq " + seq
+                        + ", steps " + steps);
+            }
+        }
+    }
+
+    /**
+     * {@code peft4j bench train}: loads {@code model}, measures LoRA training ({@link #run}) and, unless {@code peer}
+     * is {@link PeerScript#NONE}, PEFT + torch on the same configuration (2 threads); returns the {@code --json} keys
+     * ({@code peak_rss_mb} is this process's, model load included).
+     */
+    public static Map<String, Object> report(Path model, LoraConfig config, Shapes s, PeerScript peer,
+                                             Consumer<String> status)
+            throws PeftException, IOException, InterruptedException {
+        Map<String, Object> res = new LinkedHashMap<>();
+        res.put("name", "train");
+        try (BenchModel base = BenchModel.open(model)) {
+            status.accept("bench train: peft4j LoRA r=" + config.r() + " " + describe(config.targetModules())
+                    + ", batch " + s.batch() + ", seq " + s.seq() + " ...");
+            Result b = run(base.model(), config, s.batch(), s.seq(), s.steps(), s.checkpointActivations());
+            res.put("batch", s.batch());
+            res.put("seq", s.seq());
+            res.put("r", config.r());
+            res.put("trainable_params", b.trainable());
+            res.put("step_s", round(b.stepSeconds()));
+            res.put("tokens_per_s", round(b.tokensPerS()));
+            res.put("gflop_per_step", round(b.gflopPerStep()));
+            res.put("matmul_gflops", round(b.matmulGflops()));
+            res.put("mfu", Math.round(b.mfu() * 1000) / 1000.0);
+            res.put("gradient_checkpointing", s.checkpointActivations());
+            res.put("peak_rss_mb", ProcessMemory.peakRssBytes().isPresent()
+                    ? ProcessMemory.peakRssBytes().getAsLong() / (1024 * 1024) : null);
+        }
+        Optional<JsonNode> ref = peer.run("bench_peft.py", peerArgs(model, config, s), "bench train", "PEFT", status);
+        if (ref.isPresent()) {
+            double theirs = ref.get().get("step_s").asDouble();
+            res.put("peft_step_s", round(theirs));
+            res.put("peft_tokens_per_s", round(ref.get().get("tokens_per_s").asDouble()));
+            res.put("ratio_step_time", round((Double) res.get("step_s") / theirs));
+            res.put("peft_peak_rss_mb", ref.get().path("peak_rss_mb").isNumber()
+                    ? ref.get().get("peak_rss_mb").asLong() : null);
+        }
+        return res;
+    }
+
+    /** {@code target_modules} as the command line spells it: a comma list, {@code all-linear} or {@code re:REGEX}. */
+    static String describe(TargetModules t) {
+        if (t == null) {
+            return "q_proj,v_proj";
+        }
+        return t.names() != null ? String.join(",", t.names()) : t.isAllLinear() ? "all-linear" : "re:" + t.regex();
+    }
+
+    /** bench_peft.py's arguments for the same LoRA configuration and shapes. */
+    private static List<String> peerArgs(Path model, LoraConfig config, Shapes s) {
+        TargetModules t = config.targetModules();
+        List<String> args = new ArrayList<>(List.of("--model", model.toString(), "--batch", "" + s.batch(),
+                "--seq", "" + s.seq(), "--r", "" + config.r(), "--alpha", "" + config.loraAlpha(),
+                "--dropout", "" + config.loraDropout(), "--steps", "" + s.steps(), "--threads", "2"));
+        args.addAll(t.names() != null || t.isAllLinear() ? List.of("--target-modules", describe(t))
+                : List.of("--target-regex", t.regex()));
+        if (config.useRslora()) {
+            args.add("--use-rslora");
+        }
+        if (config.useDora()) {
+            args.add("--use-dora");
+        }
+        if (s.checkpointActivations()) {
+            args.add("--gradient-checkpointing");
+        }
+        return args;
+    }
+
+    /**
+     * Attaches {@code config} to {@code model}, trains {@code steps + 1} steps of [batch, seq] (with activation
+     * checkpointing when {@code checkpointActivations}) and detaches it.
+     */
+    public static Result run(CausalLM model, LoraConfig config, int batch, int seq, int steps,
+                             boolean checkpointActivations) throws PeftException {
+        double matmulBefore = ForwardBenchmark.matmulGflops(model.manager(), 3);
+        List<Example> data = randomData(model, batch * (steps + 1), seq);
+        double[] times = new double[steps + 1];
+        long trainable;
+        try (PeftModel peft = PeftModel.wrap(model)) {
+            peft.addAdapter(PeftModel.DEFAULT, config, 1L);
+            trainable = peft.trainableParameterCount();
+            TrainerConfig cfg = TrainerConfig.builder().optMaxSteps(steps + 1).optBatchSize(batch)
+                    .optShuffle(false).optLearningRate(1e-4).optActivationCheckpointing(checkpointActivations).build();
+            try (Trainer t = new Trainer(peft, cfg)) {
+                t.addListener(new TrainingListener() {
+                    private double last;
+
+                    @Override
+                    public void onStep(StepMetrics m) {
+                        times[m.step() - 1] = m.elapsedSeconds() - last;
+                        last = m.elapsedSeconds();
+                    }
+                });
+                t.train(data, null);
+            }
+        }
+        double step = Medians.upper(Arrays.copyOfRange(times, 1, times.length));
+        // the GEMM peak is read before and after training and the higher reading kept: one reading taken right after
+        // the model load once came out at 68 instead of ~160 GFLOP/s and made the MFU exceed 1
+        double matmul = Math.max(matmulBefore, ForwardBenchmark.matmulGflops(model.manager(), 3));
+        double gflop = 2 * ForwardBenchmark.forwardFlops(model.config(), batch, seq) / 1e9;
+        return new Result(step, batch * seq / step, gflop, matmul, gflop / step / matmul, trainable);
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+
+    /** {@code n} seeded random sequences of {@code seq} token ids, every token trained. */
+    static List<Example> randomData(CausalLM model, int n, int seq) {
+        Random rng = new Random(1);
+        List<Example> data = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int[] ids = new int[seq];
+            for (int t = 0; t < seq; t++) {
+                ids[t] = rng.nextInt(model.config().vocabSize());
+            }
+            data.add(Example.unmasked(ids));
+        }
+        return data;
+    }
+}

@@ -1,0 +1,14 @@
+/**
+ * peft4j's benchmarks, kept out of the libraries. The model-level benches are plain classes the CLI runs as
+ * {@code peft4j bench NAME} (each has a {@code run} on a loaded model returning a record, and a {@code report} on a
+ * model file returning the {@code --json} keys): {@link io.peft4j.bench.ForwardBenchmark} (forward and generation
+ * tokens/s, GEMM roofline, MFU), {@link io.peft4j.bench.TrainBenchmark} (LoRA step time, MFU) and
+ * {@link io.peft4j.bench.CheckpointingBenchmark} (activation checkpointing's cost),
+ * {@link io.peft4j.bench.MixedBatchBenchmark} (mixed-adapter batches), {@link io.peft4j.bench.DequantBenchmark}
+ * (NF4 dequantization against a copy) and {@link io.peft4j.bench.DataBenchmark} (dataset load + render + tokenize).
+ * Peer numbers (transformers, PEFT) come from {@code scripts/interop/bench_*.py} through
+ * {@link io.peft4j.bench.PeerScript}. JMH micro-benchmarks of single kernels live in this module's test scope
+ * ({@code io.peft4j.bench.jmh}); {@code scripts/bench/jmh.sh} runs them, {@code mvn verify} only compiles them.
+ * Benchmarks are not tests: nothing here asserts a speed.
+ */
+package io.peft4j.bench;

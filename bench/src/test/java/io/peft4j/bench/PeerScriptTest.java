@@ -1,0 +1,88 @@
+package io.peft4j.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@link PeerScript}: the script is found from a nested folder, its last stdout line is read, and every way of
+ * getting no peer number is said in one status line (only --no-reference stays quiet). The "python" here is a real
+ * shell script standing in for the venv's interpreter.
+ */
+class PeerScriptTest {
+    @TempDir
+    Path tmp;
+
+    private final List<String> status = new ArrayList<>();
+
+    private Path checkout() throws Exception {
+        Path script = tmp.resolve("repo/scripts/interop/bench_peft.py");
+        Files.createDirectories(script.getParent());
+        Files.writeString(script, "# stand-in\n");
+        return Files.createDirectories(tmp.resolve("repo/cli/target"));
+    }
+
+    private Path fakePython(String body) throws Exception {
+        Path py = tmp.resolve("python");
+        Files.writeString(py, "#!/bin/sh\n" + body + "\n");
+        Files.setPosixFilePermissions(py, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return py;
+    }
+
+    @Test
+    void run_fromNestedFolder_findsScriptAndParsesLastLine() throws Exception {
+        Path cwd = checkout();
+        Path py = fakePython("echo \"loading $1\"; echo '{\"step_s\": 1.25, \"args\": \"'\"$2 $3\"'\"}'");
+        Optional<JsonNode> r = PeerScript.of(py).run(cwd, "bench_peft.py", List.of("--model", "m.gguf"),
+                "bench train", "PEFT", status::add);
+        assertEquals(1.25, r.orElseThrow().get("step_s").asDouble());
+        assertEquals("--model m.gguf", r.get().get("args").asText());
+        assertEquals(List.of("bench train: measuring PEFT with " + py + " ..."), status);
+    }
+
+    @Test
+    void run_outsideCheckout_saysScriptNotFound() throws Exception {
+        Path cwd = Files.createDirectories(tmp.resolve("elsewhere"));
+        Optional<JsonNode> r = PeerScript.of(fakePython("exit 0")).run(cwd, "bench_peft.py", List.of(),
+                "bench train", "PEFT", status::add);
+        assertTrue(r.isEmpty());
+        assertEquals(1, status.size(), status.toString());
+        assertTrue(status.get(0).startsWith("bench train: no PEFT ratio: scripts/interop/bench_peft.py not found in "
+                + cwd + " or any parent folder"), status.get(0));
+    }
+
+    @Test
+    void run_noPython_saysWhereItLooked() throws Exception {
+        Path missing = tmp.resolve("venv/bin/python");
+        Optional<JsonNode> r = PeerScript.of(missing).run(checkout(), "bench_peft.py", List.of(), "bench forward",
+                "transformers", status::add);
+        assertTrue(r.isEmpty());
+        assertEquals(List.of("bench forward: no transformers ratio: no reference python at " + missing
+                + " (build it with scripts/interop/setup-python.sh, or pass --python)"), status);
+    }
+
+    @Test
+    void run_scriptFails_saysExitCode() throws Exception {
+        Optional<JsonNode> r = PeerScript.of(fakePython("echo partial; exit 3")).run(checkout(), "bench_peft.py",
+                List.of(), "bench train", "PEFT", status::add);
+        assertTrue(r.isEmpty());
+        assertTrue(status.get(status.size() - 1).endsWith("bench_peft.py failed (exit 3)"), status.toString());
+    }
+
+    @Test
+    void run_none_isQuiet() throws Exception {
+        assertTrue(PeerScript.NONE.run(checkout(), "bench_peft.py", List.of(), "bench train", "PEFT", status::add)
+                .isEmpty());
+        assertTrue(status.isEmpty(), status.toString());
+    }
+}
