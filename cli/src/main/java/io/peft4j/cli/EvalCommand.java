@@ -1,9 +1,9 @@
 package io.peft4j.cli;
 
 import io.peft4j.core.PeftException;
-import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.generate.EvalResult;
 import io.peft4j.core.generate.PerplexityEvaluator;
+import io.peft4j.core.pretrained.Peft4jModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -35,16 +35,15 @@ final class EvalCommand implements Callable<Integer> {
         long start = System.nanoTime();
         checkOptions();
         List<String> texts = PerplexityEvaluator.readTexts(dataset.data); // bad data fails before the model loads
-        try (LoadedModel loaded = model.load(out, "eval")) {
-            Checkpoint ckpt = loaded.checkpoint();
-            int window = Math.min(dataset.maxSeqLen, ckpt.config().maxPositions() > 0 ? ckpt.config().maxPositions()
+        try (Peft4jModel loaded = model.load(out, "eval")) {
+            int window = Math.min(dataset.maxSeqLen, loaded.config().maxPositions() > 0 ? loaded.config().maxPositions()
                     : dataset.maxSeqLen);
             int step = stride == null ? Math.max(1, window / 2) : stride;
             out.status("eval: window " + window + ", stride " + step + " over " + dataset.data);
-            EvalResult r = new PerplexityEvaluator(loaded.adapted(), ckpt.tokenizer()).evaluateTexts(texts, window, step);
+            EvalResult r = loaded.evaluate(texts, window, step);
             if (!Double.isFinite(r.loss())) {
                 throw new PeftException("eval: the loss over " + r.tokens() + " tokens is " + r.loss() + ": the model"
-                        + (loaded.hasAdapter() ? " or the adapter " + model.adapter : " " + model.model)
+                        + (model.adapter != null ? " or the adapter " + model.adapter : " " + model.model)
                         + " produces non-finite logits (NaN/Inf weights?)");
             }
             Map<String, Object> result = new LinkedHashMap<>();

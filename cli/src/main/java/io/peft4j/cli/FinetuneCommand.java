@@ -4,6 +4,7 @@ import io.peft4j.core.internal.ProcessMemory;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.adapter.Provenance;
 import io.peft4j.core.checkpoint.Checkpoint;
+import io.peft4j.core.pretrained.Peft4jModel;
 import io.peft4j.core.tokenizer.Tokenizer;
 import io.peft4j.core.train.Example;
 import io.peft4j.core.train.LrSchedule;
@@ -114,7 +115,7 @@ final class FinetuneCommand implements Callable<Integer> {
         long start = System.nanoTime();
         model.refuseAdapter("finetune", "it trains a new adapter (continue an interrupted run with --resume)");
         LoraConfig lora = loraConfig(); // bad --r/--alpha/--dropout fail before the model loads
-        try (LoadedModel loaded = model.load(out, "finetune")) {
+        try (Peft4jModel loaded = model.load(out, "finetune")) {
             Checkpoint ckpt = loaded.checkpoint();
             PeftModel peft = loaded.peft();
             List<Example> train = examples(dataset.data, ckpt);
