@@ -105,7 +105,14 @@ final class AdapterFiles {
         reader.names().forEach(k -> byKey.put(k.startsWith(PREFIX) ? k.substring(PREFIX.length()) : k, k));
         checkFits(file, live, byKey, reader, adapter.savedKeyPrefix());
         for (Map.Entry<String, NDArray> e : live.entrySet()) {
-            e.getValue().set(reader.readFloats(byKey.get(e.getKey())));
+            String name = byKey.get(e.getKey());
+            if ("F32".equals(reader.dtype(name))) {
+                // one bulk copy from the mapped file into memory the array owns (a FloatBuffer, not the mapped
+                // ByteBuffer itself, which DJL would alias: the array must outlive the mapping and be writable)
+                e.getValue().set(reader.raw(name).asFloatBuffer());
+            } else {
+                e.getValue().set(reader.readFloats(name));   // F16 / BF16 / F64 widened in Java
+            }
         }
         adapter.onStateLoaded();
     }
