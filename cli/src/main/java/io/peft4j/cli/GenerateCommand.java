@@ -1,6 +1,6 @@
 package io.peft4j.cli;
 
-import io.peft4j.core.internal.ProcessMemory;
+import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.generate.GenerationConfig;
 import io.peft4j.core.generate.GenerationResult;
 import io.peft4j.core.generate.TokenListener;

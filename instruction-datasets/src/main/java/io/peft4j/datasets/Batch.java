@@ -18,6 +18,8 @@ import java.util.List;
  * @param labels        [batch, seq]
  * @param attentionMask [batch, seq]; 0 = padding, else the sequence number (1 for unpacked rows)
  * @param positionIds   [batch, seq]
+ *
+ * @since 0.1.0
  */
 public record Batch(int[][] inputIds, int[][] labels, int[][] attentionMask, int[][] positionIds) {
 

@@ -35,6 +35,8 @@ import java.util.Optional;
  *     CausalLM m = ModelFamilies.load(ckpt.config(), ckpt.tensors(), QuantizedCheckpoints.linearFactory(ckpt, "none"), mgr);
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class QuantizedCheckpoints {
     private QuantizedCheckpoints() {

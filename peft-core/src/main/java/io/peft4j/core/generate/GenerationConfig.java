@@ -23,6 +23,8 @@ import java.util.List;
  * @param stopStrings       texts that end a sequence (the text is cut before them)
  * @param seed              sampling seed
  * @param useKvCache        reuse keys/values between steps (false recomputes the whole sequence each step)
+ *
+ * @since 0.1.0
  */
 public record GenerationConfig(int maxNewTokens, double temperature, int topK, double topP, double repetitionPenalty,
                                List<Integer> eosTokenIds, List<String> stopStrings, long seed, boolean useKvCache) {

@@ -33,6 +33,8 @@ import java.util.List;
  * double ppl = r.perplexity();
  * }</pre>
  * Not thread-safe (the model is not).
+ *
+ * @since 0.1.0
  */
 public final class PerplexityEvaluator {
     private final CausalLM model;

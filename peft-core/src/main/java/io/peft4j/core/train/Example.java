@@ -12,6 +12,8 @@ import java.util.Arrays;
  * int[] labels = ids.clone(); Arrays.fill(labels, 0, promptLength, Example.IGNORE);
  * Example ex = new Example(ids, labels);
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public record Example(int[] inputIds, int[] labels) {
     /** Label value that is not trained on (PyTorch's {@code ignore_index}). */

@@ -3,7 +3,7 @@ package io.peft4j.core.generate;
 import ai.djl.ndarray.NDManager;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.Peft4j;
-import io.peft4j.core.internal.ProcessMemory;
+import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.model.llama.LlamaModel;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;

@@ -10,6 +10,8 @@ import ai.djl.ndarray.types.Shape;
  * the mask of what the cache already holds. Positions follow transformers for left padding: the running count
  * of real tokens minus one, and 1 on padding. The bias is 0 where a query may attend and fp32's lowest value
  * elsewhere (causal order and padded keys), as transformers' eager attention adds it.
+ *
+ * @since 0.1.0
  */
 public final class AttentionLayout {
     /** The additive bias of a masked key (fp32's lowest value, as transformers' eager attention). */
