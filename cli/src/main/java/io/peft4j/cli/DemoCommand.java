@@ -57,6 +57,7 @@ final class DemoCommand implements Callable<Integer> {
     int steps;
 
     @Override
+    @SuppressWarnings("try")   // the AdaptersDisabled scope is used for its effect, not referenced
     public Integer call() throws Exception {
         long start = System.nanoTime();
         DefaultModel defaults = DefaultModel.fromEnvironment(System.getenv());
