@@ -16,7 +16,6 @@ import io.peft4j.datasets.DatasetReader;
 import io.peft4j.datasets.EncodedDataset;
 import io.peft4j.datasets.ExampleEncoder;
 import io.peft4j.datasets.FieldNames;
-import io.peft4j.datasets.TrainingExample;
 import io.peft4j.lora.LoraConfig;
 import io.peft4j.lora.TargetModules;
 import picocli.CommandLine.Command;
@@ -24,7 +23,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -116,6 +114,10 @@ final class FinetuneCommand implements Callable<Integer> {
             description = "Recompute each decoder layer in backward: less activation memory, ~1 more forward of time.")
     boolean gradientCheckpointing;
 
+    @Option(names = "--packing", description = "Pack training examples into rows of --max-seq-len tokens "
+            + "(no attention or loss across examples).")
+    boolean packing;
+
     @Option(names = "--resume", description = "Continue from the newest checkpoint in --output.")
     boolean resume;
 
@@ -129,8 +131,8 @@ final class FinetuneCommand implements Callable<Integer> {
         try (LoadedModel loaded = model.load(out, "finetune")) {
             Checkpoint ckpt = loaded.checkpoint();
             PeftModel peft = loaded.peft();
-            List<Example> train = examples(data, ckpt);
-            List<Example> eval = evalData == null ? List.of() : examples(evalData, ckpt);
+            List<Example> train = examples(data, ckpt, packing);
+            List<Example> eval = evalData == null ? List.of() : examples(evalData, ckpt, false);
             peft.addAdapter(PeftModel.DEFAULT, loraConfig(), seed);
             out.status("finetune: " + peft.trainableParameters());
             TrainerConfig cfg = TrainerConfig.builder().optLearningRate(lr).optSchedule(LrSchedule.parse(schedule))
@@ -174,7 +176,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 .optUseDora(dora).optUseRslora(rslora).optBaseModelNameOrPath(model.model.toString()).build();
     }
 
-    private List<Example> examples(Path file, Checkpoint ckpt) throws Exception {
+    private List<Example> examples(Path file, Checkpoint ckpt, boolean pack) throws Exception {
         FieldNames names = FieldNames.DEFAULT;
         for (String f : fields == null ? List.<String>of() : fields) {
             String[] kv = f.split("=", 2);
@@ -189,14 +191,11 @@ final class FinetuneCommand implements Callable<Integer> {
         EncodedDataset enc = ExampleEncoder.builder().setTokenizer(tok)
                 .setTemplate(ChatTemplate.resolve(name, ckpt.chatTemplate(), tok)).optMaxSeqLen(maxSeqLen).build()
                 .encodeAll(d.records());
-        List<Example> out2 = new ArrayList<>();
-        for (TrainingExample e : enc.examples()) {
-            out2.add(new Example(e.inputIds(), e.labels()));
-        }
+        List<Example> out2 = pack ? enc.packedForTrainer(maxSeqLen, Math.max(0, tok.padTokenId())) : enc.forTrainer();
         if (out2.isEmpty()) {
             throw new IllegalArgumentException(file + ": no usable examples (" + d.badRecords() + " bad records)");
         }
-        out.status("finetune: " + out2.size() + " examples from " + file + " (template " + name + ")");
+        out.status("finetune: " + out2.size() + (pack ? " packed rows" : " examples") + " from " + file + " (template " + name + ")");
         return out2;
     }
 
