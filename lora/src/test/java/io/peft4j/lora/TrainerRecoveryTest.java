@@ -187,4 +187,27 @@ class TrainerRecoveryTest {
         assertEquals(first[0].gradNorm(), first[1].gradNorm(), 1e-5 * first[0].gradNorm());
         assertTrue(first[0].gradNorm() > 0);
     }
+
+    @Test
+    void evaluate_failingMidRun_restoresTrainingMode() throws Exception {
+        List<Example> train = LoraTrainingTest.data(8, 4);
+        List<Example> packedEval = List.of(packed(train.subList(0, 2), 24));
+        boolean[] seen = new boolean[2];   // {evaluate refused, still training after}
+        LoraTrainingTest.withPeft(peft -> {
+            try (Trainer t = new Trainer(peft, LoraTrainingTest.cfg().optMaxSteps(1).build())) {
+                t.addListener(new TrainingListener() {
+                    @Override
+                    public void onStep(StepMetrics m) {
+                        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                                () -> t.evaluate(packedEval));
+                        seen[0] = e.getMessage().contains("unpacked");
+                        seen[1] = peft.registry().isTraining();
+                    }
+                });
+                return t.train(train, null);
+            }
+        });
+        assertTrue(seen[0], "packed eval refused with a message");
+        assertTrue(seen[1], "training mode restored after the failed evaluate");
+    }
 }
