@@ -22,7 +22,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -104,6 +103,10 @@ final class FinetuneCommand implements Callable<Integer> {
             description = "Recompute each decoder layer in backward: less activation memory, ~1 more forward of time.")
     boolean gradientCheckpointing;
 
+    @Option(names = "--packing", description = "Pack training examples into rows of --max-seq-len tokens "
+            + "(no attention or loss across examples).")
+    boolean packing;
+
     @Option(names = "--resume", description = "Continue from the newest checkpoint in --output.")
     boolean resume;
 
@@ -117,9 +120,9 @@ final class FinetuneCommand implements Callable<Integer> {
         try (LoadedModel loaded = model.load(out, "finetune")) {
             Checkpoint ckpt = loaded.checkpoint();
             PeftModel peft = loaded.peft();
-            List<Example> train = examples(dataset.data, ckpt);
+            List<Example> train = examples(dataset.data, ckpt, packing);
             String dataSha256 = Provenance.sha256(dataset.data);   // of the file as read, before a long run
-            List<Example> eval = evalData == null ? List.of() : examples(evalData, ckpt);
+            List<Example> eval = evalData == null ? List.of() : examples(evalData, ckpt, false);
             peft.addAdapter(PeftModel.DEFAULT, prompt ? PromptTuningOptions.config(numVirtualTokens, promptInit,
                     promptInitText, dataset.maxSeqLen, model.model.toString(), ckpt) : lora, seed);
             out.status("finetune: " + peft.trainableParameters());
@@ -164,21 +167,18 @@ final class FinetuneCommand implements Callable<Integer> {
         return lora.builder().optBaseModelNameOrPath(model.model.toString()).build();
     }
 
-    private List<Example> examples(Path file, Checkpoint ckpt) throws Exception {
+    private List<Example> examples(Path file, Checkpoint ckpt, boolean pack) throws Exception {
         Dataset d = DatasetReader.builder().setPath(file).optFieldNames(format.fieldNames()).build().readAll();
         Tokenizer tok = ckpt.tokenizer();
         String name = templateName(ckpt);
         EncodedDataset enc = ExampleEncoder.builder().setTokenizer(tok)
                 .setTemplate(ChatTemplate.resolve(name, ckpt.chatTemplate(), tok)).optMaxSeqLen(dataset.maxSeqLen).build()
                 .encodeAll(d.records());
-        List<Example> out2 = new ArrayList<>();
-        for (TrainingExample e : enc.examples()) {
-            out2.add(new Example(e.inputIds(), e.labels()));
-        }
+        List<Example> out2 = pack ? enc.packedForTrainer(dataset.maxSeqLen, Math.max(0, tok.padTokenId())) : enc.forTrainer();
         if (out2.isEmpty()) {
             throw new IllegalArgumentException(file + ": no usable examples (" + d.badRecords() + " bad records)");
         }
-        out.status("finetune: " + out2.size() + " examples from " + file + " (template " + name + ")");
+        out.status("finetune: " + out2.size() + (pack ? " packed rows" : " examples") + " from " + file + " (template " + name + ")");
         return out2;
     }
 

@@ -27,7 +27,8 @@ import java.util.stream.Stream;
 /**
  * A resumable checkpoint folder {@code checkpoint-<step>}: {@code adapters/<name>/} (PEFT layout) for each active
  * adapter, {@code optimizer.safetensors} (AdamW moments {@code m.i}/{@code v.i}) and {@code trainer_state.json}
- * (step, optimizer step count, seed; the RNG position is the step, since dropout seeds are derived from it).
+ * (step, optimizer step count, seed and the seed rules of {@link RngSeeds}; the RNG position is the step, since
+ * dropout seeds are derived from it).
  * Written into a temp folder and renamed, so a crash never leaves a half checkpoint under the final name.
  */
 final class TrainerCheckpoint {
@@ -70,7 +71,11 @@ final class TrainerCheckpoint {
         s.put("optimizer_steps", opt.stepCount());
         s.put("seed", cfg.seed());
         s.put("micro_batches_done", (long) step * cfg.gradAccum());
-        s.put("rng", "dropout seed = seed * 1000003 + step; data order = permutation(seed + epoch)");
+        s.put("rng", RngSeeds.DESCRIPTION);
+        ArrayNode next = s.putArray("next_micro_batch_seeds");
+        for (int i = 0; i < cfg.gradAccum(); i++) {
+            next.add(RngSeeds.microBatch(cfg.seed(), step, i));
+        }
         ArrayNode shapes = s.putArray("param_shapes");
         params.forEach(p -> shapes.add(Arrays.toString(p.getShape().getShape())));
         return s;

@@ -160,6 +160,34 @@ public final class LlamaModel implements CausalLM {
         return new LayerInputs(keyRope.scaled(attentionScale), keyRope, layout.bias(m));
     }
 
+    /**
+     * Rope tables and attention bias of a training forward (no cache) over {@code inputEmbeddings [B, T, hidden]}:
+     * {@code attentionMask [B, T]} holds 0 for padding and else the 1-based sequence number of each token, so
+     * packed rows get a block-diagonal causal bias; {@code positionIds [B, T]} are the rope positions, or
+     * {@code null}. Without packing (mask values 0/1 or null) and without position ids this is exactly
+     * {@link #layerInputs}.
+     */
+    LayerInputs trainingInputs(NDArray inputEmbeddings, NDArray attentionMask, NDArray positionIds) {
+        int b = Math.toIntExact(inputEmbeddings.getShape().get(0));
+        int t = Math.toIntExact(inputEmbeddings.getShape().get(1));
+        int[][] sequences = attentionMask == null ? null
+                : AttentionLayout.readInts(attentionMask, b, t, "attentionMask");
+        if (positionIds == null && (sequences == null || !AttentionLayout.isPacked(sequences))) {
+            return layerInputs(inputEmbeddings, attentionMask, null);
+        }
+        if (sequences == null) {
+            sequences = new int[b][t];
+            for (int[] row : sequences) {
+                java.util.Arrays.fill(row, 1);
+            }
+        }
+        int[][] positions = positionIds == null ? null : AttentionLayout.readInts(positionIds, b, t, "positionIds");
+        AttentionLayout layout = AttentionLayout.packed(sequences, positions);
+        NDManager m = inputEmbeddings.getManager();
+        RotaryEmbedding.Tables keyRope = rope.tables(layout.positions(), 1f, m);
+        return new LayerInputs(keyRope.scaled(attentionScale), keyRope, layout.bias(m));
+    }
+
     /** The embedding table forwards read now {@code [vocab, hidden]}: the stored one or its override. */
     NDArray embeddingTable() {
         return WeightOverride.effective(embedding, embeddingOverride);
@@ -176,12 +204,14 @@ public final class LlamaModel implements CausalLM {
 
     /**
      * Layer by layer, with per-layer dropout seeds; with {@code checkpointActivations} only each layer's input is
-     * kept and the layer is recomputed during backward (see {@link ActivationCheckpointing}).
+     * kept and the layer is recomputed during backward (see {@link ActivationCheckpointing}). Packed rows get a
+     * block-diagonal causal bias (see {@link #trainingInputs}).
      */
     @Override
-    public float backward(NDArray inputIds, NDArray attentionMask, Function<NDArray, NDArray> loss,
-                          boolean checkpointActivations, long rngSeed) {
-        return ActivationCheckpointing.backward(this, inputIds, attentionMask, loss, checkpointActivations, rngSeed);
+    public float backward(NDArray inputIds, NDArray attentionMask, NDArray positionIds,
+                          Function<NDArray, NDArray> loss, boolean checkpointActivations, long rngSeed) {
+        return ActivationCheckpointing.backward(this, new ActivationCheckpointing.Inputs(inputIds, attentionMask,
+                positionIds), loss, checkpointActivations, rngSeed);
     }
 
     private LlamaKvCache ownCache(KvCache cache, int batch) {
