@@ -41,6 +41,11 @@ final class EvalCommand implements Callable<Integer> {
             int step = stride == null ? Math.max(1, window / 2) : stride;
             out.status("eval: window " + window + ", stride " + step + " over " + data);
             EvalResult r = new PerplexityEvaluator(loaded.model(), ckpt.tokenizer()).evaluateTexts(texts, window, step);
+            if (r.tokens() == 0 || !Double.isFinite(r.loss())) {
+                throw new IllegalArgumentException("eval: the loss over " + r.tokens() + " tokens of " + data + " is "
+                        + r.loss() + (r.tokens() == 0 ? " (no tokens to score)" : ": the model or adapter produces "
+                        + "NaN/Inf logits"));
+            }
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("loss", r.loss());
             result.put("perplexity", r.perplexity());

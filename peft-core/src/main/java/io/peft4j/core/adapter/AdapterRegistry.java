@@ -75,7 +75,7 @@ public final class AdapterRegistry implements AutoCloseable {
      * @throws AdapterMismatchException when its tensors or base fingerprint do not fit this model
      */
     public Adapter load(Path dir, String name) throws PeftException {
-        AdapterConfig config = AdapterConfig.read(dir.resolve(AdapterFiles.CONFIG));
+        AdapterConfig config = AdapterFiles.readConfig(dir);
         return write(map -> {
             requireNewName(map, name);
             Adapter a = AdapterMethod.forPeftType(config.peftType()).attach(model, name, config, 0L);
