@@ -49,11 +49,11 @@ final class QuantizeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         QuantConfig config = new QuantConfig(QuantType.parse(type), blockSize, doubleQuant);
         long start = System.nanoTime();
-        out.status("quantize: " + model + " -> " + output + " (" + config.type().bnbName() + ", block " + blockSize
-                + (doubleQuant ? ", double quant" : "") + ")");
         QuantizedCheckpointWriter.Summary s;
         try (OutputLock lock = OutputGuard.modelFolder(output, QuantizedCheckpointWriter.WRITTEN_BY, overwrite,
                 Map.of("--model", model))) {
+            out.status("quantize: " + model + " -> " + output + " (" + config.type().bnbName() + ", block "
+                    + blockSize + (doubleQuant ? ", double quant" : "") + ")");
             s = QuantizedCheckpoints.quantize(model, output, config);
         }
         Map<String, Object> r = new LinkedHashMap<>();
