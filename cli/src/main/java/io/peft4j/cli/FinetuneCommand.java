@@ -131,11 +131,7 @@ final class FinetuneCommand implements Callable<Integer> {
         }
         long start = System.nanoTime();
         model.refuseAdapter("finetune", "it trains a new adapter (continue an interrupted run with --resume)");
-        Map<String, Path> inputs = new LinkedHashMap<>();
-        inputs.put("--model", model.model);
-        inputs.put("--data", data);
-        inputs.put("--eval-data", evalData);
-        try (OutputLock lock = OutputGuard.trainingFolder(output, resume, overwrite, inputs);
+        try (OutputLock lock = OutputGuard.trainingFolder(output, resume, overwrite);
              LoadedModel loaded = model.load(out, "finetune")) {
             Checkpoint ckpt = loaded.checkpoint();
             PeftModel peft = loaded.peft();

@@ -39,15 +39,18 @@ final class OutputGuard {
         return lock(output);
     }
 
-    /** For {@code finetune}: a non-empty folder needs {@code --resume} (continue) or {@code --overwrite}. */
-    static OutputLock trainingFolder(Path output, boolean resume, boolean overwrite, Map<String, Path> inputs)
-            throws PeftException, IOException {
+    /**
+     * For {@code finetune}: a non-empty folder needs {@code --resume} (continue) or {@code --overwrite}. Inputs inside
+     * it are safe: the adapter save carries every other entry of the folder over, and {@code --overwrite} deletes
+     * only the previous run's checkpoints and metrics ({@link PreviousRun}).
+     */
+    static OutputLock trainingFolder(Path output, boolean resume, boolean overwrite) throws PeftException, IOException {
         if (resume && overwrite) {
             throw new IllegalArgumentException("--resume and --overwrite exclude each other: --resume continues the "
                     + "run in --output, --overwrite starts a new one");
         }
         AtomicFolder.restoreIfInterrupted(output);
-        OutputFolder.State state = common(output, null, inputs);
+        OutputFolder.State state = common(output, null, Map.of());
         if (state == OutputFolder.State.OTHER_CONTENT && !resume && !overwrite) {
             throw new IllegalArgumentException("--output " + output + " is not empty (holds " + listed(output)
                     + "); pass --resume to continue the run saved there, or --overwrite to start a new one (its "

@@ -86,9 +86,9 @@ class FinetuneOutputSafetyTest {
 
     @Test
     void finetune_outputIsDataFileOrUnwritable_refusedBeforeTheModelLoads() throws Exception {
-        CliRun r = finetune(tmp, 2, "--overwrite");
+        CliRun r = finetune(data, 2, "--overwrite");
         assertEquals(2, r.code(), r.err());
-        assertTrue(r.err().contains("contains --model"), r.err());
+        assertTrue(r.err().contains("is a file, not a folder"), r.err());
         CliRun f = CliRun.of(TinyRun.finetune(tmp.resolve("missing-model"), data, data.resolve("out"), 2, 2)
                 .toArray(String[]::new));
         assertEquals(2, f.code(), f.err());
