@@ -42,10 +42,11 @@ final class EvalCommand implements Callable<Integer> {
             int step = stride == null ? Math.max(1, window / 2) : stride;
             out.status("eval: window " + window + ", stride " + step + " over " + dataset.data);
             EvalResult r = new PerplexityEvaluator(loaded.adapted(), ckpt.tokenizer()).evaluateTexts(texts, window, step);
-            if (!Double.isFinite(r.loss())) {
-                throw new PeftException("eval: the loss over " + r.tokens() + " tokens is " + r.loss() + ": the model"
+            if (r.tokens() == 0 || !Double.isFinite(r.loss())) {
+                throw new IllegalArgumentException("eval: the loss over " + r.tokens() + " tokens of " + dataset.data
+                        + " is " + r.loss() + (r.tokens() == 0 ? " (no tokens to score)" : ": the model"
                         + (loaded.hasAdapter() ? " or the adapter " + model.adapter : " " + model.model)
-                        + " produces non-finite logits (NaN/Inf weights?)");
+                        + " produces non-finite logits (NaN/Inf weights?)"));
             }
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("loss", r.loss());

@@ -4,6 +4,7 @@ import io.peft4j.core.internal.ProcessMemory;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.adapter.Provenance;
 import io.peft4j.core.checkpoint.Checkpoint;
+import io.peft4j.core.io.OutputLock;
 import io.peft4j.core.tokenizer.Tokenizer;
 import io.peft4j.core.train.Example;
 import io.peft4j.core.train.LrSchedule;
@@ -110,6 +111,10 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue from the newest checkpoint in --output.")
     boolean resume;
 
+    @Option(names = "--overwrite", description = "Start a new run in a non-empty --output: its checkpoints and "
+            + "metrics.jsonl are deleted, its adapter is replaced when training ends.")
+    boolean overwrite;
+
     @Override
     public Integer call() throws Exception {
         boolean prompt = PromptTuningOptions.check(method, numVirtualTokens, promptInit, promptInitText,
@@ -117,7 +122,8 @@ final class FinetuneCommand implements Callable<Integer> {
         long start = System.nanoTime();
         model.refuseAdapter("finetune", "it trains a new adapter (continue an interrupted run with --resume)");
         LoraConfig lora = loraConfig(); // bad --r/--alpha/--dropout fail before the model loads
-        try (LoadedModel loaded = model.load(out, "finetune")) {
+        try (OutputLock lock = OutputGuard.trainingFolder(output, resume, overwrite);
+             LoadedModel loaded = model.load(out, "finetune")) {
             Checkpoint ckpt = loaded.checkpoint();
             PeftModel peft = loaded.peft();
             List<Example> train = examples(dataset.data, ckpt, packing);
@@ -132,18 +138,14 @@ final class FinetuneCommand implements Callable<Integer> {
                     .optCheckpointEvery(checkpointEvery).optOutputDir(output)
                     .optActivationCheckpointing(gradientCheckpointing)
                     .optPadTokenId(Math.max(0, ckpt.tokenizer().padTokenId())).build();
+            Path last = resume ? resumeFrom(cfg.totalSteps(train.size())) : null;
+            if (overwrite) {
+                PreviousRun.delete(output);
+            }
             TrainingResult result;
             try (Trainer trainer = new Trainer(peft, cfg)) {
                 trainer.addListener(TrainingProgress.listener(out));
-                if (resume) {
-                    Path last = Trainer.latestCheckpoint(output);
-                    if (last == null) {
-                        throw new IllegalArgumentException("--resume: no checkpoint-N folder in " + output);
-                    }
-                    result = trainer.resume(last, train, eval);
-                } else {
-                    result = trainer.train(train, eval);
-                }
+                result = last != null ? trainer.resume(last, train, eval) : trainer.train(train, eval);
             }
             Provenance provenance = Provenance.of(method.toLowerCase(Locale.ROOT), seed, result.steps(),
                     dataSha256, templateName(ckpt));
@@ -161,6 +163,20 @@ final class FinetuneCommand implements Callable<Integer> {
             out.print(r);
         }
         return 0;
+    }
+
+    /** The checkpoint to resume; refuses a run with nothing left to train. */
+    private Path resumeFrom(int totalSteps) throws Exception {
+        Path last = Trainer.latestCheckpoint(output);
+        if (last == null) {
+            throw new IllegalArgumentException("--resume: no checkpoint-N folder in " + output);
+        }
+        int at = Trainer.checkpointStep(last);
+        if (at >= totalSteps) {
+            throw new IllegalArgumentException("--resume: nothing to train: " + last.getFileName() + " is at step " + at
+                    + " and --max-steps/--epochs end at step " + totalSteps + " (raise --max-steps to train on)");
+        }
+        return last;
     }
 
     private LoraConfig loraConfig() {

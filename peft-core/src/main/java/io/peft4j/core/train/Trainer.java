@@ -81,11 +81,25 @@ public final class Trainer implements AutoCloseable {
         return TrainerCheckpoint.latest(outputDir);
     }
 
+    /** The optimizer step a checkpoint folder was written at. */
+    public static int checkpointStep(Path checkpointDir) throws PeftException {
+        return TrainerCheckpoint.step(checkpointDir);
+    }
+
     /**
      * Restores adapter weights, optimizer moments, step and RNG position from {@code checkpointDir}, then trains to
      * the end of the schedule.
+     *
+     * @throws IllegalArgumentException if the checkpoint is already at or past the schedule's last step (nothing
+     *                                  would be trained)
      */
     public TrainingResult resume(Path checkpointDir, List<Example> train, List<Example> eval) throws PeftException {
+        int at = checkpointStep(checkpointDir);
+        int total = cfg.totalSteps(train.size());
+        if (at >= total) {
+            throw new IllegalArgumentException(checkpointDir + " is at step " + at + " and the schedule ends at step "
+                    + total + ": nothing to train");
+        }
         ensureOptimizer();
         step = TrainerCheckpoint.load(checkpointDir, peft, optimizer, params, cfg);
         lastCheckpoint = checkpointDir;
@@ -188,6 +202,9 @@ public final class Trainer implements AutoCloseable {
                     grads.forEach(g -> g.muli(coef));
                 }
                 optimizer.step(grads, lr);
+                if (!Double.isFinite(paramSum())) {     // an overflowing update: never train on (or save) NaN weights
+                    throw new TrainingDivergedException(step + 1, "adapter weights", lastCheckpoint);
+                }
                 return new StepOutcome(lossSum, norm, realTokens);
             } finally {
                 grads.forEach(Trainer::zeroFill);
@@ -198,6 +215,16 @@ public final class Trainer implements AutoCloseable {
     /** Sets every element to 0 by assignment: {@code g·0} and {@code g−g} keep NaN/Inf (a poisoned resume). */
     static void zeroFill(NDArray g) {
         g.set(ALL, 0f);
+    }
+
+    /** Sum of every trainable value: non-finite iff some weight is NaN/Inf (or all are astronomically large). */
+    private double paramSum() {
+        NDArray acc = null;
+        for (NDArray p : params) {
+            NDArray s = p.sum();
+            acc = acc == null ? s : acc.add(s);
+        }
+        return acc.getFloat();
     }
 
     private static double globalNorm(List<NDArray> grads) {
