@@ -1,5 +1,8 @@
 package io.peft4j.core.testing;
 
+import com.sun.jna.Function;
+import com.sun.jna.NativeLibrary;
+import com.sun.jna.Structure;
 import io.peft4j.core.ProcessMemory;
 
 import javax.management.ObjectName;
@@ -8,6 +11,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -19,9 +23,16 @@ import java.util.regex.Pattern;
  * committed but not touched (or uncommitted but not yet returned) made "RSS minus committed heap" jump by up to
  * 50 MB between neighbouring samples. Falls back to RSS minus the committed heap where the range is unknown.
  *
+ * <p>{@link #mallocInUseKb()} is the sharper leak signal: the bytes glibc has handed out and not yet taken back
+ * ({@code mallinfo2}, called through JNA, which DJL brings). libtorch tensors, JNI buffers and direct byte buffers
+ * all come from {@code malloc}, and unlike RSS the count does not include free memory the allocator keeps cached,
+ * which moves RSS in steps of several MB while nothing leaks.
+ *
  * <pre>{@code
- * MemorySeries series = new MemorySeries();
- * series.add(step, NativeMemory.settledKb());
+ * MemorySeries rss = new MemorySeries();
+ * MemorySeries malloc = new MemorySeries();
+ * rss.add(step, NativeMemory.settledKb());
+ * NativeMemory.mallocInUseKb().ifPresent(kb -> malloc.add(step, kb));
  * }</pre>
  */
 public final class NativeMemory {
@@ -61,6 +72,40 @@ public final class NativeMemory {
             throw new IllegalStateException("cannot read " + SMAPS + " (not Linux?)", e);
         }
         return total - inHeap;
+    }
+
+    /**
+     * kB that glibc {@code malloc} has handed out and not yet freed (all arenas plus mmap'd chunks:
+     * {@code uordblks + hblkhd} of {@code mallinfo2}); empty without glibc 2.33+ (musl, macOS, Windows).
+     */
+    public static OptionalLong mallocInUseKb() {
+        try {
+            Function f = NativeLibrary.getInstance("c").getFunction("mallinfo2");
+            MallInfo2 mi = (MallInfo2) f.invoke(MallInfo2.class, new Object[0]);
+            return OptionalLong.of((mi.uordblks + mi.hblkhd) >> 10);
+        } catch (LinkageError | RuntimeException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    /** glibc's {@code struct mallinfo2}: ten {@code size_t} fields, returned by value. */
+    public static final class MallInfo2 extends Structure implements Structure.ByValue {
+        public long arena;
+        public long ordblks;
+        public long smblks;
+        public long hblks;
+        public long hblkhd;
+        public long usmblks;
+        public long fsmblks;
+        public long uordblks;
+        public long fordblks;
+        public long keepcost;
+
+        @Override
+        protected List<String> getFieldOrder() {
+            return List.of("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+                    "fordblks", "keepcost");
+        }
     }
 
     /** {start, end} of the reserved Java heap, or null when the diagnostic command does not say. */
