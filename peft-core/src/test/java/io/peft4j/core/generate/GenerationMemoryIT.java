@@ -26,7 +26,7 @@ class GenerationMemoryIT {
     private static final Logger LOG = LoggerFactory.getLogger(GenerationMemoryIT.class);
     private static final int ROUNDS = 20;
     private static final int WARM_UP_ROUNDS = 5;
-    private static final int EVERY = 10;
+    private static final int EVERY = 5;
     private static final double MALLOC_BOUND_KB_PER_STEP = 5;
     private static final double RSS_BOUND_KB_PER_STEP = 20;
 

@@ -6,14 +6,14 @@ import java.util.List;
 
 /**
  * A series of (step, kB) memory samples and the robust statistics memory tests assert on: the least-squares slope
- * in kB per step (a leak of k kB per step shows as a slope of k however noisy single samples are, while a one-off
- * spike of h kB moves it by only about h / window) and the median (insensitive to single spikes).
+ * in kB per step (a leak of k kB per step shows as a slope of k however noisy single samples are), medians and
+ * quantiles (insensitive to spikes), and blocks thinned to a quantile before a slope, so spikes cannot tilt it.
  *
  * <pre>{@code
  * MemorySeries s = new MemorySeries();
  * s.add(step, NativeMemory.settledKb());          // every few steps
- * MemorySeries late = s.secondHalf();
- * assertTrue(late.slope() < 4, "native memory grows " + late.slope() + " kB/step\n" + s);
+ * double kbPerStep = s.secondHalf().blockQuantiles(5, 0.25).slope();
+ * assertTrue(kbPerStep < 5, "native memory grows " + kbPerStep + " kB/step\n" + s);
  * }</pre>
  */
 public final class MemorySeries {
@@ -43,16 +43,18 @@ public final class MemorySeries {
 
     /**
      * The series thinned to {@code blocks} consecutive blocks of (nearly) equal size, each replaced by its median
-     * step and median kB: a spike that lasts less than half a block disappears before a {@link #slope()}.
+     * step and its {@code q}-quantile of kB ({@code q = 0.5}: the median). Transient allocations only ever push a
+     * sample up, so a low quantile such as 0.25 tracks the settled level even when a quarter to a half of a block's
+     * samples land on a spike.
      */
-    public MemorySeries blockMedians(int blocks) {
-        if (blocks < 1 || blocks > size()) {
-            throw new IllegalArgumentException(blocks + " blocks for " + size() + " samples");
+    public MemorySeries blockQuantiles(int blocks, double q) {
+        if (blocks < 1 || blocks > size() || q < 0 || q > 1) {
+            throw new IllegalArgumentException(blocks + " blocks of quantile " + q + " for " + size() + " samples");
         }
         MemorySeries out = new MemorySeries();
         for (int b = 0; b < blocks; b++) {
             MemorySeries block = window(b * size() / blocks, (b + 1) * size() / blocks);
-            out.add(median(block.points.stream().mapToDouble(p -> p[0]).toArray()), block.median());
+            out.add(quantile(block.points.stream().mapToDouble(p -> p[0]).toArray(), 0.5), block.quantile(q));
         }
         return out;
     }
@@ -81,14 +83,24 @@ public final class MemorySeries {
         if (points.isEmpty()) {
             throw new IllegalStateException("no samples");
         }
-        return median(points.stream().mapToDouble(p -> p[1]).toArray());
+        return quantile(0.5);
     }
 
-    private static double median(double[] values) {
+    /** The {@code q}-quantile of the kB values, interpolated linearly between order statistics. */
+    public double quantile(double q) {
+        if (points.isEmpty()) {
+            throw new IllegalStateException("no samples");
+        }
+        return quantile(points.stream().mapToDouble(p -> p[1]).toArray(), q);
+    }
+
+    private static double quantile(double[] values, double q) {
         double[] v = values.clone();
         Arrays.sort(v);
-        int n = v.length;
-        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+        double pos = q * (v.length - 1);
+        int lo = (int) Math.floor(pos);
+        int hi = Math.min(lo + 1, v.length - 1);
+        return v[lo] + (pos - lo) * (v[hi] - v[lo]);
     }
 
     /** The samples as {@code step: kB} lines, for assertion messages. */
