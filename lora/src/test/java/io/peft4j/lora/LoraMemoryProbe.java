@@ -72,8 +72,8 @@ public final class LoraMemoryProbe {
                             if (trim) {
                                 mallocTrim.invokeInt(new Object[] {0L});
                             }
-                            NativeMemory.MallInfo2 mi =
-                                    (NativeMemory.MallInfo2) mallinfo2.invoke(NativeMemory.MallInfo2.class, new Object[0]);
+                            NativeMemory.MallInfo2 mi = (NativeMemory.MallInfo2) mallinfo2.invoke(
+                                    NativeMemory.MallInfo2.class, new Object[0]);
                             long inUse = (mi.uordblks + mi.hblkhd) >> 10;
                             long rss = ProcessMemory.rssBytes().orElse(0) >> 10;
                             long heap = Runtime.getRuntime().totalMemory() >> 10;
