@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.peft4j.core.Json;
 import io.peft4j.core.Peft4j;
+import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.checkpoint.Checkpoints;
 import io.peft4j.core.generate.ForwardBenchmark;
@@ -65,8 +66,11 @@ final class BenchForwardCommand implements Callable<Integer> {
         try (Checkpoint ckpt = Checkpoints.open(model);
              NDManager manager = Peft4j.newManager();
              LlamaModel lm = LlamaModel.load(ckpt.config(), ckpt.tensors(), manager)) {
+            long prefillPeak = ForwardBenchmark.prefillPeakRss(lm, seq) >> 20;   // first: nothing else has peaked yet
+            out.status("bench forward: peak RSS " + prefillPeak + " MB after a " + seq + "-token prompt");
             out.status("bench forward: measuring peft4j (batch " + batch + ", seq " + seq + ") ...");
             ForwardBenchmark.Result b = ForwardBenchmark.run(lm, shapes, iters);
+            r.put("prefill_peak_rss_mb", prefillPeak);
             r.put("batch", batch);
             r.put("seq", seq);
             r.put("forward_tokens_per_s", round(b.forwardTokensPerS()));
@@ -75,6 +79,7 @@ final class BenchForwardCommand implements Callable<Integer> {
             r.put("matmul_gflops", round(b.matmulGflops()));
             r.put("forward_gflop", round(b.forwardGflop()));
             r.put("mfu", Math.round(b.mfu() * 1000) / 1000.0);
+            r.put("peak_rss_mb", ProcessMemory.peakRssBytes().orElse(-1) >> 20);
         }
         JsonNode ref = noReference ? null : reference();
         if (ref != null) {

@@ -175,6 +175,7 @@ final class FinetuneCommand implements Callable<Integer> {
     }
 
     private List<Example> examples(Path file, Checkpoint ckpt) throws Exception {
+        io.peft4j.core.model.ContextWindowException.check(ckpt.config(), maxSeqLen, "--max-seq-len");
         FieldNames names = FieldNames.DEFAULT;
         for (String f : fields == null ? List.<String>of() : fields) {
             String[] kv = f.split("=", 2);

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import io.peft4j.core.ModelConfig;
+import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.model.CausalLM;
 
 import java.util.Arrays;
@@ -64,6 +65,18 @@ public final class ForwardBenchmark {
         double newTokens = (double) s.batch() * s.genTokens();
         return new Result(s.batch() * s.seq() / forwardSeconds, newTokens / genSeconds, newTokens / noCacheSeconds,
                 matmul, gflop, gflop / forwardSeconds / matmul);
+    }
+
+    /**
+     * The process's peak resident memory ({@code VmHWM}, bytes; -1 off Linux) after prefilling one seeded random
+     * prompt of {@code promptTokens} tokens and generating one token: what {@code generate} needs for such a prompt.
+     * Call it before anything else that allocates, so the peak is the prompt's and not an earlier step's.
+     */
+    public static long prefillPeakRss(CausalLM model, int promptTokens) {
+        GenerationConfig one = GenerationConfig.builder().optMaxNewTokens(1).optEosTokenIds(List.of(-1)).build();
+        new Generator(model).generateIds(randomIds(1, promptTokens, model.config().vocabSize(), 3), one,
+                TokenListener.NONE);
+        return ProcessMemory.peakRssBytes().orElse(-1);
     }
 
     /** FLOPs of one forward: 2·tokens·(projection weights + lm_head) + 4·B·T²·heads·headDim per layer. */
