@@ -6,6 +6,7 @@ import io.peft4j.core.adapter.Provenance;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.io.OutputLock;
 import io.peft4j.core.tokenizer.Tokenizer;
+import io.peft4j.core.model.ContextWindowException;
 import io.peft4j.core.train.Example;
 import io.peft4j.core.train.LrSchedule;
 import io.peft4j.core.train.Trainer;
@@ -184,6 +185,7 @@ final class FinetuneCommand implements Callable<Integer> {
     }
 
     private List<Example> examples(Path file, Checkpoint ckpt, boolean pack) throws Exception {
+        ContextWindowException.check(ckpt.config(), dataset.maxSeqLen, "--max-seq-len");
         Dataset d = DatasetReader.builder().setPath(file).optFieldNames(format.fieldNames()).build().readAll();
         Tokenizer tok = ckpt.tokenizer();
         String name = templateName(ckpt);

@@ -4,10 +4,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import io.peft4j.core.CheckpointFormatException;
+import io.peft4j.core.Inference;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.checkpoint.TensorSource;
 import io.peft4j.core.model.CausalLM;
+import io.peft4j.core.model.ContextWindowException;
 import io.peft4j.core.model.DenseLinearFactory;
 import io.peft4j.core.model.KvCache;
 import io.peft4j.core.model.LinearLayerFactory;
@@ -120,7 +122,9 @@ public final class LlamaModel implements CausalLM {
 
     /**
      * The final-norm hidden states {@code [B, T, hidden]} (what the lm_head reads) for input embeddings
-     * {@code [B, T, hidden]}; mask and cache as in {@link #forward}.
+     * {@code [B, T, hidden]}; mask and cache as in {@link #forward}. Outside a {@code GradientCollector} the layers
+     * run one scope at a time and long sequences in chunks (see {@link InferenceForward}), so memory grows linearly
+     * with the sequence. Refuses more positions than the context window ({@link ContextWindowException}).
      */
     public NDArray hidden(NDArray inputEmbeddings, NDArray attentionMask, KvCache cache) {
         if (inputEmbeddings.getShape().dimension() != 3 || inputEmbeddings.getShape().get(2) != config.hiddenSize()) {
@@ -128,6 +132,12 @@ public final class LlamaModel implements CausalLM {
                     + inputEmbeddings.getShape());
         }
         LlamaKvCache kv = ownCache(cache, Math.toIntExact(inputEmbeddings.getShape().get(0)));
+        int tokens = Math.toIntExact(inputEmbeddings.getShape().get(1));
+        ContextWindowException.check(config, (kv == null ? 0 : kv.length()) + tokens,
+                kv == null || kv.length() == 0 ? "sequence" : "cached plus new sequence");
+        if (Inference.active()) {
+            return finalNorm.forward(InferenceForward.layers(this, inputEmbeddings, attentionMask, kv));
+        }
         LayerInputs in = layerInputs(inputEmbeddings, attentionMask, kv);
         NDArray x = inputEmbeddings;
         for (DecoderLayer layer : layers) {
@@ -210,6 +220,7 @@ public final class LlamaModel implements CausalLM {
     @Override
     public float backward(NDArray inputIds, NDArray attentionMask, NDArray positionIds,
                           Function<NDArray, NDArray> loss, boolean checkpointActivations, long rngSeed) {
+        ContextWindowException.check(config, Math.toIntExact(inputIds.getShape().get(1)), "training sequence");
         return ActivationCheckpointing.backward(this, new ActivationCheckpointing.Inputs(inputIds, attentionMask,
                 positionIds), loss, checkpointActivations, rngSeed);
     }
