@@ -135,11 +135,13 @@ final class EvalCommand implements Callable<Integer> {
         return "\"" + (s.length() > 120 ? s.substring(0, 117) + "..." : s) + "\"";
     }
 
-    private void checkFinite(double loss, long tokens, boolean hasAdapter) throws PeftException {
-        if (!Double.isFinite(loss)) {
-            throw new PeftException("eval: the loss over " + tokens + " tokens is " + loss + ": the model"
+    /** Refuses (exit 2) a result with no scored token or a non-finite loss, naming the data and the model. */
+    private void checkFinite(double loss, long tokens, boolean hasAdapter) {
+        if (tokens == 0 || !Double.isFinite(loss)) {
+            throw new IllegalArgumentException("eval: the loss over " + tokens + " tokens of " + dataset.data
+                    + " is " + loss + (tokens == 0 ? " (no tokens to score)" : ": the model"
                     + (hasAdapter ? " or the adapter " + model.adapter : " " + model.model)
-                    + " produces non-finite logits (NaN/Inf weights?)");
+                    + " produces non-finite logits (NaN/Inf weights?)"));
         }
     }
 
