@@ -1,5 +1,6 @@
 package io.peft4j.bench;
 
+import io.peft4j.core.Inference;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -151,7 +152,7 @@ public final class DequantBenchmark {
                     CausalLM model = loaded.base();
                     double[] times = new double[iterations];
                     for (int it = 0; it < WARMUP + iterations; it++) {
-                        try (NDScope scope = new NDScope()) {
+                        try (Inference.Scope inference = Inference.enter(); NDScope scope = new NDScope()) {
                             long t0 = System.nanoTime();
                             model.forward(input, null, null).toFloatArray();
                             times[Math.max(0, it - WARMUP)] = (System.nanoTime() - t0) / 1e6;

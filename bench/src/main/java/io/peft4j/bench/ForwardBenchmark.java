@@ -1,5 +1,6 @@
 package io.peft4j.bench;
 
+import io.peft4j.core.Inference;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -11,6 +12,7 @@ import io.peft4j.core.PeftException;
 import io.peft4j.core.generate.GenerationConfig;
 import io.peft4j.core.generate.Generator;
 import io.peft4j.core.generate.TokenListener;
+import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.model.CausalLM;
 
 import java.io.IOException;
@@ -72,8 +74,11 @@ public final class ForwardBenchmark {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("name", "forward");
         try (BenchModel base = BenchModel.open(model)) {
+            long prefillPeak = prefillPeakRss(base.model(), s.seq()) >> 20;   // first: nothing else has peaked yet
+            status.accept("bench forward: peak RSS " + prefillPeak + " MB after a " + s.seq() + "-token prompt");
             status.accept("bench forward: measuring peft4j (batch " + s.batch() + ", seq " + s.seq() + ") ...");
             Result b = run(base.model(), s, iterations);
+            r.put("prefill_peak_rss_mb", prefillPeak);
             r.put("batch", s.batch());
             r.put("seq", s.seq());
             r.put("forward_tokens_per_s", round(b.forwardTokensPerS()));
@@ -82,6 +87,7 @@ public final class ForwardBenchmark {
             r.put("matmul_gflops", round(b.matmulGflops()));
             r.put("forward_gflop", round(b.forwardGflop()));
             r.put("mfu", Math.round(b.mfu() * 1000) / 1000.0);
+            r.put("peak_rss_mb", ProcessMemory.peakRssBytes().orElse(-1) >> 20);
         }
         Optional<JsonNode> ref = peer.run("bench_transformers.py", List.of("--model", model.toString(),
                 "--batch", "" + s.batch(), "--seq", "" + s.seq(), "--gen-prompt", "" + s.genPrompt(),
@@ -115,6 +121,18 @@ public final class ForwardBenchmark {
                 matmul, gflop, gflop / forwardSeconds / matmul);
     }
 
+    /**
+     * The process's peak resident memory ({@code VmHWM}, bytes; -1 off Linux) after prefilling one seeded random
+     * prompt of {@code promptTokens} tokens and generating one token: what {@code generate} needs for such a prompt.
+     * Call it before anything else that allocates, so the peak is the prompt's and not an earlier step's.
+     */
+    public static long prefillPeakRss(CausalLM model, int promptTokens) {
+        GenerationConfig one = GenerationConfig.builder().optMaxNewTokens(1).optEosTokenIds(List.of(-1)).build();
+        new Generator(model).generateIds(randomIds(1, promptTokens, model.config().vocabSize(), 3), one,
+                TokenListener.NONE);
+        return ProcessMemory.peakRssBytes().orElse(-1);
+    }
+
     /** FLOPs of one forward: 2·tokens·(projection weights + lm_head) + 4·B·T²·heads·headDim per layer. */
     public static double forwardFlops(ModelConfig c, int batch, int seq) {
         double tokens = (double) batch * seq;
@@ -146,7 +164,8 @@ public final class ForwardBenchmark {
     private static double timeForward(CausalLM model, Shapes s) {
         int[][] ids = randomIds(s.batch(), s.seq(), model.config().vocabSize(), 1);
         long[] flat = Arrays.stream(ids).flatMapToInt(Arrays::stream).asLongStream().toArray();
-        try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
+        try (Inference.Scope inference = Inference.enter(); NDManager m = model.manager().newSubManager();
+             NDScope scope = new NDScope()) {   // inference only, as transformers' peer runs under no_grad
             NDArray input = m.create(flat, new Shape(s.batch(), s.seq()));
             long t0 = System.nanoTime();
             model.forward(input, null, null).get(0, 0, 0).getFloat();

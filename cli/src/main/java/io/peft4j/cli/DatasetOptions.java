@@ -21,7 +21,8 @@ final class DatasetOptions {
     Path data;
 
     @Option(names = {"--max-seq-len", "--max-length"}, defaultValue = "512", description = "Longest sequence in "
-            + "tokens: longer examples are truncated (finetune, data); eval scores windows of this length "
+            + "tokens: longer examples are truncated (finetune, data, eval on instruction records); eval "
+            + "scores plain text in windows of this length "
             + "(default ${DEFAULT-VALUE}).")
     int maxSeqLen;
 }

@@ -1,11 +1,13 @@
 package io.peft4j.cli;
 
+import io.peft4j.core.pretrained.Peft4jModel;
 import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.adapter.Provenance;
 import io.peft4j.core.checkpoint.Checkpoint;
-import io.peft4j.core.pretrained.Peft4jModel;
+import io.peft4j.core.io.OutputLock;
 import io.peft4j.core.tokenizer.Tokenizer;
+import io.peft4j.core.model.ContextWindowException;
 import io.peft4j.core.train.Example;
 import io.peft4j.core.train.LrSchedule;
 import io.peft4j.core.train.Trainer;
@@ -23,7 +25,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -105,8 +106,16 @@ final class FinetuneCommand implements Callable<Integer> {
             description = "Recompute each decoder layer in backward: less activation memory, ~1 more forward of time.")
     boolean gradientCheckpointing;
 
+    @Option(names = "--packing", description = "Pack training examples into rows of --max-seq-len tokens "
+            + "(no attention or loss across examples).")
+    boolean packing;
+
     @Option(names = "--resume", description = "Continue from the newest checkpoint in --output.")
     boolean resume;
+
+    @Option(names = "--overwrite", description = "Start a new run in a non-empty --output: its checkpoints and "
+            + "metrics.jsonl are deleted, its adapter is replaced when training ends.")
+    boolean overwrite;
 
     @Override
     public Integer call() throws Exception {
@@ -115,12 +124,13 @@ final class FinetuneCommand implements Callable<Integer> {
         long start = System.nanoTime();
         model.refuseAdapter("finetune", "it trains a new adapter (continue an interrupted run with --resume)");
         LoraConfig lora = loraConfig(); // bad --r/--alpha/--dropout fail before the model loads
-        try (Peft4jModel loaded = model.load(out, "finetune")) {
+        try (OutputLock lock = OutputGuard.trainingFolder(output, resume, overwrite);
+             Peft4jModel loaded = model.load(out, "finetune")) {
             Checkpoint ckpt = loaded.checkpoint();
             PeftModel peft = loaded.peft();
-            List<Example> train = examples(dataset.data, ckpt);
+            List<Example> train = examples(dataset.data, ckpt, packing);
             String dataSha256 = Provenance.sha256(dataset.data);   // of the file as read, before a long run
-            List<Example> eval = evalData == null ? List.of() : examples(evalData, ckpt);
+            List<Example> eval = evalData == null ? List.of() : examples(evalData, ckpt, false);
             peft.addAdapter(PeftModel.DEFAULT, prompt ? PromptTuningOptions.config(numVirtualTokens, promptInit,
                     promptInitText, dataset.maxSeqLen, model.model.toString(), ckpt) : lora, seed);
             out.status("finetune: " + peft.trainableParameters());
@@ -130,18 +140,14 @@ final class FinetuneCommand implements Callable<Integer> {
                     .optCheckpointEvery(checkpointEvery).optOutputDir(output)
                     .optActivationCheckpointing(gradientCheckpointing)
                     .optPadTokenId(Math.max(0, ckpt.tokenizer().padTokenId())).build();
+            Path last = resume ? resumeFrom(cfg.totalSteps(train.size())) : null;
+            if (overwrite) {
+                PreviousRun.delete(output);
+            }
             TrainingResult result;
             try (Trainer trainer = new Trainer(peft, cfg)) {
                 trainer.addListener(TrainingProgress.listener(out));
-                if (resume) {
-                    Path last = Trainer.latestCheckpoint(output);
-                    if (last == null) {
-                        throw new IllegalArgumentException("--resume: no checkpoint-N folder in " + output);
-                    }
-                    result = trainer.resume(last, train, eval);
-                } else {
-                    result = trainer.train(train, eval);
-                }
+                result = last != null ? trainer.resume(last, train, eval) : trainer.train(train, eval);
             }
             Provenance provenance = Provenance.of(method.toLowerCase(Locale.ROOT), seed, result.steps(),
                     dataSha256, templateName(ckpt));
@@ -161,25 +167,37 @@ final class FinetuneCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The checkpoint to resume; refuses a run with nothing left to train. */
+    private Path resumeFrom(int totalSteps) throws Exception {
+        Path last = Trainer.latestCheckpoint(output);
+        if (last == null) {
+            throw new IllegalArgumentException("--resume: no checkpoint-N folder in " + output);
+        }
+        int at = Trainer.checkpointStep(last);
+        if (at >= totalSteps) {
+            throw new IllegalArgumentException("--resume: nothing to train: " + last.getFileName() + " is at step " + at
+                    + " and --max-steps/--epochs end at step " + totalSteps + " (raise --max-steps to train on)");
+        }
+        return last;
+    }
+
     private LoraConfig loraConfig() {
         return lora.builder().optBaseModelNameOrPath(model.model.toString()).build();
     }
 
-    private List<Example> examples(Path file, Checkpoint ckpt) throws Exception {
+    private List<Example> examples(Path file, Checkpoint ckpt, boolean pack) throws Exception {
+        ContextWindowException.check(ckpt.config(), dataset.maxSeqLen, "--max-seq-len");
         Dataset d = DatasetReader.builder().setPath(file).optFieldNames(format.fieldNames()).build().readAll();
         Tokenizer tok = ckpt.tokenizer();
         String name = templateName(ckpt);
         EncodedDataset enc = ExampleEncoder.builder().setTokenizer(tok)
                 .setTemplate(ChatTemplate.resolve(name, ckpt.chatTemplate(), tok)).optMaxSeqLen(dataset.maxSeqLen).build()
                 .encodeAll(d.records());
-        List<Example> out2 = new ArrayList<>();
-        for (TrainingExample e : enc.examples()) {
-            out2.add(new Example(e.inputIds(), e.labels()));
-        }
+        List<Example> out2 = pack ? enc.packedForTrainer(dataset.maxSeqLen, Math.max(0, tok.padTokenId())) : enc.forTrainer();
         if (out2.isEmpty()) {
             throw new IllegalArgumentException(file + ": no usable examples (" + d.badRecords() + " bad records)");
         }
-        out.status("finetune: " + out2.size() + " examples from " + file + " (template " + name + ")");
+        out.status("finetune: " + out2.size() + (pack ? " packed rows" : " examples") + " from " + file + " (template " + name + ")");
         return out2;
     }
 

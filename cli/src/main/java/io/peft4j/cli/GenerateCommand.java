@@ -54,6 +54,10 @@ final class GenerateCommand implements Callable<Integer> {
             + "chat_template) or a built-in name (alpaca, chatml, llama-2, llama-3, mistral, vicuna, zephyr).")
     String template;
 
+    @Option(names = "--truncate-prompt", description = "Keep only the last tokens of a prompt that leaves no room for "
+            + "--max-new-tokens in the model's context window (default: refuse a prompt longer than the window).")
+    boolean truncatePrompt;
+
     @Override
     public Integer call() throws Exception {
         GenerationConfig config = config();
@@ -88,7 +92,7 @@ final class GenerateCommand implements Callable<Integer> {
         try {
             return GenerationConfig.builder().optMaxNewTokens(maxNewTokens).optTemperature(temperature)
                     .optTopK(topK).optTopP(topP).optRepetitionPenalty(repetitionPenalty).optStopStrings(stops)
-                    .optSeed(seed).build();
+                    .optSeed(seed).optTruncatePrompt(truncatePrompt).build();
         } catch (IllegalArgumentException e) {
             String message = e.getMessage();
             for (Map.Entry<String, String> field : FLAGS.entrySet()) {

@@ -1,6 +1,8 @@
 package io.peft4j.cli;
 
 import io.peft4j.core.pretrained.Peft4jModel;
+import io.peft4j.core.adapter.MergedModelWriter;
+import io.peft4j.core.io.OutputLock;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,14 +21,22 @@ final class MergeCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
-    @Option(names = "--output", required = true, description = "Folder to write (replaced whole).")
+    @Option(names = "--output", required = true, description = "Folder to write (replaced whole, atomically; a "
+            + "non-empty folder that is not a previous merge output needs --overwrite).")
     Path output;
+
+    @Option(names = "--overwrite", description = "Replace --output even if it holds other files.")
+    boolean overwrite;
 
     @Override
     public Integer call() throws Exception {
         long start = System.nanoTime();
-        model.requireAdapter("merge");
-        try (Peft4jModel loaded = model.load(out, "merge")) {
+        Path adapter = model.requireAdapter("merge");
+        Map<String, Path> inputs = new LinkedHashMap<>();
+        inputs.put("--model", model.model);
+        inputs.put("--adapter", adapter);
+        try (OutputLock lock = OutputGuard.modelFolder(output, MergedModelWriter.WRITTEN_BY, overwrite, inputs);
+             Peft4jModel loaded = model.load(out, "merge")) {
             out.status("merge: writing " + output);
             loaded.mergeAndExport(output);
             Map<String, Object> r = new LinkedHashMap<>();

@@ -19,11 +19,21 @@ import java.util.List;
                 QuantizeCommand.class})
 public final class Peft4jCommand implements Runnable {
 
+    /**
+     * Runs the command line and exits the JVM with its exit code.
+     *
+     * @param args the command line, e.g. {@code eval --model m.gguf --data val.jsonl --json}
+     */
     public static void main(String[] args) {
         System.exit(run(args));
     }
 
-    /** Runs the command line and returns its exit code (tests call this). */
+    /**
+     * Runs the command line and returns its exit code (tests call this).
+     *
+     * @param args the command line
+     * @return 0 on success, 2 for bad input, 1 for an internal failure
+     */
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Peft4jCommand());
         addHelpOption(cl);

@@ -1,5 +1,6 @@
 package io.peft4j.cli;
 
+import io.peft4j.core.io.OutputLock;
 import io.peft4j.quant.QuantConfig;
 import io.peft4j.quant.QuantType;
 import io.peft4j.quant.QuantizedCheckpointWriter;
@@ -26,8 +27,12 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "A .gguf file or a dense Hugging Face model folder.")
     Path model;
 
-    @Option(names = "--output", required = true, description = "Folder to write (replaced whole, atomically).")
+    @Option(names = "--output", required = true, description = "Folder to write (replaced whole, atomically; a "
+            + "non-empty folder that is not a previous quantize output needs --overwrite).")
     Path output;
+
+    @Option(names = "--overwrite", description = "Replace --output even if it holds other files.")
+    boolean overwrite;
 
     @Option(names = "--type", defaultValue = "nf4", description = "nf4 (default), fp4 or int8 (int8: peft4j-only "
             + "format).")
@@ -44,9 +49,13 @@ final class QuantizeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         QuantConfig config = new QuantConfig(QuantType.parse(type), blockSize, doubleQuant);
         long start = System.nanoTime();
-        out.status("quantize: " + model + " -> " + output + " (" + config.type().bnbName() + ", block " + blockSize
-                + (doubleQuant ? ", double quant" : "") + ")");
-        QuantizedCheckpointWriter.Summary s = QuantizedCheckpoints.quantize(model, output, config);
+        QuantizedCheckpointWriter.Summary s;
+        try (OutputLock lock = OutputGuard.modelFolder(output, QuantizedCheckpointWriter.WRITTEN_BY, overwrite,
+                Map.of("--model", model))) {
+            out.status("quantize: " + model + " -> " + output + " (" + config.type().bnbName() + ", block "
+                    + blockSize + (doubleQuant ? ", double quant" : "") + ")");
+            s = QuantizedCheckpoints.quantize(model, output, config);
+        }
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("output", output.toAbsolutePath().toString());
         r.put("type", config.type().bnbName());

@@ -6,7 +6,8 @@ import picocli.CommandLine.Option;
 import java.util.List;
 
 /**
- * How dataset records are read and rendered, shared by {@code finetune} and {@code data}: {@code --template} and
+ * How dataset records are read and rendered, shared by {@code finetune}, {@code data} and {@code eval} (on
+ * instruction records): {@code --template} and
  * the {@code --field} renames. Mix in with {@code @Mixin TemplateOptions format;} beside {@link DatasetOptions}.
  *
  * <pre>{@code

@@ -1,17 +1,19 @@
 package io.peft4j.datasets;
 
+import io.peft4j.core.train.TrainingBatch;
+
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 
 /**
- * Orders examples into batches. {@link #lengthGrouped} follows transformers' {@code LengthGroupedSampler}:
+ * Orders examples into batches and collates them into the {@link TrainingBatch} layout training consumes. {@link #lengthGrouped} follows transformers' {@code LengthGroupedSampler}:
  * shuffle from the seed, cut into mega-batches of 50 batches, sort each by length (longest first) and slice, so
  * batches hold similar lengths and padding stays small while the order stays random. Deterministic from the seed.
  *
  * <pre>{@code
  * List<List<TrainingExample>> groups = Batching.lengthGrouped(train, 8, 42);
- * Batch first = Batch.of(groups.get(0), tokenizer.padTokenId(), 1);
+ * TrainingBatch first = Batching.collate(groups.get(0), tokenizer.padTokenId(), 8);
  * List<List<TrainingExample>> plain = Batching.sequential(train, 8);
  * }</pre>
  * Stateless and thread-safe.
@@ -35,6 +37,14 @@ public final class Batching {
             out.add(List.copyOf(items.subList(i, Math.min(items.size(), i + batchSize))));
         }
         return out;
+    }
+
+    /**
+     * One batch of {@code examples} (unpacked or {@link Packing packed} rows), right-padded to the longest row
+     * rounded up to a multiple of {@code padToMultipleOf}: see {@link TrainingBatch#of}.
+     */
+    public static TrainingBatch collate(List<TrainingExample> examples, int padId, int padToMultipleOf) {
+        return TrainingBatch.of(examples.stream().map(TrainingExample::forTrainer).toList(), padId, padToMultipleOf);
     }
 
     /** Length-grouped batches (see the class comment). */

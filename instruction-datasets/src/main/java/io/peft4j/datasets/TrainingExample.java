@@ -53,16 +53,11 @@ public record TrainingExample(int[] inputIds, int[] labels, int[] attentionMask,
     }
 
     /**
-     * This example as the {@link io.peft4j.core.train.Trainer} takes it (ids + labels). Packed rows carry a
-     * block-diagonal mask the trainer does not take, so they are refused.
+     * This row as the {@link io.peft4j.core.train.Trainer} takes it: ids, labels, sequence numbers and positions,
+     * so a packed row keeps its block-diagonal layout in training.
      */
     public io.peft4j.core.train.Example forTrainer() {
-        for (int m : attentionMask) {
-            if (m > 1) {
-                throw new IllegalStateException("a packed row (several sequences) cannot be converted: train unpacked");
-            }
-        }
-        return new io.peft4j.core.train.Example(inputIds, labels);
+        return new io.peft4j.core.train.Example(inputIds, labels, attentionMask, positionIds);
     }
 
     public int length() {

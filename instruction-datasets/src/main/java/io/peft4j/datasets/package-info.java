@@ -4,8 +4,8 @@
  * model's own Jinja chat template ({@link io.peft4j.datasets.ChatTemplate}), tokenize them with label masks that
  * train only the responses ({@link io.peft4j.datasets.ExampleEncoder} to {@link
  * io.peft4j.datasets.TrainingExample}), then truncate, pack ({@link io.peft4j.datasets.Packing}), pad and batch
- * ({@link io.peft4j.datasets.Batch}, {@link io.peft4j.datasets.Batching}) and split ({@link
- * io.peft4j.datasets.Split}) deterministically.
+ * into the trainer's {@link io.peft4j.core.train.TrainingBatch} ({@link io.peft4j.datasets.Batching}) and split
+ * ({@link io.peft4j.datasets.Split}) deterministically.
  *
  * <pre>{@code
  * Dataset d = DatasetReader.builder().setPath(Path.of("alpaca.json")).build().readAll();

@@ -1,5 +1,6 @@
 package io.peft4j.datasets;
 
+import io.peft4j.core.train.TrainingBatch;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -60,13 +61,25 @@ class PackingTest {
     }
 
     @Test
-    void batchOf_dynamicPadding_padsToLongestRoundedUp() {
-        Batch b = Batch.of(List.of(ex(10, 3), ex(20, 5)), 2, 4);
+    void collate_dynamicPadding_padsToLongestRoundedUp() {
+        TrainingBatch b = Batching.collate(List.of(ex(10, 3), ex(20, 5)), 2, 4);
         assertEquals(8, b.seqLen());
         assertArrayEquals(new int[] {10, 11, 12, 2, 2, 2, 2, 2}, b.inputIds()[0]);
         assertArrayEquals(new int[] {-100, 11, 12, -100, -100, -100, -100, -100}, b.labels()[0]);
         assertArrayEquals(new int[] {1, 1, 1, 0, 0, 0, 0, 0}, b.attentionMask()[0]);
-        assertEquals(5, Batch.of(List.of(ex(10, 3), ex(20, 5)), 2, 1).seqLen());
+        assertEquals(5, Batching.collate(List.of(ex(10, 3), ex(20, 5)), 2, 1).seqLen());
+    }
+
+    @Test
+    void collate_packedRows_keepSequenceNumbersAndPositions() {
+        List<TrainingExample> rows = Packing.pack(List.of(ex(100, 4), ex(200, 5), ex(300, 3)), 8, 0);
+        TrainingBatch b = Batching.collate(rows, 0, 1);
+        assertTrue(b.isPacked());
+        assertArrayEquals(new int[] {1, 1, 1, 1, 2, 2, 2, 0}, b.attentionMask()[0]);
+        assertArrayEquals(new int[] {0, 1, 2, 3, 0, 1, 2, 0}, b.positionIds()[0]);
+        assertEquals(rows.stream().mapToInt(TrainingExample::trainedTokens).sum(), b.trainedTokens());
+        assertEquals(12, b.realTokens());
+        assertTrue(rows.get(0).forTrainer().isPacked());
     }
 
     @Test

@@ -3,8 +3,9 @@ package io.peft4j.core;
 /**
  * Marks a region of the current thread as inference only: no {@code GradientCollector} is open in it, so no
  * operation records an autograd graph and layers may reuse scratch buffers that a backward pass would otherwise
- * still read (e.g. a quantized layer's dequantized weight). Outside such a region layers must assume gradients may
- * be recorded. Generation and perplexity evaluation enter it; regions nest.
+ * still read (e.g. a quantized layer's dequantized weight), and a model may free each layer's intermediates before
+ * the next layer and prefill long prompts in chunks (LLaMA family). Outside such a region layers must assume
+ * gradients may be recorded. Generation, perplexity evaluation and the inference benchmarks enter it; regions nest.
  * <pre>{@code
  * try (Inference.Scope ignored = Inference.enter()) {
  *     NDArray logits = model.forward(ids, null, null);   // no backward will follow

@@ -28,8 +28,8 @@ import java.util.function.Function;
  * {@code quantization_config}. Such a folder loads in Python with
  * {@code AutoModelForCausalLM.from_pretrained(dir)} and here with {@link QuantizedCheckpoints#open}. INT8 weights
  * are written in the same layout under {@code quant_state.peft4j__int8} with {@code quant_method: "peft4j"}: a
- * peft4j-only format (transformers has no blockwise-INT8 checkpoint format). The write is atomic (folder renamed
- * into place). A tied {@code lm_head} is not written (as transformers does).
+ * peft4j-only format (transformers has no blockwise-INT8 checkpoint format). The write is atomic (peft-core's
+ * {@code AtomicFolder}: a crash leaves the old folder or the new one) and marks the folder as a quantize output. A tied {@code lm_head} is not written (as transformers does).
  *
  * <pre>{@code
  * QuantizingLinearFactory nf4 = new QuantizingLinearFactory(QuantConfig.nf4DoubleQuant());
@@ -65,6 +65,9 @@ public final class QuantizedCheckpointWriter {
         }
     }
 
+    /** The {@code OutputFolder.MARKER} kind of a quantized model folder. */
+    public static final String WRITTEN_BY = "quantize";
+
     private QuantizedCheckpointWriter() {
     }
 
@@ -94,7 +97,7 @@ public final class QuantizedCheckpointWriter {
                 try (NDManager step = m.newSubManager()) {
                     return plan.producers.get(name).apply(step);
                 }
-            }, tokenizer, Map.of("format", "pt"));
+            }, tokenizer, Map.of("format", "pt"), WRITTEN_BY);
         }
         return new Summary(plan.config, plan.parameters, plan.storedBytes, plan.quantizedParameters,
                 plan.quantizedBytes);

@@ -32,7 +32,7 @@ public final class LoraTensorCheck {
         Map<String, long[][]> modules = new TreeMap<>(); // module path -> {A, B, magnitude}
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
             String key = e.getKey().startsWith(PREFIX) ? e.getKey().substring(PREFIX.length()) : e.getKey();
-            if (key.contains(".modules_to_save.")) {
+            if (key.contains(".modules_to_save.") || isModuleCopy(config, key)) {
                 continue; // a full copy of a module: its shape depends on the base model only
             }
             int slot = key.endsWith(A) ? 0 : key.endsWith(B) ? 1 : key.endsWith(M) ? 2 : -1;
@@ -45,6 +45,17 @@ public final class LoraTensorCheck {
         }
         modules.forEach((module, t) -> checkModule(config, module, t, problems));
         return problems;
+    }
+
+    /** {@code <module>.weight|bias} of a {@code modules_to_save} entry (PEFT's plain {@code endswith} rule), as PEFT saves it. */
+    private static boolean isModuleCopy(LoraConfig config, String key) {
+        int dot = key.lastIndexOf('.');
+        if (dot < 0 || !(key.endsWith(".weight") || key.endsWith(".bias"))) {
+            return false;
+        }
+        String module = key.substring(0, dot);
+        List<String> targets = config.modulesToSave();
+        return targets != null && targets.stream().anyMatch(module::endsWith);
     }
 
     private static void checkModule(LoraConfig config, String module, long[][] t, List<String> problems) {

@@ -7,29 +7,31 @@ import io.peft4j.core.PeftException;
 import io.peft4j.core.checkpoint.SafetensorsReader;
 import io.peft4j.core.checkpoint.SafetensorsWriter;
 import io.peft4j.core.checkpoint.TensorData;
+import io.peft4j.core.io.AtomicFolder;
+import io.peft4j.core.io.FiniteValues;
 import io.peft4j.core.model.CausalLM;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * PEFT's adapter folder: {@code adapter_config.json} + {@code adapter_model.safetensors} with keys
  * {@code base_model.model.<module path>.<weight>} (no adapter name; prompt-learning methods save top-level keys such as
  * {@code prompt_embeddings}, see {@link Adapter#savedKeyPrefix()}). peft4j adds {@code __metadata__} entries
- * {@value #FINGERPRINT_KEY} and {@value #TYPE_KEY}. Both files are written under temporary names and renamed over
- * the old ones (weights first, fsynced by {@link SafetensorsWriter}), so a crash mid-save leaves the previous
- * adapter readable.
+ * {@value #FINGERPRINT_KEY} and {@value #TYPE_KEY}. The folder is replaced as a whole by {@link AtomicFolder} (other
+ * entries carried over), so a crash at any point of a save leaves the previous adapter or the new one, never a mix;
+ * readers fall back to the previous adapter if a save was cut between its two renames. NaN/Inf tensors are refused
+ * on save and on load, naming the tensor.
  */
 final class AdapterFiles {
     static final String CONFIG = "adapter_config.json";
@@ -55,36 +57,52 @@ final class AdapterFiles {
         meta.put(FINGERPRINT_KEY, fingerprint);
         meta.put(TYPE_KEY, adapter.config().peftType());
         meta.putAll(extraMetadata);
-        Path tmpConfig = dir.resolve("." + CONFIG + ".tmp-" + UUID.randomUUID());
+        String json = adapter.savedConfig().toJson();
         try {
-            Files.createDirectories(dir);
-            Files.writeString(tmpConfig, adapter.savedConfig().toJson(), StandardCharsets.UTF_8);
-            // streaming and atomic: each tensor is copied out of its NDArray only when the writer reaches it
-            SafetensorsWriter.write(dir.resolve(WEIGHTS), entries, meta, name -> {
-                NDArray a = live.get(name.substring(prefix.length()));
-                return TensorData.f32(a.toFloatArray(), a.getShape().getShape());
+            // the whole folder is swapped at once; anything else in it (checkpoints, metrics, README) is carried over
+            AtomicFolder.replace(dir, name -> !name.equals(CONFIG) && !name.equals(WEIGHTS), tmp -> {
+                Files.writeString(tmp.resolve(CONFIG), json, StandardCharsets.UTF_8);
+                // streaming: each tensor is copied out of its NDArray (and checked) only when the writer reaches it
+                SafetensorsWriter.write(tmp.resolve(WEIGHTS), entries, meta, name -> {
+                    NDArray a = live.get(name.substring(prefix.length()));
+                    float[] v = a.toFloatArray();
+                    String bad = FiniteValues.describe(name, v);
+                    if (bad != null) {
+                        throw new NonFinite(bad);
+                    }
+                    return TensorData.f32(v, a.getShape().getShape());
+                });
             });
-            Files.move(tmpConfig, dir.resolve(CONFIG), StandardCopyOption.ATOMIC_MOVE,
-                    StandardCopyOption.REPLACE_EXISTING);
             LOG.debug("saved adapter '{}' ({} tensors) to {}", adapter.name(), entries.size(), dir);
+        } catch (NonFinite e) {
+            throw new PeftException(dir + ": refusing to save adapter '" + adapter.name() + "': " + e.getMessage()
+                    + " (previous files kept)", e);
         } catch (IOException | RuntimeException e) {
-            deleteQuietly(tmpConfig);
             throw new PeftException(dir + ": saving adapter '" + adapter.name() + "' failed (previous files kept): "
                     + e, e);
         }
     }
 
-    private static void deleteQuietly(Path p) {
-        try {
-            Files.deleteIfExists(p);
-        } catch (IOException e) {
-            LOG.warn("could not delete temp file {}: {}", p, e.getMessage());
+    /** A tensor about to be saved holds NaN or Inf (aborts the streaming write). */
+    private static final class NonFinite extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        NonFinite(String message) {
+            super(message);
         }
+    }
+
+    /**
+     * Reads {@code dir}'s {@code adapter_config.json}; if a save of {@code dir} was interrupted between its renames,
+     * the complete previous adapter beside it is read instead (nothing is written).
+     */
+    static AdapterConfig readConfig(Path dir) throws PeftException {
+        return AdapterConfig.read(AtomicFolder.resolveForRead(dir).resolve(CONFIG));
     }
 
     /** Reads {@code dir}'s weights into {@code adapter}'s live arrays after checking keys, shapes and fingerprint. */
     static void loadWeights(Path dir, Adapter adapter, String fingerprint) throws PeftException {
-        Path file = dir.resolve(WEIGHTS);
+        Path file = AtomicFolder.resolveForRead(dir).resolve(WEIGHTS);
         if (!Files.isRegularFile(file)) {
             throw new CheckpointFormatException(file, "adapter weights file is missing");
         }
@@ -104,16 +122,21 @@ final class AdapterFiles {
         Map<String, String> byKey = new LinkedHashMap<>();     // key without prefix -> file name
         reader.names().forEach(k -> byKey.put(k.startsWith(PREFIX) ? k.substring(PREFIX.length()) : k, k));
         checkFits(file, live, byKey, reader, adapter.savedKeyPrefix());
-        for (Map.Entry<String, NDArray> e : live.entrySet()) {
-            String name = byKey.get(e.getKey());
-            if ("F32".equals(reader.dtype(name))) {
-                // one bulk copy from the mapped file into memory the array owns (a FloatBuffer, not the mapped
-                // ByteBuffer itself, which DJL would alias: the array must outlive the mapping and be writable)
-                e.getValue().set(reader.raw(name).asFloatBuffer());
-            } else {
-                e.getValue().set(reader.readFloats(name));   // F16 / BF16 / F64 widened in Java
+        // F32: a view of the mapped file, scanned in place and then copied once into memory the array owns (a
+        // FloatBuffer, not the mapped ByteBuffer itself, which DJL would alias: the array must outlive the mapping and
+        // be writable); other dtypes are widened in Java. Every tensor is checked before any is set.
+        Map<String, FloatBuffer> values = new LinkedHashMap<>();
+        for (String key : live.keySet()) {
+            String name = byKey.get(key);
+            FloatBuffer v = "F32".equals(reader.dtype(name)) ? reader.raw(name).asFloatBuffer()
+                    : FloatBuffer.wrap(reader.readFloats(name));
+            String bad = FiniteValues.describe(name, v);
+            if (bad != null) {
+                throw new CheckpointFormatException(file, "adapter " + bad + "; refusing a NaN/Inf adapter");
             }
+            values.put(key, v);
         }
+        live.forEach((key, array) -> array.set(values.get(key)));
         adapter.onStateLoaded();
     }
 

@@ -78,7 +78,7 @@ public final class AdapterRegistry implements AutoCloseable {
      * @throws AdapterMismatchException when its tensors or base fingerprint do not fit this model
      */
     public Adapter load(Path dir, String name) throws PeftException {
-        AdapterConfig config = AdapterConfig.read(dir.resolve(AdapterFiles.CONFIG));
+        AdapterConfig config = AdapterFiles.readConfig(dir);
         checkSavedTensors(dir, config);
         return write(map -> {
             requireNewName(map, name);

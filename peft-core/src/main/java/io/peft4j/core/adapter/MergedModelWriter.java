@@ -7,6 +7,8 @@ import io.peft4j.core.LinearLayer;
 import io.peft4j.core.checkpoint.HfFolderWriter;
 import io.peft4j.core.checkpoint.SafetensorsWriter;
 import io.peft4j.core.checkpoint.TensorData;
+import io.peft4j.core.io.FiniteValues;
+import io.peft4j.core.io.OutputFolder;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.tokenizer.Tokenizer;
 
@@ -19,7 +21,8 @@ import java.util.Map;
 
 /**
  * Writes a model whose adapters were merged ({@link PeftModel#mergeAndUnload()}) as a Hugging Face folder
- * ({@code config.json}, {@code model.safetensors} in F32, tokenizer), tensor by tensor and atomically. Projections
+ * ({@code config.json}, {@code model.safetensors} in F32, tokenizer, the {@link OutputFolder#MARKER} of a merge),
+ * tensor by tensor and atomically; a NaN or infinite merged value aborts the write naming the tensor. Projections
  * are read through {@link LinearLayer#denseWeight}, so a quantized base comes out dequantized + merged.
  *
  * <pre>{@code
@@ -31,7 +34,19 @@ import java.util.Map;
  * @since 0.1.0
  */
 public final class MergedModelWriter {
+    /** The {@link OutputFolder#MARKER} kind of a merged model folder. */
+    public static final String WRITTEN_BY = "merge";
+
     private MergedModelWriter() {
+    }
+
+    /** The tensor as F32 data; a NaN/Inf value aborts the write (the old folder is kept). */
+    private static TensorData finite(String name, float[] values, long... shape) throws IOException {
+        String bad = FiniteValues.describe(name, values);
+        if (bad != null) {
+            throw new IOException("merged " + bad + ": refusing to write a NaN/Inf model");
+        }
+        return TensorData.f32(values, shape);
     }
 
     /**
@@ -59,16 +74,16 @@ public final class MergedModelWriter {
         linears.forEach((k, l) -> entries.add(new SafetensorsWriter.Entry(k, "F32",
                 new long[] {l.outFeatures(), l.inFeatures()})));
         try (NDManager m = model.manager().newSubManager()) {
-            HfFolderWriter.write(dir, model.config(), entries, name -> {
+            HfFolderWriter.write(dir, model.config().toHfConfig(), entries, name -> {
                 LinearLayer l = linears.get(name);
                 if (l == null) {
                     NDArray a = plain.get(name);
-                    return TensorData.f32(a.toFloatArray(), a.getShape().getShape());
+                    return finite(name, a.toFloatArray(), a.getShape().getShape());
                 }
                 try (NDArray w = l.denseWeight(m)) {
-                    return TensorData.f32(w.toFloatArray(), l.outFeatures(), l.inFeatures());
+                    return finite(name, w.toFloatArray(), l.outFeatures(), l.inFeatures());
                 }
-            }, tokenizer, Map.of("format", "pt", "peft4j.merged_from_fingerprint", fingerprint));
+            }, tokenizer, Map.of("format", "pt", "peft4j.merged_from_fingerprint", fingerprint), WRITTEN_BY);
         }
     }
 }

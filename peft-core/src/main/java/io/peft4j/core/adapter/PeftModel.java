@@ -275,13 +275,24 @@ public final class PeftModel implements CausalLM {
     @Override
     public float backward(NDArray inputIds, NDArray attentionMask, Function<NDArray, NDArray> loss,
                           boolean checkpointActivations, long rngSeed) {
+        return backward(inputIds, attentionMask, null, loss, checkpointActivations, rngSeed);
+    }
+
+    /**
+     * {@link #backward(NDArray, NDArray, Function, boolean, long)} for packed rows (see
+     * {@link CausalLM#backward(NDArray, NDArray, NDArray, Function, boolean, long)}); refused, like activation
+     * checkpointing, while an adapter that wraps the whole forward is active.
+     */
+    public float backward(NDArray inputIds, NDArray attentionMask, NDArray positionIds,
+                          Function<NDArray, NDArray> loss, boolean checkpointActivations, long rngSeed) {
         CausalLM model = base();
         return registry.read(map -> {
             for (Adapter a : map.values()) {
                 if (a.isActive() && a.wrapsForward()) {
-                    if (checkpointActivations) {
-                        throw new IllegalStateException("activation checkpointing does not support adapter '"
-                                + a.name() + "' (" + a.config().peftType() + "), which wraps the model's forward");
+                    if (checkpointActivations || positionIds != null) {
+                        throw new IllegalStateException((checkpointActivations ? "activation checkpointing"
+                                : "packing") + " does not support adapter '" + a.name() + "' ("
+                                + a.config().peftType() + "), which wraps the model's forward");
                     }
                     Engine.getInstance().setRandomSeed(Long.hashCode(rngSeed));
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
@@ -291,7 +302,7 @@ public final class PeftModel implements CausalLM {
                     }
                 }
             }
-            return model.backward(inputIds, attentionMask, loss, checkpointActivations, rngSeed);
+            return model.backward(inputIds, attentionMask, positionIds, loss, checkpointActivations, rngSeed);
         });
     }
 

@@ -6,21 +6,19 @@ import io.peft4j.core.Json;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.tokenizer.Tokenizer;
 
+import io.peft4j.core.io.AtomicFolder;
+import io.peft4j.core.io.OutputFolder;
+
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * Writes a Hugging Face model folder ({@code config.json}, {@code model.safetensors}, tokenizer files) tensor by
- * tensor, atomically: the folder is built beside the target and renamed into place, so a crash never leaves a
- * half-written model where a good one was.
+ * tensor, atomically ({@link AtomicFolder}: built beside the target and swapped in by rename), so a crash at any
+ * point leaves the old model folder or the new one, never a half-written model.
  *
  * <pre>{@code
  * try (Checkpoint gguf = Checkpoints.open(Path.of("model.gguf"))) {
@@ -65,53 +63,26 @@ public final class HfFolderWriter {
     public static void write(Path dir, ObjectNode configJson, List<SafetensorsWriter.Entry> entries,
                              SafetensorsWriter.TensorProducer producer, Tokenizer tokenizer,
                              Map<String, String> metadata) throws IOException {
-        Path target = dir.toAbsolutePath();
-        Files.createDirectories(target.getParent());
-        Path tmp = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".tmp");
-        try {
-            readableByAll(tmp); // a temp folder is created rwx------; the model folder should not be
+        write(dir, configJson, entries, producer, tokenizer, metadata, null);
+    }
+
+    /**
+     * As {@link #write(Path, ObjectNode, List, SafetensorsWriter.TensorProducer, Tokenizer, Map)}, plus the
+     * {@link OutputFolder#MARKER} naming the command that wrote the folder ({@code writtenBy}; none if null), which
+     * lets that command recognise its own previous output before replacing it.
+     */
+    public static void write(Path dir, ObjectNode configJson, List<SafetensorsWriter.Entry> entries,
+                             SafetensorsWriter.TensorProducer producer, Tokenizer tokenizer,
+                             Map<String, String> metadata, String writtenBy) throws IOException {
+        AtomicFolder.replace(dir, tmp -> {
             Json.MAPPER.writeValue(tmp.resolve("config.json").toFile(), configJson);
-            tokenizer.save(tmp);
+            if (tokenizer != null) {
+                tokenizer.save(tmp);
+            }
             SafetensorsWriter.write(tmp.resolve("model.safetensors"), entries, metadata, producer);
-            replace(tmp, target);
-        } finally {
-            deleteTree(tmp);
-        }
-    }
-
-    private static void readableByAll(Path dir) {
-        try {
-            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-        } catch (UnsupportedOperationException | IOException e) {
-            // not a POSIX file system: keep the default permissions
-        }
-    }
-
-    /** Moves {@code tmp} to {@code target}; an existing target is moved aside first and deleted after. */
-    private static void replace(Path tmp, Path target) throws IOException {
-        Path old = null;
-        if (Files.exists(target)) {
-            old = target.resolveSibling("." + target.getFileName() + ".old-" + System.nanoTime());
-            Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
-        }
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        if (old != null) {
-            deleteTree(old);
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.delete(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        }
+            if (writtenBy != null) {
+                OutputFolder.writeMarker(tmp, writtenBy);
+            }
+        });
     }
 }

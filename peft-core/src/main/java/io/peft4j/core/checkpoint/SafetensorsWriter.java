@@ -3,6 +3,7 @@ package io.peft4j.core.checkpoint;
 import io.peft4j.core.checkpoint.internal.HeaderJson;
 import ai.djl.ndarray.NDArray;
 import io.peft4j.core.checkpoint.internal.SafetensorsDtype;
+import io.peft4j.core.io.CrashPoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +38,8 @@ import java.util.Map;
  * @since 0.1.0
  */
 public final class SafetensorsWriter {
+    /** {@link CrashPoint}: the complete file is fsynced under its temp name, not yet renamed. */
+    public static final String TEMP_WRITTEN = "safetensors.temp-written";
     private static final Logger LOG = LoggerFactory.getLogger(SafetensorsWriter.class);
 
     private SafetensorsWriter() {
@@ -118,6 +121,7 @@ public final class SafetensorsWriter {
                 ch.force(true);
             }
             setReadableByAll(tmp);
+            CrashPoint.reach(TEMP_WRITTEN);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException | RuntimeException | Error e) {
             Files.deleteIfExists(tmp);

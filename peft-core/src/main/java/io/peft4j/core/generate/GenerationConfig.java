@@ -23,11 +23,15 @@ import java.util.List;
  * @param stopStrings       texts that end a sequence (the text is cut before them)
  * @param seed              sampling seed
  * @param useKvCache        reuse keys/values between steps (false recomputes the whole sequence each step)
+ * @param truncatePrompt    a prompt that leaves no room for {@code maxNewTokens} in the model's context window keeps
+ *                          only its last tokens (at least one); false (the default) refuses a prompt longer than the
+ *                          window, and generation stops when the window is full
  *
  * @since 0.1.0
  */
 public record GenerationConfig(int maxNewTokens, double temperature, int topK, double topP, double repetitionPenalty,
-                               List<Integer> eosTokenIds, List<String> stopStrings, long seed, boolean useKvCache) {
+                               List<Integer> eosTokenIds, List<String> stopStrings, long seed, boolean useKvCache,
+                               boolean truncatePrompt) {
 
     public GenerationConfig {
         if (maxNewTokens < 0) {
@@ -60,20 +64,26 @@ public record GenerationConfig(int maxNewTokens, double temperature, int topK, d
     /** This config with sampling settings replaced. */
     public GenerationConfig withSampling(double newTemperature, int newTopK, double newTopP, long newSeed) {
         return new GenerationConfig(maxNewTokens, newTemperature, newTopK, newTopP, repetitionPenalty, eosTokenIds,
-                stopStrings, newSeed, useKvCache);
+                stopStrings, newSeed, useKvCache, truncatePrompt);
     }
 
     /** This config with the KV cache switched on or off. */
     public GenerationConfig withKvCache(boolean on) {
         return new GenerationConfig(maxNewTokens, temperature, topK, topP, repetitionPenalty, eosTokenIds,
-                stopStrings, seed, on);
+                stopStrings, seed, on, truncatePrompt);
+    }
+
+    /** This config with prompt truncation switched on or off. */
+    public GenerationConfig withTruncatePrompt(boolean on) {
+        return new GenerationConfig(maxNewTokens, temperature, topK, topP, repetitionPenalty, eosTokenIds,
+                stopStrings, seed, useKvCache, on);
     }
 
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Builder with transformers' defaults: greedy, 64 new tokens, no penalties, KV cache on. */
+    /** Builder with transformers' defaults: greedy, 64 new tokens, no penalties, KV cache on, no truncation. */
     public static final class Builder {
         private int maxNewTokens = 64;
         private double temperature;
@@ -84,6 +94,7 @@ public record GenerationConfig(int maxNewTokens, double temperature, int topK, d
         private List<String> stops = List.of();
         private long seed;
         private boolean useKvCache = true;
+        private boolean truncatePrompt;
 
         public Builder optMaxNewTokens(int v) {
             maxNewTokens = v;
@@ -130,9 +141,15 @@ public record GenerationConfig(int maxNewTokens, double temperature, int topK, d
             return this;
         }
 
+        /** Keep only the last tokens of a prompt that does not fit the context window (default: refuse it). */
+        public Builder optTruncatePrompt(boolean v) {
+            truncatePrompt = v;
+            return this;
+        }
+
         public GenerationConfig build() {
             return new GenerationConfig(maxNewTokens, temperature, topK, topP, repetitionPenalty, eos, stops, seed,
-                    useKvCache);
+                    useKvCache, truncatePrompt);
         }
     }
 }

@@ -6,8 +6,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.model.CausalLM;
+import io.peft4j.core.model.ContextWindowException;
 import io.peft4j.core.model.KvCache;
 import io.peft4j.core.tokenizer.Tokenizer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -16,8 +19,11 @@ import java.util.Set;
 
 /**
  * Autoregressive text generation with a {@link CausalLM}: batched prompts are left-padded, the prompt is run
- * once (prefill) and then one token per step through the model's {@link KvCache}. Every step runs in its own
- * {@code NDScope}, so native memory stays flat however long the generation.
+ * once (prefill; the model runs a long prompt in chunks) and then one token per step through the model's
+ * {@link KvCache}, reserved once for prompt plus new tokens. Every step runs in its own {@code NDScope}, so native
+ * memory stays flat however long the generation. Prompt plus generated tokens stay within the model's context
+ * window: a longer prompt is refused with a {@link ContextWindowException} (or truncated with
+ * {@link GenerationConfig#truncatePrompt()}), and generation stops when the window is full.
  *
  * <pre>{@code
  * Generator generator = new Generator(model, tokenizer);
@@ -29,6 +35,8 @@ import java.util.Set;
  * @since 0.1.0
  */
 public final class Generator {
+    private static final Logger LOG = LoggerFactory.getLogger(Generator.class);
+
     private final CausalLM model;
     private final Tokenizer tokenizer; // may be null: ids only
 
@@ -63,13 +71,23 @@ public final class Generator {
             throw new IllegalArgumentException("every prompt needs at least one token");
         }
         long start = System.nanoTime();
-        BatchState state = new BatchState(prompts, padId(), eosIds(config), config.stopStrings(), tokenizer, listener);
+        int window = ContextWindowException.limit(model.config());
+        int[][] fitted = fitWindow(prompts, config, window);
+        BatchState state = new BatchState(fitted, padId(), eosIds(config), config.stopStrings(), tokenizer, listener);
         Sampler sampler = new Sampler(config);
         int vocab = model.config().vocabSize();
         try (Inference.Scope inference = Inference.enter();
              NDManager m = model.manager().newSubManager();
              KvCache cache = config.useKvCache() ? model.newKvCache(prompts.length) : null) {
+            if (cache != null) {
+                cache.reserve((int) Math.min(window, (long) state.width() + config.maxNewTokens()));
+            }
             for (int step = 0; step < config.maxNewTokens() && !state.allDone(); step++) {
+                if (state.width() >= window) {
+                    LOG.info("generation stopped after {} new tokens: the context window of {} tokens is full", step,
+                            window);
+                    break;
+                }
                 float[] logits = step(m, state, cache, step == 0);
                 for (int row = 0; row < prompts.length; row++) {
                     if (!state.done(row)) {
@@ -81,6 +99,25 @@ public final class Generator {
             }
         }
         return state.result(System.nanoTime() - start);
+    }
+
+    /**
+     * The prompts as they fit the context window: a longer one is refused, unless {@code truncatePrompt} is set;
+     * then every prompt that leaves no room for {@code maxNewTokens} keeps its last tokens (at least one).
+     */
+    private static int[][] fitWindow(int[][] prompts, GenerationConfig config, int window) {
+        int keep = (int) Math.max(1, window - (long) config.maxNewTokens());
+        int[][] out = prompts.clone();
+        for (int i = 0; i < out.length; i++) {
+            if (config.truncatePrompt() && out[i].length > keep) {
+                LOG.warn("prompt of {} tokens truncated to its last {} (context window {}, max new tokens {})",
+                        out[i].length, keep, window, config.maxNewTokens());
+                out[i] = Arrays.copyOfRange(out[i], out[i].length - keep, out[i].length);
+            } else if (out[i].length > window) {
+                throw new ContextWindowException("prompt", out[i].length, window);
+            }
+        }
+        return out;
     }
 
     /** One forward in its own scope: the whole prompt first, then only the last token when caching. */

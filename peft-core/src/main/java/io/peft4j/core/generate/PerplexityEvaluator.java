@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,6 +14,8 @@ import io.peft4j.core.PeftException;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.text.InvalidUtf8Exception;
 import io.peft4j.core.text.StrictUtf8Reader;
+import io.peft4j.core.model.ContextWindowException;
+import io.peft4j.core.model.KvCache;
 import io.peft4j.core.tokenizer.Tokenizer;
 
 import java.io.IOException;
@@ -25,7 +28,9 @@ import java.util.List;
  * Loss and perplexity of a {@link CausalLM} on text, as the Hugging Face perplexity guide computes them: each
  * document is tokenized whole and scored with a sliding window of {@code maxLength} tokens moved by
  * {@code stride}, every token predicted exactly once with up to {@code maxLength - 1} tokens of context.
- * The loss is the mean NLL over all predicted tokens of all documents (token-weighted).
+ * The loss is the mean NLL over all predicted tokens of all documents (token-weighted). A window goes through the
+ * model's KV cache in chunks, so memory grows linearly with {@code maxLength}, which may not exceed the model's
+ * context window ({@link ContextWindowException}).
  *
  * <pre>{@code
  * PerplexityEvaluator eval = new PerplexityEvaluator(model, tokenizer);
@@ -37,6 +42,9 @@ import java.util.List;
  * @since 0.1.0
  */
 public final class PerplexityEvaluator {
+    /** Tokens per forward: bounds the logits to {@code [1, CHUNK, vocab]} (50 MB on a 49k vocabulary). */
+    static final int CHUNK = 256;
+
     private final CausalLM model;
     private final Tokenizer tokenizer;
 
@@ -64,16 +72,19 @@ public final class PerplexityEvaluator {
             throw new IllegalArgumentException("need maxLength >= 2 and 1 <= stride <= maxLength, got maxLength "
                     + maxLength + ", stride " + stride);
         }
+        ContextWindowException.check(model.config(), maxLength, "evaluation window");
         double nll = 0;
         long tokens = 0;
-        try (Inference.Scope inference = Inference.enter(); NDManager m = model.manager().newSubManager()) {
+        try (Inference.Scope inference = Inference.enter(); NDManager m = model.manager().newSubManager();
+             KvCache cache = model.newKvCache(1)) {
+            cache.reserve(maxLength);
             for (int[] ids : docs) {
                 int prevEnd = 0;
                 for (int begin = 0; begin < ids.length; begin += stride) {
                     int end = Math.min(begin + maxLength, ids.length);
                     int from = Math.max(prevEnd, begin + 1);
                     if (from < end) {
-                        nll += windowNll(m, ids, begin, end, from);
+                        nll += windowNll(m, cache, ids, begin, end, from);
                         tokens += end - from;
                     }
                     prevEnd = end;
@@ -90,22 +101,36 @@ public final class PerplexityEvaluator {
         return new EvalResult(loss, Math.exp(loss), tokens);
     }
 
-    /** Sum of -log p(ids[k] | ids[begin, k)) for k in [from, end). */
-    private double windowNll(NDManager m, int[] ids, int begin, int end, int from) {
-        try (NDScope scope = new NDScope()) {
-            long[] window = new long[end - begin];
-            for (int i = 0; i < window.length; i++) {
-                window[i] = ids[begin + i];
+    /**
+     * Sum of -log p(ids[k] | ids[begin, k)) for k in [from, end): the window goes through the KV cache in chunks of
+     * {@link #CHUNK} tokens, each chunk's logits {@code [1, chunk, vocab]} scored and freed before the next.
+     */
+    private double windowNll(NDManager m, KvCache cache, int[] ids, int begin, int end, int from) {
+        cache.reset();
+        double nll = 0;
+        for (int start = begin; start < end; start += CHUNK) {
+            int stop = Math.min(end, start + CHUNK);
+            try (NDScope scope = new NDScope()) {
+                long[] chunk = new long[stop - start];
+                for (int i = 0; i < chunk.length; i++) {
+                    chunk[i] = ids[start + i];
+                }
+                NDArray logits = model.forward(m.create(chunk, new Shape(1, chunk.length)), null, cache);
+                // the logits at position j predict ids[j + 1]: score j in [max(start, from - 1), min(stop, end - 1))
+                int lo = Math.max(start, from - 1);
+                int hi = Math.min(stop, end - 1);
+                if (lo < hi) {
+                    long[] targets = new long[hi - lo];
+                    for (int j = lo; j < hi; j++) {
+                        targets[j - lo] = ids[j + 1];
+                    }
+                    NDArray scored = logits.get(new NDIndex("0, " + (lo - start) + ":" + (hi - start) + ", :"));
+                    NDArray picked = scored.logSoftmax(-1).gather(m.create(targets, new Shape(targets.length, 1)), 1);
+                    nll -= picked.sum().toType(DataType.FLOAT64, false).getDouble();
+                }
             }
-            long[] targets = new long[end - from];
-            for (int k = from; k < end; k++) {
-                targets[k - from] = ids[k];
-            }
-            NDArray logits = model.forward(m.create(window, new Shape(1, window.length)), null, null);
-            NDArray scored = logits.get(new NDIndex("0, " + (from - 1 - begin) + ":" + (end - 1 - begin) + ", :"));
-            NDArray picked = scored.logSoftmax(-1).gather(m.create(targets, new Shape(targets.length, 1)), 1);
-            return -picked.sum().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
         }
+        return nll;
     }
 
     /**

@@ -57,15 +57,32 @@ public interface CausalLM extends AutoCloseable {
      * Training forward + backward: back-propagates {@code loss.apply(logits)} (a scalar) into every array that
      * requires a gradient and returns the loss value. Gradients accumulate (nothing is zeroed here). Call it with no
      * {@code GradientCollector} open: it opens its own. {@code rngSeed} seeds the engine RNG (dropout) so that a
-     * step is reproducible; models that run layer by layer derive one seed per layer from it.
+     * step is reproducible; models that run layer by layer derive one seed per layer from it. Same as
+     * {@link #backward(NDArray, NDArray, NDArray, Function, boolean, long)} without position ids.
      *
      * @param checkpointActivations keep only each layer's input and recompute the layer during backward (less
      *                              memory, about one more forward of time); this default cannot and refuses it
      */
     default float backward(NDArray inputIds, NDArray attentionMask, Function<NDArray, NDArray> loss,
                            boolean checkpointActivations, long rngSeed) {
+        return backward(inputIds, attentionMask, null, loss, checkpointActivations, rngSeed);
+    }
+
+    /**
+     * {@link #backward(NDArray, NDArray, Function, boolean, long)} for packed rows: {@code attentionMask [B, T]}
+     * holds 0 for padding and else the 1-based sequence number of each token (a token attends only to earlier
+     * tokens of its own sequence) and {@code positionIds [B, T]} the rope position of each token (restarting per
+     * sequence), or {@code null} to derive positions from the mask. A 0/1 mask without position ids is the
+     * unpacked case. This default supports only that case.
+     */
+    default float backward(NDArray inputIds, NDArray attentionMask, NDArray positionIds,
+                           Function<NDArray, NDArray> loss, boolean checkpointActivations, long rngSeed) {
         if (checkpointActivations) {
             throw new UnsupportedOperationException("activation checkpointing is not supported by "
+                    + getClass().getSimpleName());
+        }
+        if (positionIds != null) {
+            throw new UnsupportedOperationException("packed rows (position ids) are not supported by "
                     + getClass().getSimpleName());
         }
         Engine.getInstance().setRandomSeed(segmentSeed(rngSeed, -1));

@@ -11,6 +11,13 @@ public interface KvCache extends AutoCloseable {
     /** Positions already cached (the next token's position). */
     int length();
 
+    /**
+     * Makes room for {@code positions} cached positions in total, so that a generation of known length allocates
+     * once instead of growing (and copying) step by step. A hint: caches that do not preallocate ignore it.
+     */
+    default void reserve(int positions) {
+    }
+
     /** Drops everything cached; the cache can be reused for a new prompt. */
     void reset();
 

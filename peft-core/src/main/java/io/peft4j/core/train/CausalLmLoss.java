@@ -4,27 +4,29 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
-/** Summed next-token cross-entropy over label-masked tokens: position t predicts {@code labels[t + 1]}. */
+/**
+ * Summed next-token cross-entropy over the loss targets of a {@link TrainingBatch}: position t predicts
+ * {@code labels[t + 1]} unless that label is ignored or starts another packed sequence.
+ */
 final class CausalLmLoss {
     private CausalLmLoss() {
     }
 
     /**
-     * Σ −log softmax(logits[b, t])[labels[b, t+1]] over targets that are not {@link Example#IGNORE}.
+     * Σ −log softmax(logits[b, t])[labels[b, t+1]] over the targets of {@link TrainingBatch#isTarget}.
      *
      * @param logits [B, T, V]
-     * @param labels B rows of T labels (unshifted)
      */
-    static NDArray sum(NDArray logits, int[][] labels, NDManager manager) {
-        int b = labels.length;
-        int t = labels[0].length;
+    static NDArray sum(NDArray logits, TrainingBatch batch, NDManager manager) {
+        int b = batch.size();
+        int t = batch.seqLen();
         long vocab = logits.getShape().get(2);
         long[] target = new long[b * t];
         float[] weight = new float[b * t];
         for (int i = 0; i < b; i++) {
             for (int j = 0; j + 1 < t; j++) {
-                int y = labels[i][j + 1];
-                if (y != Example.IGNORE) {
+                if (batch.isTarget(i, j + 1)) {
+                    int y = batch.labels()[i][j + 1];
                     if (y < 0 || y >= vocab) {
                         throw new IllegalArgumentException("label " + y + " outside vocabulary of " + vocab);
                     }
@@ -38,18 +40,5 @@ final class CausalLmLoss {
         NDArray logp = logits.reshape(-1, vocab).logSoftmax(-1);
         NDArray picked = logp.gather(idx, 1).reshape(-1);
         return picked.mul(w).sum().neg();
-    }
-
-    /** Number of trained targets in {@code labels} (same rule as {@link #sum}). */
-    static int count(int[][] labels) {
-        int n = 0;
-        for (int[] row : labels) {
-            for (int j = 1; j < row.length; j++) {
-                if (row[j] != Example.IGNORE) {
-                    n++;
-                }
-            }
-        }
-        return n;
     }
 }

@@ -1,7 +1,7 @@
 package io.peft4j.core.train;
 
 /**
- * What one optimizer step did, handed to {@link TrainingListener#onStep}.
+ * What one optimizer step did, handed to {@link TrainingListener#onStep}. Built with {@link #builder()}.
  *
  * <pre>{@code
  * trainer.addListener(new TrainingListener() {
@@ -23,4 +23,50 @@ package io.peft4j.core.train;
  */
 public record StepMetrics(int step, int totalSteps, double loss, double learningRate, double gradNorm, long tokens,
                           double tokensPerSecond, double elapsedSeconds, double etaSeconds) {
+
+    public StepMetrics {
+        if (step < 1 || step > totalSteps) {
+            throw new IllegalArgumentException("step metrics: step " + step + " outside 1.." + totalSteps);
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builder: every field is required except the timing ones (default 0). */
+    public static final class Builder {
+        private int step;
+        private int totalSteps;
+        private double loss = Double.NaN;
+        private double learningRate = Double.NaN;
+        private double gradNorm = Double.NaN;
+        private long tokens = -1;
+        private double tokensPerSecond;
+        private double elapsedSeconds;
+        private double etaSeconds;
+
+        public Builder setStep(int step, int totalSteps) {
+            this.step = step;
+            this.totalSteps = totalSteps;
+            return this;
+        }
+
+        public Builder setLoss(double v) { loss = v; return this; }
+        public Builder setLearningRate(double v) { learningRate = v; return this; }
+        public Builder setGradNorm(double v) { gradNorm = v; return this; }
+        public Builder setTokens(long v) { tokens = v; return this; }
+        public Builder optTokensPerSecond(double v) { tokensPerSecond = v; return this; }
+        public Builder optElapsedSeconds(double v) { elapsedSeconds = v; return this; }
+        public Builder optEtaSeconds(double v) { etaSeconds = v; return this; }
+
+        public StepMetrics build() {
+            if (Double.isNaN(learningRate) || tokens < 0) {
+                throw new IllegalStateException("step metrics need learning rate and tokens (lr " + learningRate
+                        + ", tokens " + tokens + ")");
+            }
+            return new StepMetrics(step, totalSteps, loss, learningRate, gradNorm, tokens, tokensPerSecond,
+                    elapsedSeconds, etaSeconds);
+        }
+    }
 }

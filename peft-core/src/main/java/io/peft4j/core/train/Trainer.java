@@ -3,6 +3,7 @@ package io.peft4j.core.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.PeftException;
@@ -24,7 +25,10 @@ import java.util.List;
  * {@link TrainerConfig#activationCheckpointing()} each decoder layer is recomputed in backward instead of keeping its
  * activations (same loss and gradients, less memory). Deterministic: data order and dropout derive from the seed,
  * the step, the micro-batch and the layer only, so a resumed run repeats the uninterrupted loss curve. One thread;
- * close to free optimizer state.
+ * close to free optimizer state. Rows may be packed ({@link Example#isPacked()}): each packed sequence then
+ * attends only to itself, restarts its positions and is not trained to predict the next one, so a packed row
+ * gives the loss and gradients of its sequences run alone. After a divergence the gradients are reset, so
+ * {@link #resume} can continue in the same process.
  *
  * <pre>{@code
  * try (Trainer trainer = new Trainer(peft, TrainerConfig.builder().optMaxSteps(60).build())) {
@@ -37,6 +41,7 @@ import java.util.List;
  */
 public final class Trainer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
+    private static final NDIndex ALL = new NDIndex("...");
 
     private final PeftModel peft;
     private final TrainerConfig cfg;
@@ -78,11 +83,25 @@ public final class Trainer implements AutoCloseable {
         return TrainerCheckpoint.latest(outputDir);
     }
 
+    /** The optimizer step a checkpoint folder was written at. */
+    public static int checkpointStep(Path checkpointDir) throws PeftException {
+        return TrainerCheckpoint.step(checkpointDir);
+    }
+
     /**
      * Restores adapter weights, optimizer moments, step and RNG position from {@code checkpointDir}, then trains to
      * the end of the schedule.
+     *
+     * @throws IllegalArgumentException if the checkpoint is already at or past the schedule's last step (nothing
+     *                                  would be trained)
      */
     public TrainingResult resume(Path checkpointDir, List<Example> train, List<Example> eval) throws PeftException {
+        int at = checkpointStep(checkpointDir);
+        int total = cfg.totalSteps(train.size());
+        if (at >= total) {
+            throw new IllegalArgumentException(checkpointDir + " is at step " + at + " and the schedule ends at step "
+                    + total + ": nothing to train");
+        }
         ensureOptimizer();
         step = TrainerCheckpoint.load(checkpointDir, peft, optimizer, params, cfg);
         lastCheckpoint = checkpointDir;
@@ -95,7 +114,7 @@ public final class Trainer implements AutoCloseable {
         ensureOptimizer();
         stopRequested = false;
         int total = cfg.totalSteps(train.size());
-        Batches batches = new Batches(train, cfg.batchSize(), cfg.seed(), cfg.shuffle(), cfg.padTokenId());
+        BatchOrder batches = new BatchOrder(train, cfg.batchSize(), cfg.seed(), cfg.shuffle(), cfg.padTokenId());
         List<Double> losses = new ArrayList<>();
         double evalLoss = Double.NaN;
         long tokens = 0;
@@ -105,16 +124,17 @@ public final class Trainer implements AutoCloseable {
         try {
             while (step < total && !stopRequested) {
                 double lr = cfg.schedule().learningRate(cfg.learningRate(), step, cfg.warmupSteps(), total);
-                double[] out = runStep(batches, lr);      // {loss, gradNorm, tokens}
+                StepOutcome out = runStep(batches, lr);
                 step++;
-                losses.add(out[0]);
-                tokens += (long) out[2];
+                losses.add(out.loss());
+                tokens += out.tokens();
                 double secs = (System.nanoTime() - t0) / 1e9;
                 if (cfg.checkpointEvery() > 0 && step % cfg.checkpointEvery() == 0) {
                     checkpoint();
                 }
-                StepMetrics m = new StepMetrics(step, total, out[0], lr, out[1], (long) out[2], tokens / secs, secs,
-                        secs / losses.size() * (total - step));
+                StepMetrics m = StepMetrics.builder().setStep(step, total).setLoss(out.loss()).setLearningRate(lr)
+                        .setGradNorm(out.gradNorm()).setTokens(out.tokens()).optTokensPerSecond(tokens / secs)
+                        .optElapsedSeconds(secs).optEtaSeconds(secs / losses.size() * (total - step)).build();
                 listeners.forEach(l -> l.onStep(m));
                 boolean due = cfg.evalEvery() > 0 && step % cfg.evalEvery() == 0;
                 if (eval != null && !eval.isEmpty() && (due || step == total)) {
@@ -147,43 +167,66 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
-    /** One optimizer step over {@code gradAccum} micro-batches; returns {loss, grad norm, tokens}. */
-    private double[] runStep(Batches batches, double lr) throws TrainingDivergedException {
-        List<Batches.Batch> micro = new ArrayList<>();
+    /** What one optimizer step measured: summed normalised loss, gradient norm before clipping, real tokens. */
+    private record StepOutcome(double loss, double gradNorm, long tokens) {
+    }
+
+    /** One optimizer step over {@code gradAccum} micro-batches. */
+    private StepOutcome runStep(BatchOrder batches, double lr) throws TrainingDivergedException {
+        List<TrainingBatch> micro = new ArrayList<>();
         int trained = 0;
         for (int i = 0; i < cfg.gradAccum(); i++) {
-            Batches.Batch b = batches.get((long) step * cfg.gradAccum() + i);
+            TrainingBatch b = batches.get((long) step * cfg.gradAccum() + i);
             micro.add(b);
-            trained += CausalLmLoss.count(b.labels());
+            trained += b.trainedTokens();
         }
         double lossSum = 0;
-        double realTokens = 0;
+        long realTokens = 0;
         try (NDScope scope = new NDScope()) {
             // a natively allocated divisor: DJL's div(Number) frees its temporary operand before backward
             NDArray tokens = manager.full(new Shape(), Math.max(1, trained), DataType.FLOAT32);
             for (int i = 0; i < micro.size(); i++) {
-                Batches.Batch b = micro.get(i);
-                long rngSeed = (cfg.seed() * 1_000_003L + step) * 1_009L + i;  // dropout RNG = f(seed, step, micro)
-                lossSum += peft.backward(b.idsArray(manager), b.maskArray(manager),
-                        logits -> CausalLmLoss.sum(logits, b.labels(), manager).div(tokens),
-                        cfg.activationCheckpointing(), rngSeed);
+                TrainingBatch b = micro.get(i);
+                lossSum += peft.backward(b.inputIdsArray(manager), b.attentionMaskArray(manager),
+                        b.positionIdsArray(manager), logits -> CausalLmLoss.sum(logits, b, manager).div(tokens),
+                        cfg.activationCheckpointing(), RngSeeds.microBatch(cfg.seed(), step, i));
                 realTokens += b.realTokens();
             }
             List<NDArray> grads = params.stream().map(NDArray::getGradient).toList();
-            double norm = globalNorm(grads);
-            if (!Double.isFinite(lossSum) || !Double.isFinite(norm)) {
-                grads.forEach(g -> g.muli(0));
-                throw new TrainingDivergedException(step + 1, Double.isFinite(lossSum) ? "gradient norm" : "loss",
-                        lastCheckpoint);
+            try {
+                double norm = globalNorm(grads);
+                if (!Double.isFinite(lossSum) || !Double.isFinite(norm)) {
+                    throw new TrainingDivergedException(step + 1, Double.isFinite(lossSum) ? "gradient norm"
+                            : "loss", lastCheckpoint);
+                }
+                if (cfg.maxGradNorm() > 0 && norm > cfg.maxGradNorm()) {
+                    double coef = cfg.maxGradNorm() / (norm + 1e-6);       // torch.nn.utils.clip_grad_norm_
+                    grads.forEach(g -> g.muli(coef));
+                }
+                optimizer.step(grads, lr);
+                if (!Double.isFinite(paramSum())) {     // an overflowing update: never train on (or save) NaN weights
+                    throw new TrainingDivergedException(step + 1, "adapter weights", lastCheckpoint);
+                }
+                return new StepOutcome(lossSum, norm, realTokens);
+            } finally {
+                grads.forEach(Trainer::zeroFill);
             }
-            if (cfg.maxGradNorm() > 0 && norm > cfg.maxGradNorm()) {
-                double coef = cfg.maxGradNorm() / (norm + 1e-6);       // torch.nn.utils.clip_grad_norm_
-                grads.forEach(g -> g.muli(coef));
-            }
-            optimizer.step(grads, lr);
-            grads.forEach(g -> g.subi(g));
-            return new double[] {lossSum, norm, realTokens};
         }
+    }
+
+    /** Sets every element to 0 by assignment: {@code g·0} and {@code g−g} keep NaN/Inf (a poisoned resume). */
+    static void zeroFill(NDArray g) {
+        g.set(ALL, 0f);
+    }
+
+    /** Sum of every trainable value: non-finite iff some weight is NaN/Inf (or all are astronomically large). */
+    private double paramSum() {
+        NDArray acc = null;
+        for (NDArray p : params) {
+            NDArray s = p.sum();
+            acc = acc == null ? s : acc.add(s);
+        }
+        return acc.getFloat();
     }
 
     private static double globalNorm(List<NDArray> grads) {
@@ -195,21 +238,31 @@ public final class Trainer implements AutoCloseable {
         return Math.sqrt(acc.getFloat());
     }
 
-    /** Mean token loss and perplexity on {@code eval} (no gradients, dropout off). */
+    /**
+     * Mean token loss and perplexity on {@code eval} (no gradients, dropout off; training mode is restored after,
+     * also on failure). Takes unpacked examples only.
+     */
     public EvalMetrics evaluate(List<Example> eval) {
-        peft.setTraining(false);
         double sum = 0;
         long count = 0;
         int bs = cfg.batchSize();
-        for (int i = 0; i < eval.size(); i += bs) {
-            Batches.Batch b = Batches.collate(eval.subList(i, Math.min(eval.size(), i + bs)), cfg.padTokenId());
-            try (NDScope scope = new NDScope()) {
-                NDArray logits = peft.forward(b.idsArray(manager), b.maskArray(manager), null);
-                sum += CausalLmLoss.sum(logits, b.labels(), manager).getFloat();
+        peft.setTraining(false);
+        try {
+            for (int i = 0; i < eval.size(); i += bs) {
+                TrainingBatch b = TrainingBatch.of(eval.subList(i, Math.min(eval.size(), i + bs)), cfg.padTokenId(), 1);
+                if (b.isPacked()) {
+                    throw new IllegalArgumentException("evaluate takes unpacked examples (eval example "
+                            + i + ".." + (i + b.size() - 1) + " holds a packed row); pack only the training data");
+                }
+                try (NDScope scope = new NDScope()) {
+                    NDArray logits = peft.forward(b.inputIdsArray(manager), b.attentionMaskArray(manager), null);
+                    sum += CausalLmLoss.sum(logits, b, manager).getFloat();
+                }
+                count += b.trainedTokens();
             }
-            count += CausalLmLoss.count(b.labels());
+        } finally {
+            peft.setTraining(inTraining);
         }
-        peft.setTraining(inTraining);
         double loss = sum / Math.max(1, count);
         EvalMetrics m = new EvalMetrics(step, loss, Math.exp(loss), count);
         listeners.forEach(l -> l.onEval(m));

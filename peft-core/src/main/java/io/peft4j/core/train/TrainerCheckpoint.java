@@ -10,25 +10,26 @@ import io.peft4j.core.PeftException;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.checkpoint.SafetensorsReader;
 import io.peft4j.core.checkpoint.SafetensorsWriter;
+import io.peft4j.core.io.AtomicFolder;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
  * A resumable checkpoint folder {@code checkpoint-<step>}: {@code adapters/<name>/} (PEFT layout) for each active
  * adapter, {@code optimizer.safetensors} (AdamW moments {@code m.i}/{@code v.i}) and {@code trainer_state.json}
- * (step, optimizer step count, seed; the RNG position is the step, since dropout seeds are derived from it).
- * Written into a temp folder and renamed, so a crash never leaves a half checkpoint under the final name.
+ * (step, optimizer step count, seed and the seed rules of {@link RngSeeds}; the RNG position is the step, since
+ * dropout seeds are derived from it).
+ * Written through {@link AtomicFolder} (temp folder, then swapped in by rename), so a crash never leaves a half
+ * checkpoint under the final name; each save first removes the temp folders of interrupted ones.
  */
 final class TrainerCheckpoint {
     static final String PREFIX = "checkpoint-";
@@ -41,25 +42,27 @@ final class TrainerCheckpoint {
     static Path save(Path outputDir, int step, PeftModel peft, AdamW opt, List<NDArray> params, TrainerConfig cfg)
             throws PeftException {
         Path dir = outputDir.resolve(PREFIX + step);
-        Path tmp = outputDir.resolve("." + PREFIX + step + ".tmp-" + UUID.randomUUID());
         try {
-            Files.createDirectories(tmp);
-            for (String name : peft.activeAdapters()) {
-                peft.saveAdapter(name, tmp.resolve("adapters").resolve(name));
-            }
-            Map<String, NDArray> moments = new LinkedHashMap<>();
-            for (int i = 0; i < params.size(); i++) {
-                moments.put("m." + i, opt.firstMoments().get(i));
-                moments.put("v." + i, opt.secondMoments().get(i));
-            }
-            SafetensorsWriter.writeArrays(tmp.resolve(OPTIMIZER), moments, Map.of("format", "pt"));
-            Files.writeString(tmp.resolve(STATE), Json.MAPPER.writeValueAsString(state(step, opt, params, cfg)));
-            deleteTree(dir);
-            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFolder.recoverChildren(outputDir);        // temp folders of interrupted checkpoints and saves
+            AtomicFolder.replace(dir, tmp -> {
+                try {
+                    for (String name : peft.activeAdapters()) {
+                        peft.saveAdapter(name, tmp.resolve("adapters").resolve(name));
+                    }
+                } catch (PeftException e) {
+                    throw new IOException(e.getMessage(), e);
+                }
+                Map<String, NDArray> moments = new LinkedHashMap<>();
+                for (int i = 0; i < params.size(); i++) {
+                    moments.put("m." + i, opt.firstMoments().get(i));
+                    moments.put("v." + i, opt.secondMoments().get(i));
+                }
+                SafetensorsWriter.writeArrays(tmp.resolve(OPTIMIZER), moments, Map.of("format", "pt"));
+                Files.writeString(tmp.resolve(STATE), Json.MAPPER.writeValueAsString(state(step, opt, params, cfg)));
+            });
             prune(outputDir, cfg.keepCheckpoints());
             return dir;
         } catch (IOException e) {
-            deleteTree(tmp);
             throw new PeftException(dir + ": writing checkpoint failed: " + e.getMessage(), e);
         }
     }
@@ -70,7 +73,11 @@ final class TrainerCheckpoint {
         s.put("optimizer_steps", opt.stepCount());
         s.put("seed", cfg.seed());
         s.put("micro_batches_done", (long) step * cfg.gradAccum());
-        s.put("rng", "dropout seed = seed * 1000003 + step; data order = permutation(seed + epoch)");
+        s.put("rng", RngSeeds.DESCRIPTION);
+        ArrayNode next = s.putArray("next_micro_batch_seeds");
+        for (int i = 0; i < cfg.gradAccum(); i++) {
+            next.add(RngSeeds.microBatch(cfg.seed(), step, i));
+        }
         ArrayNode shapes = s.putArray("param_shapes");
         params.forEach(p -> shapes.add(Arrays.toString(p.getShape().getShape())));
         return s;
@@ -140,18 +147,17 @@ final class TrainerCheckpoint {
         List<Path> all = new ArrayList<>(list(outputDir));
         all.sort(Comparator.comparingInt(TrainerCheckpoint::stepOf));
         for (int i = 0; i < all.size() - keep; i++) {
-            deleteTree(all.get(i));
+            AtomicFolder.deleteTree(all.get(i));
         }
     }
 
-    static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    /** The step recorded in {@code dir}'s trainer state. */
+    static int step(Path dir) throws PeftException {
+        Path stateFile = dir.resolve(STATE);
+        try {
+            return Json.MAPPER.readTree(stateFile.toFile()).path("step").asInt();
         } catch (IOException e) {
-            // best effort: a leftover temp folder is ignored by latest()
+            throw new CheckpointFormatException(stateFile, "cannot read trainer state: " + e.getMessage(), e);
         }
     }
 }

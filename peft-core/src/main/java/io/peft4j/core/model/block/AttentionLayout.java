@@ -10,6 +10,16 @@ import ai.djl.ndarray.types.Shape;
  * the mask of what the cache already holds. Positions follow transformers for left padding: the running count
  * of real tokens minus one, and 1 on padding. The bias is 0 where a query may attend and fp32's lowest value
  * elsewhere (causal order and padded keys), as transformers' eager attention adds it.
+ * <p>
+ * Packed rows ({@link #packed}, training only, no cache) hold several sequences: the mask gives each token's
+ * 1-based sequence number (0 = padding), a token attends only to earlier tokens of its own sequence (a
+ * block-diagonal causal bias) and positions restart at 0 for every sequence. A mask of only 0/1 gives exactly
+ * the unpacked layout.
+ * <pre>{@code
+ * AttentionLayout l = AttentionLayout.packed(new int[][] {{1, 1, 2, 2, 0}}, null);
+ * int[][] pos = l.positions();          // {{0, 1, 0, 1, 0}}
+ * NDArray bias = l.bias(manager);       // [1, 1, 1, 5, 5]
+ * }</pre>
  *
  * @since 0.1.0
  */
@@ -23,6 +33,7 @@ public final class AttentionLayout {
     private final boolean[][] keyMask;   // [B][past + T], true = real token
     private final boolean anyPadding;
     private final int[][] positions;     // [B][T]
+    private final int[][] sequences;     // [B][T] 1-based sequence numbers of packed rows, or null
 
     /**
      * @param pastMask   {@code [B][P]} mask of cached keys (P may be 0)
@@ -50,6 +61,69 @@ public final class AttentionLayout {
             padding |= real != pastLength + newTokens;
         }
         this.anyPadding = padding;
+        this.sequences = null;
+    }
+
+    private AttentionLayout(int[][] sequences, int[][] positions) {
+        this.batch = sequences.length;
+        this.newTokens = batch == 0 ? 0 : sequences[0].length;
+        this.pastLength = 0;
+        this.keyMask = new boolean[batch][newTokens];
+        this.positions = positions;
+        this.sequences = sequences;
+        this.anyPadding = true;   // one bias row per batch row: the blocks differ between rows
+        for (int b = 0; b < batch; b++) {
+            for (int t = 0; t < newTokens; t++) {
+                keyMask[b][t] = sequences[b][t] != 0;
+            }
+        }
+    }
+
+    /**
+     * The layout of packed rows without a cache.
+     *
+     * @param sequenceIds {@code [B][T]} 1-based sequence number of each token, 0 for padding
+     * @param positionIds {@code [B][T]} rope positions, or {@code null} for the index within each sequence
+     */
+    public static AttentionLayout packed(int[][] sequenceIds, int[][] positionIds) {
+        int[][] pos = positionIds;
+        if (pos == null) {
+            pos = new int[sequenceIds.length][];
+            for (int b = 0; b < sequenceIds.length; b++) {
+                int[] row = sequenceIds[b];
+                pos[b] = new int[row.length];
+                for (int t = 1; t < row.length; t++) {
+                    pos[b][t] = row[t] != 0 && row[t] == row[t - 1] ? pos[b][t - 1] + 1 : 0;
+                }
+            }
+        }
+        return new AttentionLayout(sequenceIds, pos);
+    }
+
+    /** Whether any mask value of {@code sequenceIds} is above 1 (several sequences share a row). */
+    public static boolean isPacked(int[][] sequenceIds) {
+        for (int[] row : sequenceIds) {
+            for (int s : row) {
+                if (s > 1) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Reads a {@code [B, T]} integer array of any numeric type (sequence numbers, position ids). */
+    public static int[][] readInts(NDArray values, int batch, int tokens, String what) {
+        if (!values.getShape().equals(new Shape(batch, tokens))) {
+            throw new IllegalArgumentException(what + " must be [" + batch + ", " + tokens + "], got "
+                    + values.getShape());
+        }
+        long[] v = values.toType(DataType.INT64, false).toLongArray();
+        int[][] out = new int[batch][tokens];
+        for (int i = 0; i < v.length; i++) {
+            out[i / tokens][i % tokens] = Math.toIntExact(v[i]);
+        }
+        return out;
     }
 
     /** Reads a {@code [B, T]} 0/1 mask of any numeric type; {@code null} stays {@code null}. */
@@ -95,11 +169,16 @@ public final class AttentionLayout {
                 int base = (b * newTokens + i) * keys;
                 int lastVisible = pastLength + i;
                 for (int j = 0; j < keys; j++) {
-                    boolean visible = j <= lastVisible && keyMask[b][j];
+                    boolean visible = j <= lastVisible && keyMask[b][j] && sameSequence(b, i, j);
                     bias[base + j] = visible ? 0f : MASKED;
                 }
             }
         }
         return manager.create(bias, new Shape(rows, 1, 1, newTokens, keys));
+    }
+
+    /** Packed rows: key {@code j} is in query {@code i}'s sequence (a padding query sees every real key). */
+    private boolean sameSequence(int b, int i, int j) {
+        return sequences == null || sequences[b][i] == 0 || sequences[b][i] == sequences[b][j];
     }
 }

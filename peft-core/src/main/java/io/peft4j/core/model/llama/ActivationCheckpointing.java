@@ -25,24 +25,34 @@ import java.util.function.Supplier;
  * never zeroes them). Dropout draws the same mask in the recompute as in the first pass because the engine RNG is
  * re-seeded per layer from {@code (rngSeed, layer)}, in both modes, so a checkpointed step equals a recorded one.
  * Every intermediate array lives in a per-layer {@code NDScope}; the saved inputs and gradients live in the
- * caller's scope. Package-private: reached through {@link CausalLM#backward}.
+ * caller's scope. Packed rows (several sequences per row) use the same block-diagonal bias in the first pass and
+ * in every recompute. Package-private: reached through {@link CausalLM#backward}.
  */
 final class ActivationCheckpointing {
     private ActivationCheckpointing() {
     }
 
-    static float backward(LlamaModel model, NDArray ids, NDArray mask, Function<NDArray, NDArray> loss,
-                          boolean checkpoint, long rngSeed) {
-        return checkpoint ? checkpointed(model, ids, mask, loss, rngSeed) : recorded(model, ids, mask, loss, rngSeed);
+    /**
+     * The token inputs of one training forward.
+     *
+     * @param ids       {@code [B, T]} int64 token ids
+     * @param mask      {@code [B, T]} 0 = padding, else the 1-based sequence number (packed rows), or null
+     * @param positions {@code [B, T]} rope positions, or null to derive them from the mask
+     */
+    record Inputs(NDArray ids, NDArray mask, NDArray positions) {
+    }
+
+    static float backward(LlamaModel model, Inputs in, Function<NDArray, NDArray> loss, boolean checkpoint,
+                          long rngSeed) {
+        return checkpoint ? checkpointed(model, in, loss, rngSeed) : recorded(model, in, loss, rngSeed);
     }
 
     /** The ordinary way: one graph over the whole model, one backward. */
-    private static float recorded(LlamaModel model, NDArray ids, NDArray mask, Function<NDArray, NDArray> loss,
-                                  long rngSeed) {
+    private static float recorded(LlamaModel model, Inputs tokens, Function<NDArray, NDArray> loss, long rngSeed) {
         DecoderLayer[] layers = model.decoderLayers();
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            NDArray x = model.embed(ids);
-            LlamaModel.LayerInputs in = model.layerInputs(x, mask, null);
+            NDArray x = model.embed(tokens.ids());
+            LlamaModel.LayerInputs in = model.trainingInputs(x, tokens.mask(), tokens.positions());
             for (int i = 0; i < layers.length; i++) {
                 reseed(rngSeed, i);
                 x = layers[i].forward(x, in, null);
@@ -54,12 +64,12 @@ final class ActivationCheckpointing {
         }
     }
 
-    private static float checkpointed(LlamaModel model, NDArray ids, NDArray mask, Function<NDArray, NDArray> loss,
+    private static float checkpointed(LlamaModel model, Inputs tokens, Function<NDArray, NDArray> loss,
                                       long rngSeed) {
         DecoderLayer[] layers = model.decoderLayers();
         NDArray[] saved = new NDArray[layers.length + 1];       // each [B, T, hidden], no graph
-        saved[0] = withoutGraph(() -> model.embed(ids));
-        LlamaModel.LayerInputs in = model.layerInputs(saved[0], mask, null);
+        saved[0] = withoutGraph(() -> model.embed(tokens.ids()));
+        LlamaModel.LayerInputs in = model.trainingInputs(saved[0], tokens.mask(), tokens.positions());
         for (int i = 0; i < layers.length; i++) {
             int layer = i;
             reseed(rngSeed, i);
@@ -81,7 +91,7 @@ final class ActivationCheckpointing {
                         x -> layers[layer].forward(x, in, null).mul(upstream).sum());
                 upstream.close();
             }
-            embeddingBackward(gc, model, ids, g);
+            embeddingBackward(gc, model, tokens.ids(), g);
             g.close();
             return value[0];
         }

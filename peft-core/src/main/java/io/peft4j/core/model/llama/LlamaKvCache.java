@@ -14,8 +14,10 @@ import java.util.Arrays;
 /**
  * Keys and values of a {@link LlamaModel}: per layer one preallocated buffer {@code [B, kvHeads, capacity, D]}
  * that new positions are copied into, so a generation step allocates nothing that grows with the context
- * (capacity doubles when full). The buffers live in the cache's own manager and are unregistered from the
- * caller's {@code NDScope}, so they survive steps. Inference only: the copies are in place, not differentiable.
+ * (capacity doubles when full, or is set once by {@link #reserve}). Buffers are allocated uninitialised (only
+ * written positions are ever read), so reserved but unused capacity costs no resident memory. They live in the
+ * cache's own manager and are unregistered from the caller's {@code NDScope}, so they survive steps. Inference
+ * only: the copies are in place, not differentiable.
  */
 final class LlamaKvCache implements KvCache {
     private static final int INITIAL_CAPACITY = 64;
@@ -51,6 +53,14 @@ final class LlamaKvCache implements KvCache {
 
     int batch() {
         return batch;
+    }
+
+    /** Grows every layer's buffers to hold {@code positions} in total (no-op when they already do). */
+    @Override
+    public void reserve(int positions) {
+        if (positions > capacity) {
+            resize(positions);
+        }
     }
 
     /** Starts a forward of {@code tokens} new positions: returns its layout and makes room. */
@@ -90,6 +100,10 @@ final class LlamaKvCache implements KvCache {
         while (newCapacity < needed) {
             newCapacity *= 2;
         }
+        resize(newCapacity);
+    }
+
+    private void resize(int newCapacity) {
         for (int l = 0; l < keys.length; l++) {
             keys[l] = grow(keys[l], newCapacity);
             values[l] = grow(values[l], newCapacity);
@@ -98,7 +112,7 @@ final class LlamaKvCache implements KvCache {
     }
 
     private NDArray grow(NDArray old, int newCapacity) {
-        NDArray fresh = manager.zeros(new Shape(batch, kvHeads, newCapacity, headDim));
+        NDArray fresh = manager.create(new Shape(batch, kvHeads, newCapacity, headDim)); // uninitialised
         NDScope.unregister(fresh);
         if (old != null) {
             if (length > 0) {

@@ -4,10 +4,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import io.peft4j.core.CheckpointFormatException;
+import io.peft4j.core.Inference;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.checkpoint.TensorSource;
 import io.peft4j.core.model.CausalLM;
+import io.peft4j.core.model.ContextWindowException;
 import io.peft4j.core.model.DenseLinearFactory;
 import io.peft4j.core.model.KvCache;
 import io.peft4j.core.model.LinearLayerFactory;
@@ -122,7 +124,9 @@ public final class LlamaModel implements CausalLM {
 
     /**
      * The final-norm hidden states {@code [B, T, hidden]} (what the lm_head reads) for input embeddings
-     * {@code [B, T, hidden]}; mask and cache as in {@link #forward}.
+     * {@code [B, T, hidden]}; mask and cache as in {@link #forward}. Outside a {@code GradientCollector} the layers
+     * run one scope at a time and long sequences in chunks (see {@link InferenceForward}), so memory grows linearly
+     * with the sequence. Refuses more positions than the context window ({@link ContextWindowException}).
      */
     public NDArray hidden(NDArray inputEmbeddings, NDArray attentionMask, KvCache cache) {
         if (inputEmbeddings.getShape().dimension() != 3 || inputEmbeddings.getShape().get(2) != config.hiddenSize()) {
@@ -130,6 +134,12 @@ public final class LlamaModel implements CausalLM {
                     + inputEmbeddings.getShape());
         }
         LlamaKvCache kv = ownCache(cache, Math.toIntExact(inputEmbeddings.getShape().get(0)));
+        int tokens = Math.toIntExact(inputEmbeddings.getShape().get(1));
+        ContextWindowException.check(config, (kv == null ? 0 : kv.length()) + tokens,
+                kv == null || kv.length() == 0 ? "sequence" : "cached plus new sequence");
+        if (Inference.active()) {
+            return finalNorm.forward(InferenceForward.layers(this, inputEmbeddings, attentionMask, kv));
+        }
         LayerInputs in = layerInputs(inputEmbeddings, attentionMask, kv);
         NDArray x = inputEmbeddings;
         for (DecoderLayer layer : layers) {
@@ -162,6 +172,34 @@ public final class LlamaModel implements CausalLM {
         return new LayerInputs(keyRope.scaled(attentionScale), keyRope, layout.bias(m));
     }
 
+    /**
+     * Rope tables and attention bias of a training forward (no cache) over {@code inputEmbeddings [B, T, hidden]}:
+     * {@code attentionMask [B, T]} holds 0 for padding and else the 1-based sequence number of each token, so
+     * packed rows get a block-diagonal causal bias; {@code positionIds [B, T]} are the rope positions, or
+     * {@code null}. Without packing (mask values 0/1 or null) and without position ids this is exactly
+     * {@link #layerInputs}.
+     */
+    LayerInputs trainingInputs(NDArray inputEmbeddings, NDArray attentionMask, NDArray positionIds) {
+        int b = Math.toIntExact(inputEmbeddings.getShape().get(0));
+        int t = Math.toIntExact(inputEmbeddings.getShape().get(1));
+        int[][] sequences = attentionMask == null ? null
+                : AttentionLayout.readInts(attentionMask, b, t, "attentionMask");
+        if (positionIds == null && (sequences == null || !AttentionLayout.isPacked(sequences))) {
+            return layerInputs(inputEmbeddings, attentionMask, null);
+        }
+        if (sequences == null) {
+            sequences = new int[b][t];
+            for (int[] row : sequences) {
+                java.util.Arrays.fill(row, 1);
+            }
+        }
+        int[][] positions = positionIds == null ? null : AttentionLayout.readInts(positionIds, b, t, "positionIds");
+        AttentionLayout layout = AttentionLayout.packed(sequences, positions);
+        NDManager m = inputEmbeddings.getManager();
+        RotaryEmbedding.Tables keyRope = rope.tables(layout.positions(), 1f, m);
+        return new LayerInputs(keyRope.scaled(attentionScale), keyRope, layout.bias(m));
+    }
+
     /** The embedding table forwards read now {@code [vocab, hidden]}: the stored one or its override. */
     NDArray embeddingTable() {
         return WeightOverride.effective(embedding, embeddingOverride);
@@ -178,12 +216,15 @@ public final class LlamaModel implements CausalLM {
 
     /**
      * Layer by layer, with per-layer dropout seeds; with {@code checkpointActivations} only each layer's input is
-     * kept and the layer is recomputed during backward (see {@link ActivationCheckpointing}).
+     * kept and the layer is recomputed during backward (see {@link ActivationCheckpointing}). Packed rows get a
+     * block-diagonal causal bias (see {@link #trainingInputs}).
      */
     @Override
-    public float backward(NDArray inputIds, NDArray attentionMask, Function<NDArray, NDArray> loss,
-                          boolean checkpointActivations, long rngSeed) {
-        return ActivationCheckpointing.backward(this, inputIds, attentionMask, loss, checkpointActivations, rngSeed);
+    public float backward(NDArray inputIds, NDArray attentionMask, NDArray positionIds,
+                          Function<NDArray, NDArray> loss, boolean checkpointActivations, long rngSeed) {
+        ContextWindowException.check(config, Math.toIntExact(inputIds.getShape().get(1)), "training sequence");
+        return ActivationCheckpointing.backward(this, new ActivationCheckpointing.Inputs(inputIds, attentionMask,
+                positionIds), loss, checkpointActivations, rngSeed);
     }
 
     private LlamaKvCache ownCache(KvCache cache, int batch) {

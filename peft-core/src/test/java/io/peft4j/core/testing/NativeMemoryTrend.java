@@ -1,0 +1,79 @@
+package io.peft4j.core.testing;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The native-memory trend of a long loop, as memory tests assert it: at each {@link #sample} it records RSS outside
+ * the Java heap ({@link NativeMemory#settledKb()}) and, with glibc, the bytes {@code malloc} has handed out
+ * ({@link NativeMemory#mallocInUseKb()}). A slope is the least-squares slope, in kB per step, over the second half
+ * of the samples thinned to {@value #BLOCKS} blocks, each reduced to its lower quartile: a leak of k kB per step
+ * shows as ~k, while the transient allocations that lift 21-23 % of the samples by up to 16 MB (measured, see
+ * docs/djl-notes.md) do not show. Take the samples after a warm-up; allocator growth settles there.
+ *
+ * <pre>{@code
+ * NativeMemoryTrend trend = new NativeMemoryTrend();
+ * for (int step = 1; step <= 1500; step++) {
+ *     trainOneStep();
+ *     if (step > 500 && step % 10 == 0) {
+ *         trend.sample(step);
+ *     }
+ * }
+ * trend.assertSlopesBelow(5, 20);     // kB/step: malloc'd bytes, RSS outside the heap
+ * }</pre>
+ */
+public final class NativeMemoryTrend {
+    /** Blocks the second half is thinned to before the slope. */
+    public static final int BLOCKS = 5;
+    /** The quantile each block is reduced to. */
+    public static final double QUANTILE = 0.25;
+
+    private final MemorySeries rssKb = new MemorySeries();
+    private final MemorySeries mallocKb = new MemorySeries();
+
+    /** Records both measures at {@code step} (after a full GC). */
+    public void sample(double step) {
+        rssKb.add(step, NativeMemory.settledKb());
+        NativeMemory.mallocInUseKb().ifPresent(kb -> mallocKb.add(step, kb));
+    }
+
+    public MemorySeries rssKb() {
+        return rssKb;
+    }
+
+    /** Empty without glibc. */
+    public MemorySeries mallocKb() {
+        return mallocKb;
+    }
+
+    /** kB per step of RSS outside the heap. */
+    public double rssSlope() {
+        return slope(rssKb);
+    }
+
+    /** kB per step of {@code malloc}'d bytes; NaN without glibc (then only {@link #rssSlope()} can be checked). */
+    public double mallocSlope() {
+        return mallocKb.size() == 0 ? Double.NaN : slope(mallocKb);
+    }
+
+    /** One line: both slopes and the late RSS median. */
+    public String summary() {
+        return String.format("malloc'd memory %.2f kB/step, RSS outside the heap %.2f kB/step (median %.0f MB) "
+                + "over the last %d samples", mallocSlope(), rssSlope(), rssKb.secondHalf().median() / 1024,
+                rssKb.secondHalf().size());
+    }
+
+    /**
+     * Fails unless the malloc slope (when glibc gives one) is below {@code mallocKbPerStep} and the RSS slope below
+     * {@code rssKbPerStep}; the message holds the summary and the offending series.
+     */
+    public void assertSlopesBelow(double mallocKbPerStep, double rssKbPerStep) {
+        if (mallocKb.size() > 0) {
+            assertTrue(mallocSlope() < mallocKbPerStep, summary() + "\nmalloc'd " + mallocKb);
+        }
+        assertTrue(rssSlope() < rssKbPerStep, summary() + "\nRSS outside the heap " + rssKb);
+    }
+
+    private static double slope(MemorySeries s) {
+        return s.secondHalf().blockQuantiles(BLOCKS, QUANTILE).slope();
+    }
+}
