@@ -43,6 +43,9 @@ public final class PreferenceReader {
 
     /** Whether the first record of {@code path} has {@code chosen} and {@code rejected} fields. */
     public static boolean isPreferenceFile(Path path) throws IOException {
+        if (!Files.isRegularFile(path)) {
+            return false;
+        }
         try (RawRecordSource s = RawSources.open(path)) {
             RawRecord r = s.next();
             return r != null && r.node() != null && r.node().isObject() && r.node().has("chosen")
