@@ -30,6 +30,12 @@ def load(adapter_dir):
     path = model_path()
     base = AutoModelForCausalLM.from_pretrained(os.path.dirname(path), gguf_file=os.path.basename(path),
                                                 dtype=torch.float32)
+    # transformers dequantizes the GGUF weights to fp32 on load but still flags the model as GGUF-quantized, which
+    # its Trainer refuses to train; the weights are plain fp32 tensors, so drop the flag
+    base.hf_quantizer = None
+    base.is_quantized = False
+    if hasattr(base.config, "quantization_config"):
+        del base.config.quantization_config
     tok = AutoTokenizer.from_pretrained(os.path.dirname(path), gguf_file=os.path.basename(path))
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
@@ -48,6 +54,12 @@ def dpo(model, tok, pairs, loss_type, beta, out_dir):
     args = DPOConfig(output_dir=out_dir, beta=beta, loss_type=[loss_type], max_length=None, report_to=[],
                      per_device_train_batch_size=len(pairs), use_cpu=True, bf16=False)
     trainer = DPOTrainer(model=model, args=args, train_dataset=tiny_dataset(), processing_class=tok)
+    # trl 1.16 copies a pre-existing adapter into a frozen "ref" adapter and uses it as the reference; peft4j's
+    # reference is the base with the adapters disabled (trl's own path for a fresh adapter, where both agree).
+    # Without "ref", trl's _compute_loss takes that path, so the same reference is compared.
+    if "ref" in model.peft_config:
+        model.delete_adapter("ref")
+    model.set_adapter("default")
     batch = trainer.data_collator([dict(p) for p in pairs])
     model.eval()
     with torch.no_grad():

@@ -103,7 +103,7 @@ class PreferenceInteropIT {
             Files.writeString(pairsFile, Json.MAPPER.writeValueAsString(json));
             // a LoRA whose B is non-zero: two SFT steps on the chosen rows, then saved for PEFT
             peft.addAdapter("default", LoraConfig.builder().optR(8).optLoraAlpha(16)
-                    .optTargetModules(List.of("q_proj", "v_proj")).build(), 7L);
+                    .optTargetModules(TargetModules.of("q_proj", "v_proj")).build(), 7L);
             List<Example> sft = pairs.stream().map(PreferencePair::chosen).toList();
             try (Trainer t = new Trainer(peft, TrainerConfig.builder().optMaxSteps(2).optBatchSize(3)
                     .optLearningRate(1e-2).build())) {
@@ -131,6 +131,33 @@ class PreferenceInteropIT {
             }
             System.err.println("trl " + trl.get("trl").asText() + " " + e.getKey() + ": ours " + e.getValue().loss()
                     + " " + e.getValue().metrics() + " | trl " + want);
+        }
+    }
+
+    @Test
+    void dpoOnTheRealModel_raisesTheMargin() throws Exception {
+        try (NDManager m = Peft4j.newManager(); Checkpoint ckpt = Checkpoints.open(TestResources.testModel());
+             LlamaModel model = LlamaModel.load(ckpt.config(), ckpt.tensors(), m);
+             PeftModel peft = PeftModel.wrap(model)) {
+            List<Example> rows = PreferencePair.rows(pairs(ckpt.tokenizer()));
+            peft.addAdapter("default", LoraConfig.builder().optR(8).optLoraAlpha(16)
+                    .optTargetModules(TargetModules.ALL_LINEAR).build(), 7L);
+            PreferenceObjective dpo = PreferenceObjective.of(PreferenceConfig.builder().optBeta(BETA)
+                    .optPrecomputeRefLogProbs(true).build());
+            try (Trainer t = new Trainer(peft, TrainerConfig.builder().optMaxSteps(6).optBatchSize(3)
+                    .optLearningRate(2e-3).optPadTokenId(Math.max(0, ckpt.tokenizer().padTokenId())).build(), dpo)) {
+                EvalMetrics before = t.evaluate(rows);
+                t.train(rows, List.of());
+                EvalMetrics after = t.evaluate(rows);
+                System.err.printf("real-model DPO: loss %.4f -> %.4f, margin %.4f -> %.4f, accuracy %.2f -> %.2f%n",
+                        before.loss(), after.loss(), before.metrics().get("rewards/margins"),
+                        after.metrics().get("rewards/margins"), before.metrics().get("rewards/accuracies"),
+                        after.metrics().get("rewards/accuracies"));
+                assertEquals(0.0, before.metrics().get("rewards/margins"), 1e-4, "a fresh LoRA is the reference");
+                assertTrue(after.metrics().get("rewards/margins") > before.metrics().get("rewards/margins") + 0.05,
+                        "margin " + after.metrics());
+                assertTrue(after.loss() < before.loss());
+            }
         }
     }
 
