@@ -55,11 +55,25 @@ final class ErrorHandler implements IExecutionExceptionHandler, IParameterExcept
         String command = e.getCommandLine().getCommandName();
         String help = "peft4j".equals(command) ? "peft4j --help" : "peft4j " + command + " --help";
         String message = e.getMessage() == null ? "bad command line" : e.getMessage().lines().findFirst().orElse("");
-        report(message + " (see " + help + ")", 2);
+        report(asTyped(message, e, args) + " (see " + help + ")", 2);
         if (debug) {
             e.printStackTrace(System.err);
         }
         return 2;
+    }
+
+    /** picocli names an option by its longest alias; say it as the user typed it ({@code --max-length}). */
+    private static String asTyped(String message, ParameterException e, String[] args) {
+        if (!(e.getArgSpec() instanceof picocli.CommandLine.Model.OptionSpec option)) {
+            return message;
+        }
+        for (String arg : args) {
+            String name = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
+            if (java.util.Arrays.asList(option.names()).contains(name) && !name.equals(option.longestName())) {
+                return message.replace(option.longestName(), name);
+            }
+        }
+        return message;
     }
 
     private void report(String line, int code) {
