@@ -102,6 +102,8 @@ public final class Engine implements AutoCloseable {
             List<Sequence> joining = new ArrayList<>();
             synchronized (lock) {
                 while (!closing && pending.isEmpty() && live() == 0) {
+                    rows.clear();     // idle: nothing outlives the batch
+                    closeCache();
                     try {
                         lock.wait(100);
                     } catch (InterruptedException e) {
