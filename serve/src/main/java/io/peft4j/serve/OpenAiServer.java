@@ -16,9 +16,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -49,6 +51,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final AdapterCatalog catalog;
     private final Engine engine;
     private final Javalin app;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private OpenAiServer(ServedModel served, ServeConfig config) {
         this.served = served;
@@ -90,8 +93,19 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** Binds {@code config.host():config.port()} and serves {@code served} until {@link #close}. */
     public static OpenAiServer start(ServedModel served, ServeConfig config) {
+        return start(served, config, Map.of());
+    }
+
+    /**
+     * {@link #start(ServedModel, ServeConfig)} after loading {@code adapters} (name to PEFT adapter folder), so they
+     * are served from the first request.
+     *
+     * @throws IllegalArgumentException naming the adapter that cannot be loaded
+     */
+    public static OpenAiServer start(ServedModel served, ServeConfig config, Map<String, Path> adapters) {
         OpenAiServer server = new OpenAiServer(served, config);
         try {
+            adapters.forEach(server::loadAdapter);
             server.app.start();
         } catch (RuntimeException e) {
             server.engine.close();
@@ -103,7 +117,7 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     /** Loads a PEFT adapter folder and serves it as {@code name} (whatever {@code allowAdapterUpdates} says). */
-    public void loadAdapter(String name, java.nio.file.Path dir) {
+    public void loadAdapter(String name, Path dir) {
         try {
             catalog.load(name, dir.toAbsolutePath().toString());
         } catch (ApiError e) {
@@ -161,6 +175,9 @@ public final class OpenAiServer implements AutoCloseable {
     /** Stops listening, fails queued and running choices with 503 and stops the scheduler. */
     @Override
     public void close() {
+        if (closed.getAndSet(true)) {
+            return;
+        }
         app.stop();
         engine.close();
         LOG.info("server on port {} stopped", config.port());
