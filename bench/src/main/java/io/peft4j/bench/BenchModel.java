@@ -51,6 +51,11 @@ final class BenchModel implements AutoCloseable {
         return model;
     }
 
+    /** The opened checkpoint (tokenizer, chat template). */
+    Checkpoint checkpoint() {
+        return checkpoint;
+    }
+
     @Override
     public void close() {
         model.close();

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "bench", description = "Benchmarks that print ratios measured in one run.",
         subcommands = {BenchDataCommand.class, BenchDequantCommand.class, BenchForwardCommand.class,
-                BenchTrainCommand.class, BenchMixedCommand.class})
+                BenchTrainCommand.class, BenchMixedCommand.class, BenchServeCommand.class})
 final class BenchCommand implements Runnable {
     @Override
     public void run() {
