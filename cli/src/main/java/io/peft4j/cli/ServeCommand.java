@@ -75,6 +75,12 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        check(maxBatch >= 1, "--max-batch must be >= 1, got " + maxBatch);
+        check(maxQueue >= 1, "--max-queue must be >= 1, got " + maxQueue);
+        check(port >= 0 && port <= 65535, "--port must be in [0, 65535], got " + port);
+        check(apiKey == null || !apiKey.isBlank(), "--api-key must not be blank");
+        check(adapterRoot == null || java.nio.file.Files.isDirectory(adapterRoot),
+                "--adapter-root is not a folder: " + adapterRoot);
         ServeConfig config = ServeConfig.builder().optHost(host).optPort(port).optMaxBatch(maxBatch)
                 .optMaxQueue(maxQueue).optApiKey(apiKey).optAllowAdapterUpdates(allowUpdates)
                 .optAdapterRoot(adapterRoot).build();
@@ -108,12 +114,18 @@ final class ServeCommand implements Callable<Integer> {
         return own.isPresent() ? ChatTemplate.jinja(own.get(), SpecialTokens.of(ckpt.tokenizer())) : null;
     }
 
+    private static void check(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message + " (see peft4j serve --help)");
+        }
+    }
+
     private Map<String, Path> adapters() {
         Map<String, Path> out = new LinkedHashMap<>();
         for (String a : adapters == null ? List.<String>of() : adapters) {
             String[] kv = a.split("=", 2);
             if (kv.length != 2 || kv[0].isBlank() || kv[1].isBlank()) {
-                throw new IllegalArgumentException("--adapter must be NAME=DIR, got '" + a + "'");
+                throw new IllegalArgumentException("--adapter must be NAME=DIR, got '" + a + "' (see peft4j serve --help)");
             }
             if (out.put(kv[0].trim(), Path.of(kv[1].trim())) != null) {
                 throw new IllegalArgumentException("--adapter: the name '" + kv[0].trim() + "' is given twice");

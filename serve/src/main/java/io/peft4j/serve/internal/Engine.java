@@ -28,14 +28,17 @@ import java.util.function.Consumer;
  * <p>KV cache: {@link KvCache} cannot add or drop rows, so the batch keeps one cache and <b>rebuilds it when rows
  * join</b>: one left-padded prefill of every live row's prompt and generated tokens, which also yields every row's
  * next-token logits (so a rebuild replaces that step's decode). Cost: a join prefills all live rows again (see
- * {@code peft4j_cache_rebuild_tokens_total}); steps without joins are plain one-token decodes. Dead rows keep
- * decoding padding until the next rebuild drops them.
+ * {@code peft4j_cache_rebuild_tokens_total}), padded to the longest; steps without joins are plain one-token decodes.
+ * Dead rows keep decoding padding until the next rebuild drops them. The prefill runs in chunks of positions, each
+ * in its own {@link NDScope}, since a forward keeps every layer's intermediates until its scope closes.
  *
  * <p>Every step runs in an {@link NDScope} under {@link Inference}; the only arrays that outlive a step are the
  * cache's. Thread-safe: {@link #submit} and {@link Sequence#cancel} from any thread.
  */
 public final class Engine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+    /** Rows x positions per prefill chunk: every intermediate of one chunk is freed before the next. */
+    private static final int PREFILL_POSITIONS = 1024;
 
     private final AdapterRegistry registry;
     private final CausalLM model;
@@ -207,8 +210,30 @@ public final class Engine implements AutoCloseable {
             Arrays.fill(mask, r * width + offset, (r + 1) * width, 1L);
         }
         metrics.rebuild((long) b * width);
-        NDArray maskArray = padded ? manager.create(mask, new Shape(b, width)) : null;
-        return m.forwardLast(manager.create(ids, new Shape(b, width)), maskArray, cache).toFloatArray();
+        int chunk = Math.max(16, PREFILL_POSITIONS / b);
+        float[] logits = null;
+        for (int from = 0; from < width; from += chunk) {   // each chunk in its own scope: bounded activations
+            int to = Math.min(width, from + chunk);
+            try (NDScope scope = new NDScope()) {
+                NDArray maskArray = padded ? manager.create(columns(mask, b, width, from, to), new Shape(b, to - from))
+                        : null;
+                NDArray out = m.forwardLast(manager.create(columns(ids, b, width, from, to), new Shape(b, to - from)),
+                        maskArray, cache);
+                if (to == width) {
+                    logits = out.toFloatArray();
+                }
+            }
+        }
+        return logits;
+    }
+
+    /** Columns {@code [from, to)} of a row-major {@code [b, width]} array. */
+    private static long[] columns(long[] a, int b, int width, int from, int to) {
+        long[] out = new long[b * (to - from)];
+        for (int r = 0; r < b; r++) {
+            System.arraycopy(a, r * width + from, out, r * (to - from), to - from);
+        }
+        return out;
     }
 
     private int live() {
