@@ -1,6 +1,7 @@
 package io.peft4j.bench;
 
 import io.peft4j.core.PeftException;
+import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.pretrained.Peft4jModel;
 
@@ -32,6 +33,11 @@ final class BenchModel implements AutoCloseable {
     /** The bare base model (benches attach their own adapters). */
     CausalLM model() {
         return loaded.base();
+    }
+
+    /** The opened checkpoint (tokenizer, chat template). */
+    Checkpoint checkpoint() {
+        return loaded.checkpoint();
     }
 
     @Override

@@ -16,7 +16,7 @@ import java.util.List;
         description = "Parameter-efficient fine-tuning (LoRA, QLoRA, prompt tuning) on the JVM.",
         subcommands = {DemoCommand.class, InspectCommand.class, GenerateCommand.class, EvalCommand.class,
                 DataCommand.class, FinetuneCommand.class, MergeCommand.class, BenchCommand.class,
-                QuantizeCommand.class})
+                QuantizeCommand.class, ServeCommand.class})
 public final class Peft4jCommand implements Runnable {
 
     /**

@@ -1,0 +1,128 @@
+package io.peft4j.serve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The scheduler under concurrent load on a tiny random model: greedy output per adapter equals the library's
+ * Generator whatever else is in the batch; a client that disconnects frees its row; unloading waits for the
+ * requests using the adapter; live NDArrays return to their idle count.
+ */
+class ContinuousBatchingTest {
+    static final List<String> ADAPTERS = List.of("a", "b", "__base__");
+    @TempDir
+    static Path temp;
+    static TinyServer s;
+
+    @BeforeAll
+    static void start() throws Exception {
+        s = new TinyServer(temp);
+    }
+
+    @AfterAll
+    static void stop() {
+        s.close();
+    }
+
+    @Test
+    void concurrentRequests_mixedAdapters_eachEqualsGeneratorAlone_arraysBackToIdle() throws Exception {
+        long idle = s.idleArrays();
+        List<CompletableFuture<HttpResponse<String>>> futures = new ArrayList<>();
+        List<String[]> asked = new ArrayList<>();   // {adapter, prompt, max tokens}
+        for (int i = 0; i < 18; i++) {
+            String adapter = ADAPTERS.get(i % 3);
+            String prompt = "QRSTUVWXYZ".substring(0, 1 + (i * 7) % 10) + (char) ('A' + i);
+            int max = 4 + (i * 5) % 13;
+            asked.add(new String[] {adapter, prompt, Integer.toString(max)});
+            String model = adapter.equals("__base__") ? "tiny" : adapter;
+            String body = TinyServer.JSON.writeValueAsString(Map.of("model", model, "prompt", prompt,
+                    "max_tokens", max, "temperature", 0, "repetition_penalty", 10, "stream", i % 2 == 0));
+            futures.add(s.http.sendAsync(HttpRequest.newBuilder(s.uri("/v1/completions"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body))
+                    .build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        for (int i = 0; i < futures.size(); i++) {
+            HttpResponse<String> r = futures.get(i).get();
+            assertEquals(200, r.statusCode(), r.body());
+            String text = i % 2 == 0 ? streamedText(r.body()) : TinyServer.json(r).get("choices").get(0)
+                    .get("text").asText();
+            String[] a = asked.get(i);
+            assertEquals(s.generatorText(a[0], a[1], Integer.parseInt(a[2])), text, "request " + i + " " + a[0]);
+        }
+        System.err.println(s.get("/metrics").body().lines().filter(l -> l.startsWith("peft4j_batch_size")
+                || l.startsWith("peft4j_cache")).reduce("", (x, y) -> x + y + "\n"));
+        assertEquals(idle, s.idleArrays(), "live NDArrays back to idle");
+    }
+
+    @Test
+    void clientDisconnectMidStream_freesItsRow_othersKeepServing() throws Exception {
+        long idle = s.idleArrays();
+        String body = "{\"model\":\"a\",\"prompt\":\"AB\",\"max_tokens\":250,\"stream\":true}";
+        try (Socket socket = new Socket(s.server.uri().getHost(), s.server.port())) {
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.UTF_8));
+            String line;
+            while ((line = in.readLine()) != null && !line.contains("data: {")) {
+                // headers and chunk sizes
+            }
+            assertTrue(line != null, "got a first chunk");
+        }   // the client goes away with ~249 tokens to go
+        HttpResponse<String> other = s.post("/v1/completions", Map.of("model", "b", "prompt", "C", "max_tokens", 3));
+        assertEquals(200, other.statusCode());
+        assertEquals(idle, s.idleArrays(), "the abandoned row left and its arrays were freed");
+        assertEquals(0, s.metric("peft4j_running_rows"));
+    }
+
+    @Test
+    void unload_waitsForRequestsUsingTheAdapter() throws Exception {
+        HttpResponse<String> load = s.post("/v1/load_lora_adapter", Map.of("lora_name", "c2",
+                "lora_path", s.adapterRoot.resolve("c").toString()));
+        assertEquals(200, load.statusCode(), load.body());
+        String body = TinyServer.JSON.writeValueAsString(Map.of("model", "c2", "prompt", "AB", "max_tokens", 120,
+                "temperature", 0, "repetition_penalty", 10));
+        CompletableFuture<HttpResponse<String>> running = s.http.sendAsync(HttpRequest.newBuilder(
+                s.uri("/v1/completions")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        while (s.metric("peft4j_running_rows") == 0 && !running.isDone()) {
+            Thread.sleep(5);
+        }
+        HttpResponse<String> unload = s.post("/v1/unload_lora_adapter", Map.of("lora_name", "c2"));
+        assertEquals(200, unload.statusCode(), unload.body());
+        JsonNode done = TinyServer.json(running.get());
+        assertEquals("length", done.get("choices").get(0).get("finish_reason").asText(), done.toString());
+        assertEquals(120, done.get("usage").get("completion_tokens").asInt());
+        assertEquals(404, s.post("/v1/completions", Map.of("model", "c2", "prompt", "A")).statusCode());
+    }
+
+    static String streamedText(String sse) throws Exception {
+        StringBuilder text = new StringBuilder();
+        for (String line : sse.lines().filter(l -> l.startsWith("data: {")).toList()) {
+            text.append(TinyServer.JSON.readTree(line.substring(6)).get("choices").get(0).get("text").asText());
+        }
+        assertTrue(sse.strip().endsWith("data: [DONE]"), sse);
+        return text.toString();
+    }
+}
