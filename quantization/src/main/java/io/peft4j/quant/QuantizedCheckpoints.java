@@ -10,6 +10,7 @@ import io.peft4j.core.PeftException;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.checkpoint.Checkpoints;
 import io.peft4j.core.checkpoint.TensorSource;
+import io.peft4j.core.checkpoint.gguf.GgufTensorSource;
 import io.peft4j.core.model.LinearLayerFactory;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.model.ModelFamilies;
@@ -85,6 +86,8 @@ public final class QuantizedCheckpoints {
 
     /**
      * The factory for {@code quantize} ({@code none}, {@code nf4}, {@code fp4}, {@code int8}; null means none):
+     * for a GGUF file with {@code none}, a {@link GgufBlockLinearFactory} (projections stay in their Q4_0 / Q4_1 /
+     * Q8_0 blocks, others fp32);
      * for a checkpoint stored quantized, a {@link StoredQuantLinearFactory} over the stored codes (asking for a
      * different type than stored is refused: re-quantizing quantized weights compounds the error); otherwise
      * {@link QuantizingLinearFactory#forType}.
@@ -94,7 +97,9 @@ public final class QuantizedCheckpoints {
     public static LinearLayerFactory linearFactory(Checkpoint ckpt, String quantize) throws CheckpointFormatException {
         String want = quantize == null ? "none" : quantize.toLowerCase(Locale.ROOT);
         if (!isQuantized(ckpt)) {
-            return QuantizingLinearFactory.forType(want);
+            // a GGUF model keeps its Q4_0/Q4_1/Q8_0 projections as blocks (decode reads them directly)
+            return "none".equals(want) && ckpt.tensors() instanceof GgufTensorSource ? new GgufBlockLinearFactory()
+                    : QuantizingLinearFactory.forType(want);
         }
         String stored = storedType(ckpt.tensors());
         if (!"none".equals(want) && !want.equals(stored)) {

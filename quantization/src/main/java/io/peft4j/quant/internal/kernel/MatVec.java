@@ -3,12 +3,14 @@ package io.peft4j.quant.internal.kernel;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.peft4j.core.Inference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Locale;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The decode path of quantized layers: {@code y = x·Wᵀ (+ b)} for inputs of at most {@link #maxRows()} rows,
@@ -45,6 +47,7 @@ public final class MatVec {
     private static final int MAX_ROWS = Integer.getInteger(MAX_ROWS_PROPERTY, DEFAULT_MAX_ROWS);
     private static final int THREADS = Math.max(1, Integer.getInteger("ai.djl.pytorch.num_threads",
             Runtime.getRuntime().availableProcessors()));
+    private static final LongAdder CALLS = new LongAdder();
     private static final ForkJoinPool POOL = THREADS > 1 ? new ForkJoinPool(THREADS - 1) : null;
 
     /** The kernel in use (null when the decode path is off) and why it was chosen. */
@@ -64,6 +67,21 @@ public final class MatVec {
         return MAX_ROWS;
     }
 
+    /**
+     * Whether a forward on {@code x} takes the decode path: the path is on, the thread is in an
+     * {@link Inference} region (no autograd graph wants W), {@code x} is fp32 and has at most {@link #maxRows()}
+     * rows of {@code cols}.
+     */
+    public static boolean takes(NDArray x, long cols) {
+        return CHOICE.kernel() != null && Inference.active() && x.getDataType() == DataType.FLOAT32
+                && x.size() <= cols * MAX_ROWS;
+    }
+
+    /** Forward calls that took the decode path so far in this JVM (for tests and benches). */
+    public static long calls() {
+        return CALLS.sum();
+    }
+
     /** {@code name (reason)} of the chosen kernel, e.g. {@code vector-512 (jdk.incubator.vector present)}. */
     public static String describe() {
         return (CHOICE.kernel() == null ? "off" : CHOICE.kernel().name()) + " (" + CHOICE.reason() + ")";
@@ -79,6 +97,7 @@ public final class MatVec {
             throw new IllegalStateException("decode path needs an fp32 input and a kernel; kernel " + describe()
                     + ", input " + x.getDataType());
         }
+        CALLS.increment();
         Shape in = x.getShape();
         int rows = Math.toIntExact(in.size() / w.cols());
         float[] y = new float[rows * w.rows()];
@@ -90,7 +109,7 @@ public final class MatVec {
                 }
             }
         }
-        long[] out = in.getShape();
+        long[] out = in.getShape().clone(); // Shape.getShape() is its own array
         out[out.length - 1] = w.rows();
         return x.getManager().create(y, new Shape(out));
     }
