@@ -17,7 +17,7 @@ import io.peft4j.lora.LoraConfig;
 import io.peft4j.lora.TargetModules;
 import io.peft4j.quant.GgmlBlockLinear;
 import io.peft4j.quant.GgufBlockLinearFactory;
-import io.peft4j.quant.internal.kernel.MatVec;
+import io.peft4j.quant.DecodeKernels;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -46,10 +46,10 @@ class QuantizedDecodeIT {
              CausalLM blocks = ModelFamilies.load(ckpt.config(), ckpt.tensors(), new GgufBlockLinearFactory(), m)) {
             assertTrue(blocks.linearLayers().get("model.layers.0.self_attn.q_proj") instanceof GgmlBlockLinear);
             int[][] prompts = PROMPTS.stream().map(p -> ckpt.tokenizer().encode(p, true)).toArray(int[][]::new);
-            long before = MatVec.calls();
+            long before = DecodeKernels.calls();
             int[][] base = greedy(dense, prompts);
             assertArrayEquals(base, greedy(blocks, prompts), "base model: block decode vs fp32");
-            assertTrue(MatVec.calls() - before > 100, "decode steps took the kernel path");
+            assertTrue(DecodeKernels.calls() - before > 100, "decode steps took the kernel path");
 
             LoraConfig lora = LoraConfig.builder().optR(8).optLoraAlpha(16).optInitLoraWeights(InitLoraWeights.RANDOM)
                     .optTargetModules(TargetModules.ALL_LINEAR).build();
