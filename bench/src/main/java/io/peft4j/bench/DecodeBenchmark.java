@@ -41,6 +41,8 @@ import java.util.stream.Collectors;
  * DecodeBenchmark.Result r = DecodeBenchmark.run(model, promptIds, new DecodeBenchmark.Settings(256, 64, 3));
  * double tokensPerS = r.decodeTokensPerS();
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class DecodeBenchmark {
     private static final String TEXT = "The history of the printing press begins in the fifteenth century, when "

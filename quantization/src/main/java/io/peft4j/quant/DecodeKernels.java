@@ -14,6 +14,8 @@ import io.peft4j.quant.internal.kernel.MatVec;
  * String kernel = DecodeKernels.describe();   // e.g. "vector-512 (jdk.incubator.vector present)"
  * long before = DecodeKernels.calls();
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class DecodeKernels {
     private DecodeKernels() {

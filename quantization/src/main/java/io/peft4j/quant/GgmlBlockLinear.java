@@ -26,6 +26,8 @@ import io.peft4j.quant.internal.kernel.QuantMatrix;
  *     NDArray y = q.forward(x);   // x [1, 1, 576] -> [1, 1, 576] from the 4-bit blocks
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class GgmlBlockLinear implements LinearLayer {
     private final String name;

@@ -36,6 +36,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *     CausalLM m = ModelFamilies.load(ckpt.config(), ckpt.tensors(), new GgufBlockLinearFactory(), manager);
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class GgufBlockLinearFactory implements LinearLayerFactory {
     /** The block types kept as blocks. */

@@ -7,7 +7,6 @@ import ai.djl.nn.core.Linear;
 import io.peft4j.core.Inference;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.checkpoint.gguf.GgmlType;
-import io.peft4j.core.checkpoint.internal.HalfFloats;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;
@@ -95,16 +94,16 @@ class DecodePathTest {
         rng.nextBytes(data);
         for (int b = 0; b < nb; b++) {
             int p = b * type.typeSize();
-            put(data, p, (float) (0.002 + 0.02 * rng.nextDouble()));
+            put(data, p, 0x1C00 | rng.nextInt(0x1000)); // scale in [2^-8, 2^-6)
             if (type == GgmlType.Q4_1) {
-                put(data, p + 2, (float) (-0.1 * rng.nextDouble()));
+                put(data, p + 2, 0xA400 | rng.nextInt(0x0C00)); // min in (-2^-3, -2^-6]
             }
         }
         return data;
     }
 
-    private static void put(byte[] d, int p, float v) {
-        short h = HalfFloats.floatToF16(v);
+    /** Stores the half with bit pattern {@code h} little-endian. */
+    private static void put(byte[] d, int p, int h) {
         d[p] = (byte) h;
         d[p + 1] = (byte) (h >> 8);
     }

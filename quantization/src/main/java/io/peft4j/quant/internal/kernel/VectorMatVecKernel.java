@@ -1,7 +1,6 @@
 package io.peft4j.quant.internal.kernel;
 
 import io.peft4j.core.checkpoint.gguf.GgmlType;
-import io.peft4j.core.checkpoint.internal.HalfFloats;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -36,6 +35,8 @@ public final class VectorMatVecKernel implements MatVecKernel {
     private static final int L = FS.length();
     private static final VectorSpecies<Byte> BS = L == 16 ? ByteVector.SPECIES_128 : ByteVector.SPECIES_64;
     private static final VectorSpecies<Integer> IS = L == 16 ? IntVector.SPECIES_512 : IntVector.SPECIES_256;
+
+    private static final float[] HALVES = halves();
 
     private final ScalarMatVecKernel scalar = new ScalarMatVecKernel();
 
@@ -249,7 +250,21 @@ public final class VectorMatVecKernel implements MatVecKernel {
         return sum;
     }
 
+    /** The little-endian IEEE half at {@code s[o]} widened to fp32 (exact; a table of every half). */
     private static float half(byte[] s, int o) {
-        return HalfFloats.f16ToFloat((short) ((s[o] & 0xFF) | (s[o + 1] & 0xFF) << 8));
+        return HALVES[(s[o] & 0xFF) | (s[o + 1] & 0xFF) << 8];
+    }
+
+    private static float[] halves() {
+        float[] t = new float[1 << 16];
+        for (int h = 0; h < t.length; h++) {
+            int exp = (h >>> 10) & 0x1F;
+            int mant = h & 0x3FF;
+            float v = exp == 0 ? mant * 0x1p-24f
+                    : exp == 31 ? (mant == 0 ? Float.POSITIVE_INFINITY : Float.NaN)
+                    : Float.intBitsToFloat((exp + 112) << 23 | mant << 13);
+            t[h] = (h & 0x8000) != 0 ? -v : v;
+        }
+        return t;
     }
 }

@@ -1,7 +1,6 @@
 package io.peft4j.quant.internal.kernel;
 
 import io.peft4j.core.checkpoint.gguf.GgmlType;
-import io.peft4j.core.checkpoint.internal.HalfFloats;
 import io.peft4j.quant.QuantType;
 
 import java.util.Random;
@@ -18,9 +17,9 @@ final class RandomMatrices {
         rng.nextBytes(data);
         for (int b = 0; b < nb; b++) {
             int p = b * type.typeSize();
-            putHalf(data, p, (float) (0.002 + 0.02 * rng.nextDouble()));
+            putHalf(data, p, 0x1C00 | rng.nextInt(0x1000)); // scale in [2^-8, 2^-6)
             if (type == GgmlType.Q4_1) {
-                putHalf(data, p + 2, (float) (-0.1 * rng.nextDouble()));
+                putHalf(data, p + 2, 0xA400 | rng.nextInt(0x0C00)); // min in (-2^-3, -2^-6]
             }
         }
         return new QuantMatrix.Ggml(type, rows, cols, data);
@@ -63,8 +62,8 @@ final class RandomMatrices {
         return out;
     }
 
-    private static void putHalf(byte[] data, int p, float v) {
-        short h = HalfFloats.floatToF16(v);
+    /** Stores the half with bit pattern {@code h} little-endian. */
+    private static void putHalf(byte[] data, int p, int h) {
         data[p] = (byte) h;
         data[p + 1] = (byte) (h >> 8);
     }
