@@ -4,7 +4,8 @@
  * model file returning the {@code --json} keys): {@link io.peft4j.bench.ForwardBenchmark} (forward and generation
  * tokens/s, GEMM roofline, MFU), {@link io.peft4j.bench.TrainBenchmark} (LoRA step time, MFU) and
  * {@link io.peft4j.bench.CheckpointingBenchmark} (activation checkpointing's cost),
- * {@link io.peft4j.bench.MixedBatchBenchmark} (mixed-adapter batches), {@link io.peft4j.bench.DequantBenchmark}
+ * {@link io.peft4j.bench.MixedBatchBenchmark} (mixed-adapter batches), {@link io.peft4j.bench.DecodeBenchmark}
+ * (single-stream quantized decode against fp32 and llama.cpp), {@link io.peft4j.bench.DequantBenchmark}
  * (NF4 dequantization against a copy) and {@link io.peft4j.bench.DataBenchmark} (dataset load + render + tokenize).
  * Peer numbers (transformers, PEFT) come from {@code scripts/interop/bench_*.py} through
  * {@link io.peft4j.bench.PeerScript}. JMH micro-benchmarks of single kernels live in this module's test scope

@@ -8,6 +8,7 @@ import io.peft4j.core.PeftException;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.checkpoint.Checkpoints;
 import io.peft4j.core.checkpoint.TensorSource;
+import io.peft4j.core.checkpoint.gguf.GgufTensorSource;
 import io.peft4j.core.model.LinearLayerFactory;
 import io.peft4j.core.pretrained.Peft4jModel;
 import io.peft4j.core.tokenizer.Tokenizer;
@@ -84,7 +85,9 @@ public final class QuantizedCheckpoints {
     }
 
     /**
-     * The factory for {@code quantize} ({@code none}, {@code nf4}, {@code fp4}, {@code int8}; null means none):
+     * The factory for {@code quantize} ({@code none}, {@code nf4}, {@code fp4}, {@code int8}, {@code gguf}; null
+     * means none): for a GGUF file with {@code gguf}, a {@link GgufBlockLinearFactory} (projections stay in their
+     * Q4_0 / Q4_1 / Q8_0 blocks and small-batch decode reads them directly; others fp32);
      * for a checkpoint stored quantized, a {@link StoredQuantLinearFactory} over the stored codes (asking for a
      * different type than stored is refused: re-quantizing quantized weights compounds the error); otherwise
      * {@link QuantizingLinearFactory#forType}.
@@ -94,6 +97,14 @@ public final class QuantizedCheckpoints {
     public static LinearLayerFactory linearFactory(Checkpoint ckpt, String quantize) throws CheckpointFormatException {
         String want = quantize == null ? "none" : quantize.toLowerCase(Locale.ROOT);
         if (!isQuantized(ckpt)) {
+            // "gguf": a GGUF model keeps its Q4_0/Q4_1/Q8_0 projections as blocks (decode reads them directly)
+            if ("gguf".equals(want)) {
+                if (!(ckpt.tensors() instanceof GgufTensorSource)) {
+                    throw new IllegalArgumentException("quantization 'gguf' keeps a GGUF file's blocks; "
+                            + ckpt.path() + " is not a GGUF file");
+                }
+                return new GgufBlockLinearFactory();
+            }
             return QuantizingLinearFactory.forType(want);
         }
         String stored = storedType(ckpt.tensors());

@@ -8,12 +8,17 @@ import ai.djl.nn.core.Linear;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.quant.internal.DjlDequantKernel;
 import io.peft4j.quant.internal.JavaDequantKernel;
+import io.peft4j.quant.internal.kernel.MatVec;
+import io.peft4j.quant.internal.kernel.QuantMatrix;
 
 /**
  * A frozen projection {@code y = x·Wᵀ + b} whose weight is stored quantized (NF4/FP4/INT8, QLoRA arXiv 2305.14314):
  * it keeps only the packed codes and the (possibly double-quantized) absmax, and dequantizes W to fp32 inside each
  * {@link #forward}, dropping it again before returning, so no full-precision copy lives between calls. Compute is
- * fp32 (fp16 matmul on CPU is far slower). One forward at a time per thread; the bias array is owned and closed.
+ * fp32 (fp16 matmul on CPU is far slower). A 4-bit forward on a few rows inside an {@code Inference} region
+ * (decode) skips the fp32 weight altogether and multiplies straight from the codes with the SIMD matrix-vector
+ * kernel (chosen by batch size at each call; {@code -Dpeft4j.decode.kernel}/{@code maxRows}, see
+ * {@link GgufBlockLinearFactory}). One forward at a time per thread; the bias array is owned and closed.
  *
  * <pre>{@code
  * QuantizedTensor w = Quantizer.quantize("q_proj.weight", values, new long[] {out, in}, QuantConfig.nf4DoubleQuant());
@@ -36,6 +41,8 @@ public final class QuantizedLinear implements LinearLayer {
     private final QuantizedTensor weight; // codes [out*in/2] + absmax
     private final NDArray bias;           // [out] or null
     private final Kernel kernel;
+    private final float[] biasValues;     // [out] for the decode path, or null
+    private volatile QuantMatrix.FourBit matrix; // the decode path's view of the codes, made on first use
 
     /** Takes ownership of {@code bias} {@code [out]} (nullable); uses {@link Kernel#JAVA}. */
     public QuantizedLinear(QuantizedTensor weight, NDArray bias) {
@@ -54,10 +61,14 @@ public final class QuantizedLinear implements LinearLayer {
         this.weight = weight;
         this.bias = bias;
         this.kernel = kernel;
+        this.biasValues = bias == null ? null : bias.toFloatArray();
     }
 
     @Override
     public NDArray forward(NDArray x) {
+        if (weight.config().type().bits() == 4 && MatVec.takes(x, inFeatures())) {
+            return MatVec.forward(decodeMatrix(), x, biasValues);
+        }
         NDManager m = x.getManager();
         NDArray w = dequantized(m);
         try {
@@ -65,6 +76,21 @@ public final class QuantizedLinear implements LinearLayer {
         } finally {
             w.close();
         }
+    }
+
+    /**
+     * The codes with their absmax decoded to fp32 once (4 bytes per block of 64 more than the double-quantized
+     * scales: counted in {@link #storedBytes} once made), for the decode path.
+     */
+    private QuantMatrix.FourBit decodeMatrix() {
+        QuantMatrix.FourBit m = matrix;
+        if (m == null) {
+            m = new QuantMatrix.FourBit((int) weight.shape()[0], (int) weight.shape()[1],
+                    weight.config().type().codebook(), weight.config().blockSize(), weight.data(),
+                    weight.absmax().decode());
+            matrix = m;
+        }
+        return m;
     }
 
     private NDArray dequantized(NDManager m) {
@@ -121,7 +147,9 @@ public final class QuantizedLinear implements LinearLayer {
     /** Packed codes + scales (+ fp32 bias): what this layer keeps resident. */
     @Override
     public long storedBytes() {
-        return weight.storedBytes() + (bias == null ? 0 : 4L * bias.size());
+        QuantMatrix.FourBit m = matrix;
+        return weight.storedBytes() + (bias == null ? 0 : 4L * bias.size())
+                + (m == null ? 0 : 4L * m.absmax().length);
     }
 
     @Override

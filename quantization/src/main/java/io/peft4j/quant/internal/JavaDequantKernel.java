@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.peft4j.core.checkpoint.gguf.GgmlDequantizer;
+import io.peft4j.core.checkpoint.gguf.GgmlType;
 import io.peft4j.quant.QuantizedTensor;
 
 import java.nio.ByteBuffer;
@@ -144,9 +146,21 @@ public final class JavaDequantKernel {
         int n = q.numel();
         s.ensure(n);
         dequantize(q, absmax, s.direct.asFloatBuffer());
-        ByteBuffer view = s.direct.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        view.position(0).limit(4 * n);
-        return manager.create(view.slice().order(ByteOrder.LITTLE_ENDIAN), new Shape(q.shape()), DataType.FLOAT32);
+        return s.view(n, q.shape(), manager);
+    }
+
+    /**
+     * As {@link #dequantizeShared(QuantizedTensor, float[], NDManager)} for GGUF blocks {@code [rows, cols]} of
+     * {@code type} (decoded by {@link GgmlDequantizer}, bit-identical to ggml): overwritten by the next call on this
+     * thread.
+     */
+    public static NDArray dequantizeShared(GgmlType type, byte[] blocks, long[] shape, NDManager manager) {
+        Scratch s = SCRATCH.get();
+        int n = Math.toIntExact(shape[0] * shape[1]);
+        s.ensure(n);
+        GgmlDequantizer.dequantize(type, ByteBuffer.wrap(blocks).order(ByteOrder.LITTLE_ENDIAN), n,
+                s.direct.asFloatBuffer(), 0);
+        return s.view(n, shape, manager);
     }
 
     /** Drops this thread's scratch buffers (they are re-created on the next call). */
@@ -157,6 +171,13 @@ public final class JavaDequantKernel {
     private static final class Scratch {
         int capacity;
         ByteBuffer direct = ByteBuffer.allocateDirect(0).order(ByteOrder.LITTLE_ENDIAN);
+
+        /** The first {@code n} floats as an array of {@code shape} on {@code manager}, aliasing the buffer. */
+        NDArray view(int n, long[] shape, NDManager manager) {
+            ByteBuffer view = direct.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            view.position(0).limit(4 * n);
+            return manager.create(view.slice().order(ByteOrder.LITTLE_ENDIAN), new Shape(shape), DataType.FLOAT32);
+        }
 
         void ensure(int n) {
             if (capacity < n) {

@@ -1,0 +1,170 @@
+package io.peft4j.quant.internal.kernel;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.peft4j.core.Inference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Locale;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The decode path of quantized layers: {@code y = x·Wᵀ (+ b)} for inputs of at most {@link #maxRows()} rows,
+ * computed by the kernel chosen once per JVM and split over output features on a fork-join pool sized to the DJL
+ * intra-op thread count ({@code ai.djl.pytorch.num_threads}, else the available processors; the calling thread
+ * takes one share). The choice is logged once at INFO with its reason:
+ * <ul>
+ *   <li>{@code -Dpeft4j.decode.kernel=auto} (default): {@link VectorMatVecKernel} when the {@code jdk.incubator.vector}
+ *       module is in the boot layer ({@code --add-modules jdk.incubator.vector}; the {@code ./peft4j} launcher and
+ *       the test JVMs pass it) and the CPU's vector width suits it, else {@link ScalarMatVecKernel};</li>
+ *   <li>{@code vector} / {@code scalar} force one; {@code off} disables the decode path (layers always dequantize
+ *       and multiply in libtorch).</li>
+ * </ul>
+ * {@code -Dpeft4j.decode.maxRows=N} moves the crossover (default {@value #DEFAULT_MAX_ROWS}, measured with
+ * {@code peft4j bench decode}). Thread-safe.
+ *
+ * <pre>{@code
+ * if (MatVec.enabled() && rows <= MatVec.maxRows()) {
+ *     NDArray y = MatVec.forward(weight, x, biasOrNull);   // x [..., cols] -> y [..., rows of W]
+ * }
+ * }</pre>
+ */
+public final class MatVec {
+    /** System property choosing the kernel: {@code auto}, {@code vector}, {@code scalar} or {@code off}. */
+    public static final String KERNEL_PROPERTY = "peft4j.decode.kernel";
+    /** System property: the largest number of input rows that takes the decode path. */
+    public static final String MAX_ROWS_PROPERTY = "peft4j.decode.maxRows";
+    /** Default crossover: up to this many rows the kernel beats dequantize + libtorch GEMM (bench decode). */
+    public static final int DEFAULT_MAX_ROWS = 16;
+    /** Below this many multiply-adds a call runs on the calling thread alone (a fork costs microseconds). */
+    private static final long PARALLEL_MIN = 1L << 16;
+    private static final Logger LOG = LoggerFactory.getLogger(MatVec.class);
+    private static final Choice CHOICE = choose(System.getProperty(KERNEL_PROPERTY, "auto"));
+    private static final int MAX_ROWS = Integer.getInteger(MAX_ROWS_PROPERTY, DEFAULT_MAX_ROWS);
+    private static final int THREADS = Math.max(1, Integer.getInteger("ai.djl.pytorch.num_threads",
+            Runtime.getRuntime().availableProcessors()));
+    private static final LongAdder CALLS = new LongAdder();
+    private static final ForkJoinPool POOL = THREADS > 1 ? new ForkJoinPool(THREADS - 1) : null;
+
+    /** The kernel in use (null when the decode path is off) and why it was chosen. */
+    private record Choice(MatVecKernel kernel, String reason) {
+    }
+
+    private MatVec() {
+    }
+
+    /** Whether the decode path is on. */
+    public static boolean enabled() {
+        return CHOICE.kernel() != null;
+    }
+
+    /** The largest input row count the decode path takes. */
+    public static int maxRows() {
+        return MAX_ROWS;
+    }
+
+    /**
+     * Whether a forward on {@code x} takes the decode path: the path is on, the thread is in an
+     * {@link Inference} region (no autograd graph wants W), {@code x} is fp32 and has at most {@link #maxRows()}
+     * rows of {@code cols}.
+     */
+    public static boolean takes(NDArray x, long cols) {
+        return CHOICE.kernel() != null && Inference.active() && x.getDataType() == DataType.FLOAT32
+                && x.size() <= cols * MAX_ROWS;
+    }
+
+    /** Forward calls that took the decode path so far in this JVM (for tests and benches). */
+    public static long calls() {
+        return CALLS.sum();
+    }
+
+    /** {@code name (reason)} of the chosen kernel, e.g. {@code vector-512 (jdk.incubator.vector present)}. */
+    public static String describe() {
+        return (CHOICE.kernel() == null ? "off" : CHOICE.kernel().name()) + " (" + CHOICE.reason() + ")";
+    }
+
+    /**
+     * {@code x [..., w.cols()]} fp32 to {@code [..., w.rows()]} on {@code x}'s manager, plus {@code bias}
+     * {@code [w.rows()]} when not null. Input and output are copied through Java arrays ({@code toFloatArray},
+     * {@code create}): a few microseconds for decode-sized rows.
+     */
+    public static NDArray forward(QuantMatrix w, NDArray x, float[] bias) {
+        if (CHOICE.kernel() == null || x.getDataType() != DataType.FLOAT32) {
+            throw new IllegalStateException("decode path needs an fp32 input and a kernel; kernel " + describe()
+                    + ", input " + x.getDataType());
+        }
+        CALLS.increment();
+        Shape in = x.getShape();
+        int rows = Math.toIntExact(in.size() / w.cols());
+        float[] y = new float[rows * w.rows()];
+        multiply(CHOICE.kernel(), w, x.toFloatArray(), rows, y);
+        if (bias != null) {
+            for (int r = 0; r < rows; r++) {
+                for (int o = 0; o < bias.length; o++) {
+                    y[r * bias.length + o] += bias[o];
+                }
+            }
+        }
+        long[] out = in.getShape().clone(); // Shape.getShape() is its own array
+        out[out.length - 1] = w.rows();
+        return x.getManager().create(y, new Shape(out));
+    }
+
+    /** {@link MatVecKernel#multiply} over all output features, split over the pool when the work is large enough. */
+    public static void multiply(MatVecKernel kernel, QuantMatrix w, float[] x, int rows, float[] y) {
+        int n = w.rows();
+        int tasks = POOL == null || (long) rows * n * w.cols() < PARALLEL_MIN ? 1 : Math.min(THREADS, n);
+        if (tasks == 1) {
+            kernel.multiply(w, x, rows, y, 0, n);
+            return;
+        }
+        int per = (n + tasks - 1) / tasks;
+        ForkJoinTask<?>[] forked = new ForkJoinTask<?>[tasks - 1];
+        for (int t = 1; t < tasks; t++) {
+            int from = Math.min(n, t * per);
+            int to = Math.min(n, from + per);
+            forked[t - 1] = POOL.submit(() -> kernel.multiply(w, x, rows, y, from, to));
+        }
+        kernel.multiply(w, x, rows, y, 0, Math.min(n, per));
+        for (ForkJoinTask<?> f : forked) {
+            f.join();
+        }
+    }
+
+    static Choice choose(String requested) {
+        String want = requested.trim().toLowerCase(Locale.ROOT);
+        Choice c = switch (want) {
+            case "off" -> new Choice(null, "-D" + KERNEL_PROPERTY + "=off: quantized layers always dequantize and "
+                    + "multiply in libtorch");
+            case "scalar" -> new Choice(new ScalarMatVecKernel(), "-D" + KERNEL_PROPERTY + "=scalar");
+            case "auto", "vector" -> vectorOrScalar();
+            default -> throw new IllegalArgumentException("-D" + KERNEL_PROPERTY + "=" + requested
+                    + " is not one of auto, vector, scalar, off");
+        };
+        LOG.info("decode matrix-vector kernel: {} ({}); up to {} rows, {} threads",
+                c.kernel() == null ? "off" : c.kernel().name(), c.reason(),
+                Integer.getInteger(MAX_ROWS_PROPERTY, DEFAULT_MAX_ROWS), Math.max(1, Integer.getInteger(
+                        "ai.djl.pytorch.num_threads", Runtime.getRuntime().availableProcessors())));
+        return c;
+    }
+
+    private static Choice vectorOrScalar() {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            return new Choice(new ScalarMatVecKernel(), "module jdk.incubator.vector not in the boot layer: start "
+                    + "java with --add-modules jdk.incubator.vector (./peft4j does) for the SIMD kernel");
+        }
+        try {
+            String why = VectorMatVecKernel.unsupported().orElse(null);
+            if (why != null) {
+                return new Choice(new ScalarMatVecKernel(), why);
+            }
+            return new Choice(new VectorMatVecKernel(), "jdk.incubator.vector present");
+        } catch (LinkageError e) {
+            return new Choice(new ScalarMatVecKernel(), "the Vector API failed to load: " + e);
+        }
+    }
+}

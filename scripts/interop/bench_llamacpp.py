@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""llama.cpp's single-stream decode on the GGUF, prompt and thread count `peft4j bench decode` measures.
+
+Loads the GGUF with llama-cpp-python (Llama(model_path, n_threads=T, n_threads_batch=T, n_ctx=prompt+new+8)),
+then per run: reset, eval the prompt ids (prefill, timed), then NEW greedy tokens one at a time (argmax of the
+last logits, eval the token; timed from the first to the last new token, as peft4j's bench does). One warm-up,
+median of ITERS. Peak RSS is this process's ru_maxrss. The last stdout line is one JSON object.
+
+llama-cpp-python is NOT in requirements.txt: PyPI ships only its source, and building llama.cpp took more than
+15 minutes on the 2-core CI machine. Install it into the reference venv by hand
+(`~/.cache/peft4j/venv/bin/pip install llama-cpp-python==0.3.36`) for the peer numbers; without it this script
+prints {"skipped": "..."} and exits 0, and the bench says why there is no ratio.
+
+Usage: python bench_llamacpp.py --model GGUF --prompt-ids 1,2,3 [--new-tokens 64] [--threads 2] [--iters 3]
+"""
+import argparse
+import json
+import resource
+import statistics
+import time
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--prompt-ids", required=True)
+    ap.add_argument("--new-tokens", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--iters", type=int, default=3)
+    a = ap.parse_args()
+    try:
+        from llama_cpp import Llama
+        import llama_cpp
+    except ImportError:
+        print(json.dumps({"skipped": "llama-cpp-python is not installed in the reference venv (not in "
+                                     "requirements.txt: it builds llama.cpp from source, 15+ minutes here)"}))
+        return
+    import numpy as np
+
+    ids = [int(t) for t in a.prompt_ids.split(",")]
+    llm = Llama(model_path=a.model, n_threads=a.threads, n_threads_batch=a.threads,
+                n_ctx=len(ids) + a.new_tokens + 8, n_batch=512, verbose=False, logits_all=False)
+
+    def run():
+        llm.reset()
+        t0 = time.perf_counter()
+        llm.eval(ids)
+        tok = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+        t_first = time.perf_counter()
+        for _ in range(a.new_tokens - 1):
+            llm.eval([tok])
+            tok = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+        t_last = time.perf_counter()
+        return t_first - t0, t_last - t_first
+
+    run()
+    runs = [run() for _ in range(a.iters)]
+    prefill = statistics.median(r[0] for r in runs)
+    decode = statistics.median(r[1] for r in runs)
+    print(json.dumps({
+        "version": llama_cpp.__version__,
+        "prefill_tokens_per_s": len(ids) / prefill,
+        "decode_tokens_per_s": (a.new_tokens - 1) / decode,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+    }))
+
+
+if __name__ == "__main__":
+    main()
