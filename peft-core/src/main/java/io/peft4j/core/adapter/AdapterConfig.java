@@ -1,5 +1,6 @@
 package io.peft4j.core.adapter;
 
+import io.peft4j.core.adapter.internal.AdapterConfigMapper;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.peft4j.core.PeftException;

@@ -1,5 +1,7 @@
 package io.peft4j.core.adapter;
 
+import io.peft4j.core.adapter.internal.AdapterFiles;
+import io.peft4j.core.adapter.internal.BaseFingerprint;
 import io.peft4j.core.AdapterMismatchException;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.checkpoint.SafetensorsReader;

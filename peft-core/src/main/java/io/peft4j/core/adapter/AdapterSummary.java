@@ -1,5 +1,6 @@
 package io.peft4j.core.adapter;
 
+import io.peft4j.core.adapter.internal.AdapterFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.peft4j.core.CheckpointFormatException;
 import io.peft4j.core.Json;

@@ -2,21 +2,23 @@ package io.peft4j.core.adapter;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
 import io.peft4j.core.AdapterMismatchException;
-import ai.djl.ndarray.NDManager;
 import io.peft4j.core.DenseLinear;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.PeftException;
+import io.peft4j.core.adapter.internal.AdaptedModel;
+import io.peft4j.core.adapter.internal.AdapterFiles;
+import io.peft4j.core.adapter.internal.MergeAndUnload;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.model.KvCache;
-import ai.djl.ndarray.index.NDIndex;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
@@ -338,16 +340,15 @@ public final class PeftModel implements CausalLM {
 
     /** Base parameters plus every adapter's. */
     public long allParameterCount() {
-        return registry.read(map -> base().config().parameterCount()
-                + map.values().stream().mapToLong(Adapter::parameterCount).sum());
+        return registry.read(map -> base().config().parameterCount() + map.values().stream()
+                .mapToLong(Adapter::parameterCount).sum());
     }
 
     /** PEFT's {@code print_trainable_parameters} line: "trainable params: X || all params: Y || trainable%: Z". */
     public String trainableParameters() {
         long t = trainableParameterCount();
-        long all = allParameterCount();
-        return String.format(Locale.ROOT, "trainable params: %,d || all params: %,d || trainable%%: %.4f",
-                t, all, 100.0 * t / all);
+        return String.format(java.util.Locale.ROOT, "trainable params: %,d || all params: %,d || trainable%%: %.4f", t,
+                allParameterCount(), 100.0 * t / allParameterCount());
     }
 
     @Override

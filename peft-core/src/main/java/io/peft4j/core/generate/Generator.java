@@ -1,5 +1,7 @@
 package io.peft4j.core.generate;
 
+import io.peft4j.core.generate.internal.BatchState;
+import io.peft4j.core.generate.internal.Sampler;
 import io.peft4j.core.Inference;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

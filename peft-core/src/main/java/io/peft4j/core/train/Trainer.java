@@ -1,5 +1,8 @@
 package io.peft4j.core.train;
 
+import io.peft4j.core.train.internal.BatchOrder;
+import io.peft4j.core.train.internal.RngSeeds;
+import io.peft4j.core.train.internal.TrainerCheckpoint;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;

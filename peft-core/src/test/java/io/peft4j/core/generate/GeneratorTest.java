@@ -1,5 +1,6 @@
 package io.peft4j.core.generate;
 
+import io.peft4j.core.generate.internal.Sampler;
 import ai.djl.ndarray.NDManager;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.Peft4j;

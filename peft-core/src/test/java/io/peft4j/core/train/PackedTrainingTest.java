@@ -1,5 +1,6 @@
 package io.peft4j.core.train;
 
+import io.peft4j.core.train.internal.CausalLmLoss;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;

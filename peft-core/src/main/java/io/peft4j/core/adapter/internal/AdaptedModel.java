@@ -1,5 +1,6 @@
-package io.peft4j.core.adapter;
+package io.peft4j.core.adapter.internal;
 
+import io.peft4j.core.adapter.PeftModel;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.peft4j.core.LinearLayer;
@@ -16,10 +17,10 @@ import java.util.function.Supplier;
  * {@link PeftModel} (so input-changing adapters such as soft prompts apply), everything else is the base model's.
  * Owns nothing: {@link #close()} does nothing.
  */
-final class AdaptedModel implements CausalLM {
+public final class AdaptedModel implements CausalLM {
     private final PeftModel peft;
 
-    AdaptedModel(PeftModel peft) {
+    public AdaptedModel(PeftModel peft) {
         this.peft = peft;
     }
 

@@ -1,5 +1,6 @@
-package io.peft4j.core.generate;
+package io.peft4j.core.generate.internal;
 
+import io.peft4j.core.generate.GenerationConfig;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Random;
@@ -8,17 +9,17 @@ import java.util.Random;
  * Picks the next token from one row of logits, in the order transformers applies its logits processors:
  * repetition penalty, then (when sampling) temperature, top-k, top-p, softmax and a draw.
  */
-final class Sampler {
+public final class Sampler {
     private final GenerationConfig config;
     private final Random rng;
 
-    Sampler(GenerationConfig config) {
+    public Sampler(GenerationConfig config) {
         this.config = config;
         this.rng = new Random(config.seed());
     }
 
     /** Next token from {@code logits[offset, offset + vocab)}; {@code seen} holds the sequence's tokens so far. */
-    int next(float[] logits, int offset, int vocab, BitSet seen) {
+    public int next(float[] logits, int offset, int vocab, BitSet seen) {
         float[] s = Arrays.copyOfRange(logits, offset, offset + vocab);
         if (config.repetitionPenalty() != 1.0) {
             float p = (float) config.repetitionPenalty();
@@ -44,7 +45,7 @@ final class Sampler {
         return draw(s);
     }
 
-    static int argmax(float[] s) {
+    public static int argmax(float[] s) {
         int best = 0;
         for (int i = 1; i < s.length; i++) {
             if (s[i] > s[best]) {

@@ -1,5 +1,7 @@
-package io.peft4j.core.train;
+package io.peft4j.core.train.internal;
 
+import io.peft4j.core.train.AdamW;
+import io.peft4j.core.train.TrainerConfig;
 import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -31,15 +33,15 @@ import java.util.stream.Stream;
  * Written through {@link AtomicFolder} (temp folder, then swapped in by rename), so a crash never leaves a half
  * checkpoint under the final name; each save first removes the temp folders of interrupted ones.
  */
-final class TrainerCheckpoint {
-    static final String PREFIX = "checkpoint-";
-    static final String STATE = "trainer_state.json";
-    static final String OPTIMIZER = "optimizer.safetensors";
+public final class TrainerCheckpoint {
+    public static final String PREFIX = "checkpoint-";
+    public static final String STATE = "trainer_state.json";
+    public static final String OPTIMIZER = "optimizer.safetensors";
 
     private TrainerCheckpoint() {
     }
 
-    static Path save(Path outputDir, int step, PeftModel peft, AdamW opt, List<NDArray> params, TrainerConfig cfg)
+    public static Path save(Path outputDir, int step, PeftModel peft, AdamW opt, List<NDArray> params, TrainerConfig cfg)
             throws PeftException {
         Path dir = outputDir.resolve(PREFIX + step);
         try {
@@ -83,7 +85,7 @@ final class TrainerCheckpoint {
         return s;
     }
 
-    static int load(Path dir, PeftModel peft, AdamW opt, List<NDArray> params, TrainerConfig cfg)
+    public static int load(Path dir, PeftModel peft, AdamW opt, List<NDArray> params, TrainerConfig cfg)
             throws PeftException {
         Path stateFile = dir.resolve(STATE);
         JsonNode s;
@@ -123,7 +125,7 @@ final class TrainerCheckpoint {
         into.set(c.readFloats(key));
     }
 
-    static Path latest(Path outputDir) {
+    public static Path latest(Path outputDir) {
         if (outputDir == null || !Files.isDirectory(outputDir)) {
             return null;
         }
@@ -152,7 +154,7 @@ final class TrainerCheckpoint {
     }
 
     /** The step recorded in {@code dir}'s trainer state. */
-    static int step(Path dir) throws PeftException {
+    public static int step(Path dir) throws PeftException {
         Path stateFile = dir.resolve(STATE);
         try {
             return Json.MAPPER.readTree(stateFile.toFile()).path("step").asInt();

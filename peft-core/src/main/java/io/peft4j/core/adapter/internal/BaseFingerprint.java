@@ -1,4 +1,4 @@
-package io.peft4j.core.adapter;
+package io.peft4j.core.adapter.internal;
 
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.ModelConfig;
@@ -14,11 +14,11 @@ import java.util.Map;
  * SHA-256 (first 16 bytes, hex) of a base model's architecture and projection shapes. Independent of how weights
  * are stored (dense or quantized), so an adapter trained on the fp32 model loads on its NF4 version.
  */
-final class BaseFingerprint {
+public final class BaseFingerprint {
     private BaseFingerprint() {
     }
 
-    static String of(CausalLM model) {
+    public static String of(CausalLM model) {
         ModelConfig c = model.config();
         StringBuilder sb = new StringBuilder()
                 .append(c.modelType()).append('|').append(c.vocabSize()).append('|').append(c.hiddenSize())

@@ -1,5 +1,7 @@
-package io.peft4j.core.generate;
+package io.peft4j.core.generate.internal;
 
+import io.peft4j.core.generate.GenerationResult;
+import io.peft4j.core.generate.TokenListener;
 import io.peft4j.core.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
@@ -12,7 +14,7 @@ import java.util.Set;
  * Token bookkeeping of one batched generation: left-padded prompts, the tokens each row produced, which rows
  * are finished (EOS or a stop string), the incremental text handed to the listener.
  */
-final class BatchState {
+public final class BatchState {
     private final int[][] prompts;
     private final int width;               // longest prompt
     private final int pad;
@@ -27,7 +29,7 @@ final class BatchState {
     private final String[] cut;            // text cut before a stop string, or null
     private final long[] lastTokens;
 
-    BatchState(int[][] prompts, int pad, Set<Integer> eos, List<String> stops, Tokenizer tokenizer,
+    public BatchState(int[][] prompts, int pad, Set<Integer> eos, List<String> stops, Tokenizer tokenizer,
                TokenListener listener) {
         this.prompts = prompts;
         this.width = Arrays.stream(prompts).mapToInt(p -> p.length).max().orElse(0);
@@ -51,21 +53,21 @@ final class BatchState {
         }
     }
 
-    int batch() {
+    public int batch() {
         return prompts.length;
     }
 
     /** Columns of the padded sequence so far (prompt width + generated steps). */
-    int width() {
+    public int width() {
         return width + generated.get(0).size();
     }
 
-    boolean anyPadding() {
+    public boolean anyPadding() {
         return Arrays.stream(prompts).anyMatch(p -> p.length != width);
     }
 
     /** {@code [B, width()]} ids: prompt left-padded, then every generated token (pad after a row finished). */
-    long[] paddedIds() {
+    public long[] paddedIds() {
         int w = width();
         long[] out = new long[prompts.length * w];
         for (int r = 0; r < prompts.length; r++) {
@@ -84,7 +86,7 @@ final class BatchState {
     }
 
     /** {@code [B, width()]} mask: 0 on left padding, 1 elsewhere. */
-    long[] paddedMask() {
+    public long[] paddedMask() {
         int w = width();
         long[] out = new long[prompts.length * w];
         for (int r = 0; r < prompts.length; r++) {
@@ -93,19 +95,19 @@ final class BatchState {
         return out;
     }
 
-    long[] lastTokens() {
+    public long[] lastTokens() {
         return lastTokens.clone();
     }
 
-    BitSet seen(int row) {
+    public BitSet seen(int row) {
         return seen[row];
     }
 
-    boolean done(int row) {
+    public boolean done(int row) {
         return done[row];
     }
 
-    boolean allDone() {
+    public boolean allDone() {
         for (boolean d : done) {
             if (!d) {
                 return false;
@@ -114,7 +116,7 @@ final class BatchState {
         return true;
     }
 
-    void accept(int row, int token) {
+    public void accept(int row, int token) {
         generated.get(row).add(token);
         seen[row].set(token);
         lastTokens[row] = token;
@@ -126,7 +128,7 @@ final class BatchState {
     }
 
     /** A finished row keeps the batch rectangular with padding (never shown, never attended by others). */
-    void acceptPadding(int row) {
+    public void acceptPadding(int row) {
         generated.get(row).add(-1);
         lastTokens[row] = pad;
     }
@@ -156,7 +158,7 @@ final class BatchState {
         return generated.get(row).stream().mapToInt(Integer::intValue).filter(t -> t >= 0).toArray();
     }
 
-    GenerationResult result(long nanos) {
+    public GenerationResult result(long nanos) {
         List<int[]> tokens = new ArrayList<>();
         List<String> out = new ArrayList<>();
         int[] promptTokens = new int[prompts.length];

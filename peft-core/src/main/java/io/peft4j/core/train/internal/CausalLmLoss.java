@@ -1,5 +1,6 @@
-package io.peft4j.core.train;
+package io.peft4j.core.train.internal;
 
+import io.peft4j.core.train.TrainingBatch;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -8,7 +9,7 @@ import ai.djl.ndarray.types.Shape;
  * Summed next-token cross-entropy over the loss targets of a {@link TrainingBatch}: position t predicts
  * {@code labels[t + 1]} unless that label is ignored or starts another packed sequence.
  */
-final class CausalLmLoss {
+public final class CausalLmLoss {
     private CausalLmLoss() {
     }
 
@@ -17,7 +18,7 @@ final class CausalLmLoss {
      *
      * @param logits [B, T, V]
      */
-    static NDArray sum(NDArray logits, TrainingBatch batch, NDManager manager) {
+    public static NDArray sum(NDArray logits, TrainingBatch batch, NDManager manager) {
         int b = batch.size();
         int t = batch.seqLen();
         long vocab = logits.getShape().get(2);

@@ -1,5 +1,7 @@
-package io.peft4j.core.adapter;
+package io.peft4j.core.adapter.internal;
 
+import io.peft4j.core.adapter.Adapter;
+import io.peft4j.core.adapter.AdapterConfig;
 import ai.djl.ndarray.NDArray;
 import io.peft4j.core.AdapterMismatchException;
 import io.peft4j.core.CheckpointFormatException;
@@ -33,12 +35,12 @@ import java.util.Map;
  * readers fall back to the previous adapter if a save was cut between its two renames. NaN/Inf tensors are refused
  * on save and on load, naming the tensor.
  */
-final class AdapterFiles {
-    static final String CONFIG = "adapter_config.json";
-    static final String WEIGHTS = "adapter_model.safetensors";
-    static final String PREFIX = "base_model.model.";
-    static final String FINGERPRINT_KEY = "peft4j.base_fingerprint";
-    static final String TYPE_KEY = "peft4j.peft_type";
+public final class AdapterFiles {
+    public static final String CONFIG = "adapter_config.json";
+    public static final String WEIGHTS = "adapter_model.safetensors";
+    public static final String PREFIX = "base_model.model.";
+    public static final String FINGERPRINT_KEY = "peft4j.base_fingerprint";
+    public static final String TYPE_KEY = "peft4j.peft_type";
     private static final Logger LOG = LoggerFactory.getLogger(AdapterFiles.class);
     private static final int MAX_LISTED = 5;
 
@@ -46,7 +48,7 @@ final class AdapterFiles {
     }
 
     /** {@code extraMetadata}: more {@code __metadata__} entries, e.g. {@link Provenance#toMetadata()}. */
-    static void save(Path dir, Adapter adapter, String fingerprint, CausalLM model, Map<String, String> extraMetadata)
+    public static void save(Path dir, Adapter adapter, String fingerprint, CausalLM model, Map<String, String> extraMetadata)
             throws PeftException {
         Map<String, NDArray> live = adapter.stateDict();
         String prefix = adapter.savedKeyPrefix();
@@ -96,12 +98,12 @@ final class AdapterFiles {
      * Reads {@code dir}'s {@code adapter_config.json}; if a save of {@code dir} was interrupted between its renames,
      * the complete previous adapter beside it is read instead (nothing is written).
      */
-    static AdapterConfig readConfig(Path dir) throws PeftException {
+    public static AdapterConfig readConfig(Path dir) throws PeftException {
         return AdapterConfig.read(AtomicFolder.resolveForRead(dir).resolve(CONFIG));
     }
 
     /** Reads {@code dir}'s weights into {@code adapter}'s live arrays after checking keys, shapes and fingerprint. */
-    static void loadWeights(Path dir, Adapter adapter, String fingerprint) throws PeftException {
+    public static void loadWeights(Path dir, Adapter adapter, String fingerprint) throws PeftException {
         Path file = AtomicFolder.resolveForRead(dir).resolve(WEIGHTS);
         if (!Files.isRegularFile(file)) {
             throw new CheckpointFormatException(file, "adapter weights file is missing");

@@ -1,5 +1,7 @@
-package io.peft4j.core.train;
+package io.peft4j.core.train.internal;
 
+import io.peft4j.core.train.Example;
+import io.peft4j.core.train.TrainingBatch;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -11,7 +13,7 @@ import java.util.Random;
  * Rows may be packed. With {@code rowsPerItem > 1} (a preference pair) the permutation moves whole items of that
  * many consecutive rows, so an item is never split.
  */
-final class BatchOrder {
+public final class BatchOrder {
     private final List<Example> examples;
     private final int batchSize;
     private final long seed;
@@ -21,12 +23,12 @@ final class BatchOrder {
     private int cachedEpoch = -1;
     private List<Integer> order;
 
-    BatchOrder(List<Example> examples, int batchSize, long seed, boolean shuffle, int padId) {
+    public BatchOrder(List<Example> examples, int batchSize, long seed, boolean shuffle, int padId) {
         this(examples, batchSize, seed, shuffle, padId, 1);
     }
 
     /** {@code batchSize} counts items of {@code rowsPerItem} consecutive rows. */
-    BatchOrder(List<Example> examples, int batchSize, long seed, boolean shuffle, int padId, int rowsPerItem) {
+    public BatchOrder(List<Example> examples, int batchSize, long seed, boolean shuffle, int padId, int rowsPerItem) {
         if (examples.isEmpty()) {
             throw new IllegalArgumentException("no training examples");
         }
@@ -42,17 +44,17 @@ final class BatchOrder {
         this.padId = padId;
     }
 
-    int perEpoch() {
+    public int perEpoch() {
         return examples.size() / rowsPerItem / batchSize;   // the last partial batch is dropped so every batch has batchSize rows
     }
 
     /** Micro-batch number {@code k} (0-based, across epochs). */
-    TrainingBatch get(long k) {
+    public TrainingBatch get(long k) {
         return TrainingBatch.of(rows(k), padId, 1);
     }
 
     /** The rows of micro-batch {@code k}, whole items in permutation order. */
-    List<Example> rows(long k) {
+    public List<Example> rows(long k) {
         int epoch = Math.toIntExact(k / perEpoch());
         int within = Math.toIntExact(k % perEpoch());
         if (epoch != cachedEpoch) {

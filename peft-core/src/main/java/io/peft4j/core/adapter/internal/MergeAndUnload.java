@@ -1,5 +1,6 @@
-package io.peft4j.core.adapter;
+package io.peft4j.core.adapter.internal;
 
+import io.peft4j.core.adapter.Adapter;
 import ai.djl.ndarray.NDArray;
 import io.peft4j.core.DenseLinear;
 import io.peft4j.core.LinearLayer;
@@ -15,11 +16,11 @@ import java.util.function.Supplier;
  * the merged adapters change become plain {@link DenseLinear}s with the effective weights, active weight overrides
  * (trainable copies of embedding / norms) are written into the stored weights, and the adapters are closed.
  */
-final class MergeAndUnload {
+public final class MergeAndUnload {
     private MergeAndUnload() {
     }
 
-    static void run(CausalLM model, Collection<Adapter> adapters) {
+    public static void run(CausalLM model, Collection<Adapter> adapters) {
         bakeWeightOverrides(model);
         Map<String, NDArray[]> merged = new LinkedHashMap<>();
         for (Adapter a : adapters) {

@@ -1,5 +1,7 @@
-package io.peft4j.core.adapter;
+package io.peft4j.core.adapter.internal;
 
+import io.peft4j.core.adapter.AdapterConfig;
+import io.peft4j.core.adapter.AdapterMethod;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -18,13 +20,13 @@ import java.util.Collections;
 import java.util.List;
 
 /** Jackson mapper for {@link AdapterConfig} with one named subtype per {@link AdapterMethod} on the class path. */
-final class AdapterConfigMapper {
+public final class AdapterConfigMapper {
     private static volatile ObjectMapper mapper;
 
     private AdapterConfigMapper() {
     }
 
-    static ObjectMapper mapper() {
+    public static ObjectMapper mapper() {
         ObjectMapper m = mapper;
         if (m == null) {
             synchronized (AdapterConfigMapper.class) {
@@ -41,7 +43,7 @@ final class AdapterConfigMapper {
         return m;
     }
 
-    static AdapterConfig read(Path file) throws PeftException {
+    public static AdapterConfig read(Path file) throws PeftException {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
@@ -51,7 +53,7 @@ final class AdapterConfigMapper {
         return parse(text, file.toString());
     }
 
-    static AdapterConfig parse(String json, String source) throws PeftException {
+    public static AdapterConfig parse(String json, String source) throws PeftException {
         try {
             return fromTree(mapper().readTree(json), source);
         } catch (JsonProcessingException e) {
@@ -59,7 +61,7 @@ final class AdapterConfigMapper {
         }
     }
 
-    static AdapterConfig fromTree(JsonNode tree, String source) throws PeftException {
+    public static AdapterConfig fromTree(JsonNode tree, String source) throws PeftException {
         if (tree == null || !tree.isObject()) {
             throw new PeftException(source + ": adapter config must be a JSON object");
         }
@@ -83,7 +85,7 @@ final class AdapterConfigMapper {
     }
 
     /** PEFT writes {@code adapter_config.json} with sorted keys and 2-space indent; so do we. */
-    static String write(AdapterConfig config) {
+    public static String write(AdapterConfig config) {
         try {
             JsonNode tree = mapper().valueToTree(config);
             ObjectNode sorted = mapper().createObjectNode();
@@ -97,7 +99,7 @@ final class AdapterConfigMapper {
         }
     }
 
-    static void writeFile(AdapterConfig config, Path file) throws IOException {
+    public static void writeFile(AdapterConfig config, Path file) throws IOException {
         Files.writeString(file, write(config), StandardCharsets.UTF_8);
     }
 }
