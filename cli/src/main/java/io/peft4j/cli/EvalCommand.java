@@ -139,10 +139,10 @@ final class EvalCommand implements Callable<Integer> {
     /** Refuses (exit 2) a result with no scored token or a non-finite loss, naming the data and the model. */
     private void checkFinite(double loss, long tokens, boolean hasAdapter) {
         if (tokens == 0 || !Double.isFinite(loss)) {
-            throw new IllegalArgumentException("eval: the loss over " + tokens + " tokens of " + dataset.data
-                    + " is " + loss + (tokens == 0 ? " (no tokens to score)" : ": the model"
+            throw new IllegalArgumentException("eval: " + (tokens == 0 ? "no tokens to score in " + dataset.data
+                    : "the loss over " + tokens + " tokens of " + dataset.data + " is not finite: the model"
                     + (hasAdapter ? " or the adapter " + model.adapter : " " + model.model)
-                    + " produces non-finite logits (NaN/Inf weights?)"));
+                    + " produces NaN/Inf logits (NaN/Inf weights?)"));
         }
     }
 

@@ -64,7 +64,8 @@ class InspectAdapterCommandTest {
                 + "{\"instruction\":\"b c\",\"output\":\"d e\"}\n{\"instruction\":\"e f\",\"output\":\"g a\"}\n");
         Path out = tmp.resolve("ft");
         CliRun ft = CliRun.of("finetune", "--model", model, "--data", data.toString(), "--output", out.toString(),
-                "--max-steps", "2", "--batch-size", "1", "--seed", "7", "--template", "alpaca", "--json");
+                "--max-steps", "2", "--batch-size", "1", "--seed", "7", "--template", "alpaca", "--max-seq-len", "64",
+                "--json");
         assertEquals(0, ft.code(), ft.err());
 
         CliRun r = CliRun.of("inspect", "--adapter", out.toString(), "--json");
