@@ -31,10 +31,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  *   {@value #RSS_BOUND_KB_PER_STEP} kB per step. Looser, because glibc keeps freed memory cached and RSS moves
  *   in steps of 4-6 MB that last 30-150 steps while nothing leaks (docs/djl-notes.md).</li>
  * </ul>
- * Growth is {@link NativeMemoryTrend}'s slope: least squares over the second half of the samples, taken through
- * block medians so a short spike cannot tilt it. A 10 kB/step leak shows as a malloc slope of ~10 and fails;
- * {@code MemorySeriesTest} checks the statistic on synthetic series, {@link LoraMemoryProbe} runs longer or injects
- * a leak.
+ * Growth is {@link NativeMemoryTrend}'s slope: the median of neighbouring slopes between block lower quartiles, so
+ * neither a short spike nor a one-off level change can tilt it. A 10 kB/step leak shows as a malloc slope of ~10 and
+ * fails; {@code MemorySeriesTest} checks the statistic on synthetic series, {@link LoraMemoryProbe} runs longer or
+ * injects a leak.
  */
 class LoraMemoryIT {
     static final int WARM_UP = 500;

@@ -15,7 +15,8 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * No per-step native memory growth over 1,000 sampled generation steps (20 rounds of 50 new tokens, 2 prompts):
+ * No per-step native memory growth over 1,000 sampled generation steps (20 measured rounds of 50 new tokens,
+ * 2 prompts):
  * every step's arrays are freed by its NDScope. After {@value #WARM_UP_ROUNDS} warm-up rounds it samples every
  * {@value #EVERY} tokens the bytes {@code malloc} holds and the resident memory outside the Java heap
  * ({@link NativeMemory}); their {@link NativeMemoryTrend} slopes must stay under {@value #MALLOC_BOUND_KB_PER_STEP}
@@ -24,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class GenerationMemoryIT {
     private static final Logger LOG = LoggerFactory.getLogger(GenerationMemoryIT.class);
-    private static final int ROUNDS = 20;
+    private static final int ROUNDS = 25;
     private static final int WARM_UP_ROUNDS = 5;
     private static final int EVERY = 5;
     private static final double MALLOC_BOUND_KB_PER_STEP = 5;
@@ -53,7 +54,7 @@ class GenerationMemoryIT {
             }
         }
         LOG.warn("generation memory: {} steps, {}", steps, trend.summary());
-        assertTrue(steps >= 1000, "steps " + steps);
+        assertTrue(steps >= 1250, "steps " + steps);
         trend.assertSlopesBelow(MALLOC_BOUND_KB_PER_STEP, RSS_BOUND_KB_PER_STEP);
     }
 }

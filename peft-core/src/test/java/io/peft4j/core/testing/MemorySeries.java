@@ -6,13 +6,14 @@ import java.util.List;
 
 /**
  * A series of (step, kB) memory samples and the robust statistics memory tests assert on: the least-squares slope
- * in kB per step (a leak of k kB per step shows as a slope of k however noisy single samples are), medians and
- * quantiles (insensitive to spikes), and blocks thinned to a quantile before a slope, so spikes cannot tilt it.
+ * in kB per step, the median of neighbouring slopes (a leak of k kB per step shows as k; a one-off level change does
+ * not), medians and quantiles (insensitive to spikes), and blocks thinned to a quantile before a slope, so spikes
+ * cannot tilt it.
  *
  * <pre>{@code
  * MemorySeries s = new MemorySeries();
  * s.add(step, NativeMemory.settledKb());          // every few steps
- * double kbPerStep = s.secondHalf().blockQuantiles(5, 0.25).slope();
+ * double kbPerStep = s.blockQuantiles(12, 0.25).medianNeighbourSlope();
  * assertTrue(kbPerStep < 5, "native memory grows " + kbPerStep + " kB/step\n" + s);
  * }</pre>
  */
@@ -34,11 +35,6 @@ public final class MemorySeries {
         MemorySeries w = new MemorySeries();
         points.subList(from, to).forEach(p -> w.add(p[0], p[1]));
         return w;
-    }
-
-    /** The later half of the samples (the middle one included when the count is odd). */
-    public MemorySeries secondHalf() {
-        return window(size() / 2, size());
     }
 
     /**
@@ -76,6 +72,27 @@ public final class MemorySeries {
             throw new IllegalStateException("a slope needs samples at different steps");
         }
         return sxy / sxx;
+    }
+
+    /**
+     * The median of the slopes between neighbouring samples, in kB per step. A leak raises every one of them, so it
+     * shows in full; a one-off level change (the allocator or the JIT compiler taking or giving back a few MB) moves
+     * only the one or two slopes around it, which the median ignores. Apply it to {@link #blockQuantiles} so that
+     * sample noise is averaged first.
+     */
+    public double medianNeighbourSlope() {
+        if (size() < 2) {
+            throw new IllegalStateException("a slope needs at least 2 samples, have " + size());
+        }
+        double[] slopes = new double[size() - 1];
+        for (int i = 0; i + 1 < size(); i++) {
+            double dx = points.get(i + 1)[0] - points.get(i)[0];
+            if (dx == 0) {
+                throw new IllegalStateException("a slope needs samples at different steps");
+            }
+            slopes[i] = (points.get(i + 1)[1] - points.get(i)[1]) / dx;
+        }
+        return quantile(slopes, 0.5);
     }
 
     /** Median of the kB values (mean of the middle two for an even count). */

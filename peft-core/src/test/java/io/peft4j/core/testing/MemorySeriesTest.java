@@ -17,8 +17,7 @@ class MemorySeriesTest {
             s.add(step, 7 + 3.5 * step);
         }
         assertEquals(3.5, s.slope(), 1e-9);
-        assertEquals(3.5, s.secondHalf().slope(), 1e-9);
-        assertEquals(10, s.secondHalf().size());   // 19 samples: the middle one goes to the second half
+        assertEquals(3.5, s.window(9, 19).slope(), 1e-9);
     }
 
     @Test
@@ -41,9 +40,23 @@ class MemorySeriesTest {
     }
 
     @Test
+    void medianNeighbourSlope_followsARamp_ignoresOneLevelChange() {
+        MemorySeries ramp = new MemorySeries();
+        MemorySeries stepped = new MemorySeries();
+        for (int step = 0; step < 12; step++) {
+            ramp.add(step * 10, 500 + 4.0 * step * 10);
+            stepped.add(step * 10, 500 + (step >= 6 ? 30_000 : 0));
+        }
+        assertEquals(4.0, ramp.medianNeighbourSlope(), 1e-9);
+        assertEquals(0, stepped.medianNeighbourSlope(), 1e-9);
+        assertTrue(stepped.slope() > 100);   // least squares reads the step as growth
+    }
+
+    @Test
     void slope_needsTwoDistinctSteps() {
         assertThrows(IllegalStateException.class, () -> new MemorySeries().add(1, 5).slope());
         assertThrows(IllegalStateException.class, () -> new MemorySeries().add(1, 5).add(1, 6).slope());
+        assertThrows(IllegalStateException.class, () -> new MemorySeries().add(1, 5).medianNeighbourSlope());
         assertThrows(IllegalStateException.class, () -> new MemorySeries().median());
     }
 
@@ -70,12 +83,18 @@ class MemorySeriesTest {
             int shiftFrom = 510 + rnd.nextInt(990);
             int shiftTo = shiftFrom + 30 + rnd.nextInt(121);
             double shift = (rnd.nextBoolean() ? 1 : -1) * (4_000 + rnd.nextInt(2_001));
+            int levelAt = 505 + rnd.nextInt(996);
+            double level = (rnd.nextBoolean() ? 1 : -1) * (2_000 + rnd.nextInt(28_001));
+            int level2At = 505 + rnd.nextInt(996);
+            double level2 = (rnd.nextBoolean() ? 1 : -1) * (2_000 + rnd.nextInt(8_001));
             for (int step = 505; step <= 1_500; step += 5) {
+                double levels = (step >= levelAt ? level : 0) + (step >= level2At ? level2 : 0);
                 double kb = 61_000 + rnd.nextGaussian() * 200
-                        + (rnd.nextInt(4) == 0 ? 1_000 + rnd.nextInt(15_001) : 0);
+                        + (rnd.nextInt(4) == 0 ? 1_000 + rnd.nextInt(15_001) : 0) + levels;
                 malloc.add(step, kb);
                 leak.add(step, kb + 10.0 * step);
-                rss.add(step, 205_000 + rnd.nextGaussian() * 300 + (step >= shiftFrom && step < shiftTo ? shift : 0));
+                rss.add(step, 205_000 + rnd.nextGaussian() * 300 + (step >= shiftFrom && step < shiftTo ? shift : 0)
+                        + (step >= levelAt ? level : 0));
             }
             worstMalloc = Math.max(worstMalloc, trendSlope(malloc));
             leastLeak = Math.min(leastLeak, trendSlope(leak));
@@ -89,6 +108,6 @@ class MemorySeriesTest {
     }
 
     private static double trendSlope(MemorySeries s) {
-        return s.secondHalf().blockQuantiles(NativeMemoryTrend.BLOCKS, NativeMemoryTrend.QUANTILE).slope();
+        return NativeMemoryTrend.slope(s);
     }
 }
