@@ -1,7 +1,7 @@
 package io.peft4j.bench;
 
 import io.peft4j.core.PeftException;
-import io.peft4j.core.internal.ProcessMemory;
+import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.train.Example;

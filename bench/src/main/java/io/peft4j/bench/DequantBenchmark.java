@@ -4,24 +4,21 @@ import io.peft4j.core.Inference;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import io.peft4j.core.CheckpointFormatException;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.Peft4j;
-import io.peft4j.core.checkpoint.TensorSource;
 import io.peft4j.core.model.DenseLinearFactory;
 import io.peft4j.core.model.LinearLayerFactory;
-import io.peft4j.core.model.llama.LlamaModel;
+import io.peft4j.core.model.CausalLM;
+import io.peft4j.core.pretrained.Peft4jModel;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.checkpoint.Checkpoints;
+import io.peft4j.quant.DequantKernels;
 import io.peft4j.quant.QuantConfig;
-import io.peft4j.quant.QuantType;
 import io.peft4j.quant.QuantizedLinear;
 import io.peft4j.quant.QuantizedTensor;
 import io.peft4j.quant.Quantizer;
 import io.peft4j.quant.QuantizingLinearFactory;
-import io.peft4j.quant.internal.DjlDequantKernel;
-import io.peft4j.quant.internal.JavaDequantKernel;
 
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -112,8 +109,7 @@ public final class DequantBenchmark {
         if (m != null) {
             status.accept("forward comparison on " + m + " (" + tokens + " tokens)");
             try (Checkpoint ckpt = Checkpoints.open(m)) {
-                double[] ms = forwardMillis(ckpt.config(), ckpt.tensors(), QuantConfig.nf4DoubleQuant(), tokens,
-                        iterations);
+                double[] ms = forwardMillis(ckpt, QuantConfig.nf4DoubleQuant(), tokens, iterations);
                 res.put("forward_fp32_ms", Math.round(ms[0] * 10) / 10.0);
                 res.put("forward_nf4_ms", Math.round(ms[1] * 10) / 10.0);
                 res.put("ratio_forward_nf4_vs_fp32", ratio(ms[1] / ms[0]));
@@ -140,8 +136,9 @@ public final class DequantBenchmark {
      *
      * @return {@code {fp32 ms, quantized ms}}
      */
-    public static double[] forwardMillis(ModelConfig modelConfig, TensorSource weights, QuantConfig config,
-                                         int tokens, int iterations) throws CheckpointFormatException {
+    public static double[] forwardMillis(Checkpoint ckpt, QuantConfig config, int tokens, int iterations)
+            throws PeftException, NoSuchFileException {
+        ModelConfig modelConfig = ckpt.config();
         double[] ms = new double[2];
         try (NDManager m = Peft4j.newManager()) {
             int[] ids = new int[tokens];
@@ -151,7 +148,8 @@ public final class DequantBenchmark {
             NDArray input = m.create(ids).reshape(1, tokens);
             for (int k = 0; k < 2; k++) {
                 LinearLayerFactory f = k == 0 ? DenseLinearFactory.INSTANCE : new QuantizingLinearFactory(config);
-                try (LlamaModel model = LlamaModel.load(modelConfig, weights, f, m)) {
+                try (Peft4jModel loaded = Peft4jModel.builder().setCheckpoint(ckpt).optLinearLayerFactory(f).build()) {
+                    CausalLM model = loaded.base();
                     double[] times = new double[iterations];
                     for (int it = 0; it < WARMUP + iterations; it++) {
                         try (Inference.Scope inference = Inference.enter(); NDScope scope = new NDScope()) {
@@ -182,19 +180,18 @@ public final class DequantBenchmark {
         QuantizedTensor q = Quantizer.quantize("bench", w, new long[] {rows, cols}, QuantConfig.nf4DoubleQuant());
         long[][] t = new long[5][rounds]; // java, copy, shared, djl, djl copy
         try (NDManager m = Peft4j.newManager()) {
-            NDArray codes = DjlDequantKernel.packedCodes(q, m);
-            NDArray table = DjlDequantKernel.lookupTable(QuantType.NF4, m);
+            DequantKernels.DjlInputs djl = DequantKernels.djlInputs(q, m);
             NDArray dense = m.create(w, new ai.djl.ndarray.types.Shape(rows, cols));
             float[] out = new float[n];
             float[] copy = new float[n];
             for (int it = 0; it < WARMUP + rounds; it++) {
-                long[] dt = round(q, codes, table, dense, out, copy, m);
+                long[] dt = round(q, djl, dense, out, copy, m);
                 for (int k = 0; k < dt.length && it >= WARMUP; k++) {
                     t[k][it - WARMUP] = dt[k];
                 }
             }
         } finally {
-            JavaDequantKernel.releaseScratch();
+            DequantKernels.releaseScratch();
         }
         double[] ratios = new double[rounds];
         double[] djlRatios = new double[rounds];
@@ -209,17 +206,17 @@ public final class DequantBenchmark {
     }
 
     /** One round: nanoseconds of {java loop, arraycopy, shared (QuantizedLinear's path), DJL ops, libtorch copy}. */
-    private static long[] round(QuantizedTensor q, NDArray codes, NDArray table, NDArray dense, float[] out,
+    private static long[] round(QuantizedTensor q, DequantKernels.DjlInputs djl, NDArray dense, float[] out,
                                 float[] copy, NDManager m) {
         long t0 = System.nanoTime();
-        JavaDequantKernel.dequantize(q, q.absmax().decode(), out);
+        DequantKernels.javaInto(q, q.absmax().decode(), out);
         long t1 = System.nanoTime();
         System.arraycopy(out, 0, copy, 0, out.length);
         long t2 = System.nanoTime();
-        try (NDArray s = JavaDequantKernel.dequantizeShared(q, q.absmax().decode(), m)) {
+        try (NDArray s = DequantKernels.javaShared(q, q.absmax().decode(), m)) {
             long t3 = System.nanoTime();
             try (NDManager tmp = m.newSubManager()) {
-                DjlDequantKernel.dequantize(q, codes, table, tmp.create(q.absmax().decode()));
+                DequantKernels.djl(q, djl, tmp.create(q.absmax().decode()));
             }
             long t4 = System.nanoTime();
             try (NDArray d = dense.duplicate()) {

@@ -12,7 +12,7 @@ import io.peft4j.core.PeftException;
 import io.peft4j.core.generate.GenerationConfig;
 import io.peft4j.core.generate.Generator;
 import io.peft4j.core.generate.TokenListener;
-import io.peft4j.core.internal.ProcessMemory;
+import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.model.CausalLM;
 
 import java.io.IOException;

@@ -3,7 +3,7 @@ package io.peft4j.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.adapter.PeftModel;
-import io.peft4j.core.internal.ProcessMemory;
+import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.train.Example;
 import io.peft4j.core.train.StepMetrics;

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
  * (e.g. our step time against a plain matMul roofline on the same machine). Each benchmark is a subcommand.
  */
 @Command(name = "bench", description = "Benchmarks that print ratios measured in one run.",
-        subcommands = {BenchDataCommand.class, BenchDequantCommand.class, BenchForwardCommand.class,
+        subcommands = {BenchAdapterLoadCommand.class, BenchDataCommand.class, BenchDequantCommand.class, BenchForwardCommand.class,
                 BenchTrainCommand.class, BenchMixedCommand.class})
 final class BenchCommand implements Runnable {
     @Override

@@ -8,6 +8,7 @@ import io.peft4j.core.model.CausalLM;
 import io.peft4j.datasets.ChatTemplate;
 import io.peft4j.core.generate.EvalResult;
 import io.peft4j.core.generate.PerplexityEvaluator;
+import io.peft4j.core.pretrained.Peft4jModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -75,21 +76,22 @@ final class EvalCommand implements Callable<Integer> {
         EvalRecords records = EvalRecords.read(dataset.data, format.fieldNames(), fewShot, fewShotData,
                 format.template != null || generate || fewShot > 0, generate);   // bad data fails before the model loads
         List<String> texts = records == null ? PerplexityEvaluator.readTexts(dataset.data) : null;
-        try (LoadedModel loaded = model.load(out, "eval")) {
-            Checkpoint ckpt = loaded.checkpoint();
+        try (Peft4jModel loaded = model.load(out, "eval")) {
+            boolean hasAdapter = model.adapter != null;
             if (records != null) {
-                Map<String, Object> result = instructionEval(records, loaded.peft(), loaded.adapted(), ckpt);
-                checkFinite((Double) result.get("loss"), (Long) result.get("tokens"), loaded.hasAdapter());
+                Map<String, Object> result = instructionEval(records, loaded.peft(), loaded.asCausalLM(),
+                        loaded.checkpoint());
+                checkFinite((Double) result.get("loss"), (Long) result.get("tokens"), hasAdapter);
                 result.put("seconds", Math.round((System.nanoTime() - start) / 1e7) / 100.0);
                 out.print(result);
                 return 0;
             }
-            int window = Math.min(dataset.maxSeqLen, ckpt.config().maxPositions() > 0 ? ckpt.config().maxPositions()
+            int window = Math.min(dataset.maxSeqLen, loaded.config().maxPositions() > 0 ? loaded.config().maxPositions()
                     : dataset.maxSeqLen);
             int step = stride == null ? Math.max(1, window / 2) : stride;
             out.status("eval: window " + window + ", stride " + step + " over " + dataset.data);
-            EvalResult r = new PerplexityEvaluator(loaded.adapted(), ckpt.tokenizer()).evaluateTexts(texts, window, step);
-            checkFinite(r.loss(), r.tokens(), loaded.hasAdapter());
+            EvalResult r = loaded.evaluate(texts, window, step);
+            checkFinite(r.loss(), r.tokens(), hasAdapter);
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("loss", r.loss());
             result.put("perplexity", r.perplexity());

@@ -1,10 +1,11 @@
 package io.peft4j.cli;
 
-import io.peft4j.core.internal.ProcessMemory;
+import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.adapter.Provenance;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.io.OutputLock;
+import io.peft4j.core.pretrained.Peft4jModel;
 import io.peft4j.core.tokenizer.Tokenizer;
 import io.peft4j.core.model.ContextWindowException;
 import io.peft4j.core.train.Example;
@@ -124,7 +125,7 @@ final class FinetuneCommand implements Callable<Integer> {
         model.refuseAdapter("finetune", "it trains a new adapter (continue an interrupted run with --resume)");
         LoraConfig lora = loraConfig(); // bad --r/--alpha/--dropout fail before the model loads
         try (OutputLock lock = OutputGuard.trainingFolder(output, resume, overwrite);
-             LoadedModel loaded = model.load(out, "finetune")) {
+             Peft4jModel loaded = model.load(out, "finetune")) {
             Checkpoint ckpt = loaded.checkpoint();
             PeftModel peft = loaded.peft();
             List<Example> train = examples(dataset.data, ckpt, packing);

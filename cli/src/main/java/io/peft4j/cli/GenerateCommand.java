@@ -1,11 +1,10 @@
 package io.peft4j.cli;
 
-import io.peft4j.core.internal.ProcessMemory;
-import io.peft4j.core.checkpoint.Checkpoint;
+import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.generate.GenerationConfig;
 import io.peft4j.core.generate.GenerationResult;
-import io.peft4j.core.generate.Generator;
 import io.peft4j.core.generate.TokenListener;
+import io.peft4j.core.pretrained.Peft4jModel;
 import io.peft4j.datasets.ChatTemplate;
 import io.peft4j.datasets.Conversation;
 import io.peft4j.datasets.Message;
@@ -63,16 +62,15 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         GenerationConfig config = config();
         long start = System.nanoTime();
-        try (LoadedModel loaded = model.load(out, "generate")) {
-            Checkpoint ckpt = loaded.checkpoint();
+        try (Peft4jModel loaded = model.load(out, "generate")) {
             out.status("generate: loaded " + model.model.getFileName() + " in " + (System.nanoTime() - start) / 1_000_000 + " ms");
             TokenListener stream = out.json ? TokenListener.NONE : (row, token, text) -> {
                 System.out.print(text);
                 System.out.flush();
             };
-            String text = template == null ? prompt : ChatTemplate.resolve(template, ckpt.chatTemplate(),
-                    ckpt.tokenizer()).render(Conversation.of(Message.user(prompt)), true);
-            GenerationResult r = new Generator(loaded.adapted(), ckpt.tokenizer()).generate(List.of(text), config, stream);
+            String text = template == null ? prompt : ChatTemplate.resolve(template, loaded.chatTemplate(),
+                    loaded.tokenizer()).render(Conversation.of(Message.user(prompt)), true);
+            GenerationResult r = loaded.generate(List.of(text), config, stream);
             if (!out.json) {
                 System.out.println();
             }

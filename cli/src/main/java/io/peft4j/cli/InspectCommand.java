@@ -5,9 +5,9 @@ import io.peft4j.core.ModelConfig;
 import io.peft4j.core.adapter.AdapterMethod;
 import io.peft4j.core.adapter.AdapterSummary;
 import io.peft4j.core.checkpoint.Checkpoint;
+import io.peft4j.core.pretrained.Peft4jModel;
 import io.peft4j.core.checkpoint.CheckpointSummary;
 import io.peft4j.core.checkpoint.SafetensorsReader;
-import io.peft4j.quant.QuantizedCheckpoints;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -94,7 +94,7 @@ final class InspectCommand implements Callable<Integer> {
         long start = System.nanoTime();
         out.status("inspect: reading every tensor of " + model + " ...");
         CheckpointSummary s;
-        try (Checkpoint ckpt = QuantizedCheckpoints.open(model)) {
+        try (Checkpoint ckpt = Peft4jModel.openCheckpoint(model)) {
             s = CheckpointSummary.read(ckpt);
         }
         long loadMs = (System.nanoTime() - start) / 1_000_000;

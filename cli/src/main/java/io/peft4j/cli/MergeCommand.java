@@ -1,8 +1,8 @@
 package io.peft4j.cli;
 
 import io.peft4j.core.adapter.MergedModelWriter;
-import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.io.OutputLock;
+import io.peft4j.core.pretrained.Peft4jModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -36,12 +36,9 @@ final class MergeCommand implements Callable<Integer> {
         inputs.put("--model", model.model);
         inputs.put("--adapter", adapter);
         try (OutputLock lock = OutputGuard.modelFolder(output, MergedModelWriter.WRITTEN_BY, overwrite, inputs);
-             LoadedModel loaded = model.load(out, "merge")) {
-            PeftModel peft = loaded.peft();
-            String fingerprint = peft.fingerprint();
-            peft.mergeAndUnload();
+             Peft4jModel loaded = model.load(out, "merge")) {
             out.status("merge: writing " + output);
-            MergedModelWriter.write(loaded.model(), loaded.checkpoint().tokenizer(), output, fingerprint);
+            loaded.mergeAndExport(output);
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("output", output.toAbsolutePath().toString());
             r.put("seconds", Math.round((System.nanoTime() - start) / 1e7) / 100.0);

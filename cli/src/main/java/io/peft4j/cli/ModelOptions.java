@@ -1,13 +1,9 @@
 package io.peft4j.cli;
 
-import ai.djl.ndarray.NDManager;
-import io.peft4j.core.Peft4j;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.checkpoint.Checkpoint;
-import io.peft4j.core.model.CausalLM;
-import io.peft4j.core.model.ModelFamilies;
-import io.peft4j.quant.QuantizedCheckpoints;
+import io.peft4j.core.pretrained.Peft4jModel;
 import picocli.CommandLine.Option;
 
 import java.nio.file.NoSuchFileException;
@@ -16,7 +12,7 @@ import java.nio.file.Path;
 /**
  * {@code --model}, {@code --quantize} and {@code --adapter}, shared by the commands that run a model, and the one
  * way they load it: {@link #load} opens the checkpoint, builds the model and applies the adapter. Mix in with
- * {@code @Mixin ModelOptions model;}. 4-bit folders (transformers + bitsandbytes layout) load as stored.
+ * {@code @Mixin ModelOptions model;}. Loading goes through {@link Peft4jModel}, as a library user's would; 4-bit folders (transformers + bitsandbytes layout) load as stored.
  */
 final class ModelOptions {
     @Option(names = "--model", required = true,
@@ -31,35 +27,23 @@ final class ModelOptions {
             + "adapter_model.safetensors, LoRA, ...) applied on top of the model.")
     Path adapter;
 
-    /** Opens {@link #model} (a 4-bit folder as its dequantizing logical view). */
+    /** Opens {@link #model} without loading it (a 4-bit folder as its dequantizing logical view). */
     Checkpoint open() throws PeftException, NoSuchFileException {
-        return QuantizedCheckpoints.open(model);
+        return Peft4jModel.openCheckpoint(model);
     }
 
     /**
-     * Opens the checkpoint, loads its model with the {@code --quantize} factory and, with {@code --adapter}, loads
-     * that adapter as {@value PeftModel#DEFAULT} (a status line names it). On failure nothing stays open.
+     * Loads {@link #model} through the library's entry point with the {@code --quantize} choice and, with
+     * {@code --adapter}, that adapter as {@value PeftModel#DEFAULT} (a status line names it). On failure nothing
+     * stays open.
      */
-    LoadedModel load(JsonOption out, String command) throws PeftException, NoSuchFileException {
-        Checkpoint ckpt = open();
-        NDManager manager = null;
-        CausalLM lm = null;
-        PeftModel peft = null;
-        try {
-            manager = Peft4j.newManager();
-            lm = ModelFamilies.load(ckpt.config(), ckpt.tensors(), QuantizedCheckpoints.linearFactory(ckpt, quantize),
-                    manager);
-            peft = PeftModel.wrap(lm);
-            if (adapter != null) {
-                peft.loadAdapter(adapter, PeftModel.DEFAULT);
-                out.status(command + ": adapter " + adapter + " ("
-                        + peft.adapter(PeftModel.DEFAULT).config().peftType() + ")");
-            }
-            return new LoadedModel(ckpt, manager, lm, peft);
-        } catch (PeftException | RuntimeException e) {
-            new LoadedModel(ckpt, manager, lm, peft).close();
-            throw e;
+    Peft4jModel load(JsonOption out, String command) throws PeftException, NoSuchFileException {
+        Peft4jModel loaded = Peft4jModel.builder().setPath(model).optQuantization(quantize).optAdapter(adapter).build();
+        if (adapter != null) {
+            out.status(command + ": adapter " + adapter + " ("
+                    + loaded.peft().adapter(PeftModel.DEFAULT).config().peftType() + ")");
         }
+        return loaded;
     }
 
     /** {@code --adapter}, or an {@link IllegalArgumentException} saying {@code command} needs it. */

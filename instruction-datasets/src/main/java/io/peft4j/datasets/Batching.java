@@ -17,6 +17,8 @@ import java.util.List;
  * List<List<TrainingExample>> plain = Batching.sequential(train, 8);
  * }</pre>
  * Stateless and thread-safe.
+ *
+ * @since 0.1.0
  */
 public final class Batching {
     /** Batches per mega-batch, as in transformers. */

@@ -16,6 +16,8 @@ import java.util.List;
  * // "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
  * }</pre>
  * Implementations are immutable and thread-safe.
+ *
+ * @since 0.1.0
  */
 public interface ChatTemplate {
     /** Names accepted by {@link #named}. */

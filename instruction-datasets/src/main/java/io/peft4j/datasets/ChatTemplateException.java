@@ -10,6 +10,8 @@ import io.peft4j.core.PeftException;
  * try { template.render(conversation, false); }
  * catch (ChatTemplateException e) { log.warn("skipping: {}", e.getMessage()); }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public class ChatTemplateException extends PeftException {
     private static final long serialVersionUID = 1L;

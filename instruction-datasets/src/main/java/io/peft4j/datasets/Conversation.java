@@ -18,6 +18,8 @@ import java.util.Objects;
  *
  * @param messages the turns, at least one
  * @param input    extra context for the first user turn; empty when absent
+ *
+ * @since 0.1.0
  */
 public record Conversation(List<Message> messages, String input) {
     public Conversation {

@@ -17,6 +17,8 @@ import java.util.Objects;
  * @param shape      the record shape (detected or configured)
  * @param records    the good records
  * @param badRecords records skipped as malformed (0 unless skipping was enabled)
+ *
+ * @since 0.1.0
  */
 public record Dataset(Path path, RecordShape shape, List<Conversation> records, long badRecords) {
     public Dataset {

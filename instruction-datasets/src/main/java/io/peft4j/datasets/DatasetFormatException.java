@@ -10,6 +10,8 @@ import io.peft4j.core.PeftException;
  * try (RecordStream s = DatasetReader.builder().setPath(path).build().open()) { s.forEachRemaining(c -> { }); }
  * catch (DatasetFormatException e) { log.error("{} at line {}", e.file(), e.line()); }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public class DatasetFormatException extends PeftException {
     private static final long serialVersionUID = 1L;

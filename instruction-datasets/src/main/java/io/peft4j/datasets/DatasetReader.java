@@ -20,6 +20,8 @@ import java.util.Objects;
  * int bad = d.badRecords();
  * }</pre>
  * Immutable; each {@link #open()} gives an independent, single-threaded {@link RecordStream}.
+ *
+ * @since 0.1.0
  */
 public final class DatasetReader {
     private final Path path;

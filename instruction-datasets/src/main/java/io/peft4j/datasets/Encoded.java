@@ -15,6 +15,8 @@ package io.peft4j.datasets;
  * @param outcome    kept whole, truncated, or dropped
  * @param fullLength token count before truncation (EOS included)
  * @param misaligned segment boundaries that fell inside a token (the token went to the later segment)
+ *
+ * @since 0.1.0
  */
 public record Encoded(TrainingExample example, Outcome outcome, int fullLength, int misaligned) {
     /** What happened to an example against {@code maxSeqLen}. */

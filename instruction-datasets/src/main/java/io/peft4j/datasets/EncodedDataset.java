@@ -17,6 +17,8 @@ import java.util.List;
  *
  * @param examples the kept (whole or truncated) examples
  * @param stats    counts, lengths and trained share
+ *
+ * @since 0.1.0
  */
 public record EncodedDataset(List<TrainingExample> examples, EncodingStats stats) {
     public EncodedDataset {

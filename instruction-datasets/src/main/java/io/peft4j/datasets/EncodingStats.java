@@ -25,6 +25,8 @@ import java.util.List;
  * @param lengthP95      95th percentile length before truncation (nearest rank)
  * @param lengthMax      longest example before truncation
  * @param misaligned     segment boundaries that fell inside a token
+ *
+ * @since 0.1.0
  */
 public record EncodingStats(long records, long kept, long truncated, long dropped, long templateErrors, long tokens,
                             long trainedTokens, int lengthP50, int lengthP95, int lengthMax, long misaligned) {

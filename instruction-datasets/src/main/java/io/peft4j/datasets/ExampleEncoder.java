@@ -25,6 +25,8 @@ import java.util.Objects;
  * EncodedDataset data = enc.encodeAll(DatasetReader.builder().setPath(p).build().readAll().records());
  * }</pre>
  * Immutable; thread-safe when the tokenizer is.
+ *
+ * @since 0.1.0
  */
 public final class ExampleEncoder {
     private static final Logger LOG = LoggerFactory.getLogger(ExampleEncoder.class);

@@ -15,6 +15,8 @@ import java.util.Objects;
  * Immutable and thread-safe.
  *
  * @param renames canonical name to the name used in the file; names not listed map to themselves
+ *
+ * @since 0.1.0
  */
 public record FieldNames(Map<String, String> renames) {
     /** Every field under its canonical name. */

@@ -14,6 +14,8 @@ import java.util.Arrays;
  * // "<s>Below is an instruction ... ### Response:\n[TRAIN]No</s>[/TRAIN]"
  * }</pre>
  * Stateless and thread-safe.
+ *
+ * @since 0.1.0
  */
 public final class MaskPreview {
     public static final String OPEN = "[TRAIN]";

@@ -15,6 +15,8 @@ import java.util.Objects;
  *
  * @param role    the role name templates receive as {@code message['role']}
  * @param content the text of the turn (may be empty, never null)
+ *
+ * @since 0.1.0
  */
 public record Message(String role, String content) {
     public static final String SYSTEM = "system";

@@ -16,6 +16,8 @@ import java.util.List;
  * boolean crosses = rows.get(0).attends(starts.get(1), starts.get(1) - 1); // false
  * }</pre>
  * Stateless and thread-safe.
+ *
+ * @since 0.1.0
  */
 public final class Packing {
     private Packing() {

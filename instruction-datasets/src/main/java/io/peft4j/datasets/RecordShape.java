@@ -11,6 +11,8 @@ import java.util.List;
  * RecordShape detected = r.readAll().shape();
  * boolean chat = RecordShape.SHAREGPT.isMultiTurn();
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public enum RecordShape {
     /** {@code instruction}, optional {@code input}, {@code output}. */

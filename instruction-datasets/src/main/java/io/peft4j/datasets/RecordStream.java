@@ -20,6 +20,8 @@ import java.util.List;
  * }
  * }</pre>
  * Not thread-safe; close it when done.
+ *
+ * @since 0.1.0
  */
 public final class RecordStream implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RecordStream.class);

@@ -16,6 +16,8 @@ import java.util.Objects;
  *
  * @param bos the beginning-of-sequence token text, empty when none
  * @param eos the end-of-sequence token text, empty when none
+ *
+ * @since 0.1.0
  */
 public record SpecialTokens(String bos, String eos) {
     public SpecialTokens {

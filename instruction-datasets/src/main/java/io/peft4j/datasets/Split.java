@@ -20,6 +20,8 @@ import java.util.Random;
  * @param train      the training items
  * @param validation the held-out items
  * @param <T>        item type
+ *
+ * @since 0.1.0
  */
 public record Split<T>(List<T> train, List<T> validation) {
     public Split {

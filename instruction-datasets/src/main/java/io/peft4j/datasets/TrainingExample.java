@@ -22,6 +22,8 @@ import java.util.Objects;
  * @param labels        target ids or {@value #IGNORE}, [seq]
  * @param attentionMask 0 = padding, else the 1-based sequence number, [seq]
  * @param positionIds   position of each token within its sequence, [seq]
+ *
+ * @since 0.1.0
  */
 public record TrainingExample(int[] inputIds, int[] labels, int[] attentionMask, int[] positionIds) {
     /** The label of positions that are not trained (PyTorch's {@code ignore_index}). */

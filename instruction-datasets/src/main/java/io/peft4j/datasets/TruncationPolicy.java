@@ -8,6 +8,8 @@ package io.peft4j.datasets;
  *         .optMaxSeqLen(512).optTruncation(TruncationPolicy.TRUNCATE_PROMPT_LEFT).build();
  * long cut = enc.encodeAll(records).stats().truncated();
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public enum TruncationPolicy {
     /** Leave the example out (counted as dropped). */

@@ -13,6 +13,8 @@ import com.fasterxml.jackson.databind.JsonNode;
  * LoraConfig c = LoraConfig.builder().optInitLoraWeights(InitLoraWeights.GAUSSIAN).build();
  * Object json = InitLoraWeights.DEFAULT.toJson();   // Boolean.TRUE
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public enum InitLoraWeights {
     DEFAULT(Boolean.TRUE), RANDOM(Boolean.FALSE), GAUSSIAN("gaussian");

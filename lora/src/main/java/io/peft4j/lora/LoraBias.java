@@ -15,6 +15,8 @@ import java.util.Arrays;
  * String json = LoraBias.LORA_ONLY.json();          // "lora_only"
  * LoraBias b = LoraBias.fromJson("all");            // ALL
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public enum LoraBias {
     NONE("none"), ALL("all"), LORA_ONLY("lora_only");

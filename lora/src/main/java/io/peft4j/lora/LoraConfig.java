@@ -50,6 +50,8 @@ import java.util.Map;
  * @param baseModelNameOrPath base model name, informational
  * @param peftType          always {@code LORA}
  * @param extraFields       JSON fields not modelled here, in file order, written back unchanged
+ *
+ * @since 0.1.0
  */
 @JsonPropertyOrder(alphabetic = true)
 public record LoraConfig(

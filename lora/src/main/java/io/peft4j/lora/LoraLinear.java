@@ -44,6 +44,8 @@ import java.util.function.Supplier;
  * q.addAdapter("default", config, 42L);
  * q.setActive("default", true);
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class LoraLinear implements LinearLayer {
     private final String modulePath;

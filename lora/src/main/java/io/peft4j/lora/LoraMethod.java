@@ -30,6 +30,8 @@ import java.util.Set;
  * peft.addAdapter("default", LoraConfig.builder().optTargetModules(TargetModules.ALL_LINEAR).build(), 42L);
  * System.err.println(peft.trainableParameters());
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class LoraMethod implements AdapterMethod {
 

@@ -22,6 +22,8 @@ import java.util.regex.PatternSyntaxException;
  *
  * @param names module names, or {@code null} when {@code regex} is set
  * @param regex full-match pattern (or {@code all-linear}), or {@code null} when {@code names} is set
+ *
+ * @since 0.1.0
  */
 public record TargetModules(List<String> names, String regex) {
     /** PEFT's {@code "all-linear"} shorthand. */

@@ -2,7 +2,7 @@ package io.peft4j.lora;
 
 import ai.djl.ndarray.NDManager;
 import io.peft4j.core.Peft4j;
-import io.peft4j.core.internal.ProcessMemory;
+import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.model.llama.LlamaModel;
 import io.peft4j.core.testing.MemorySeries;

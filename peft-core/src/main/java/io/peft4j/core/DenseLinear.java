@@ -12,6 +12,8 @@ import ai.djl.nn.core.Linear;
  * LinearLayer layer = new DenseLinear(manager.randomNormal(new Shape(out, in)), null);
  * NDArray y = layer.forward(x);
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class DenseLinear implements LinearLayer {
     private final NDArray weight; // [out, in]

@@ -13,6 +13,8 @@ package io.peft4j.core;
  * }</pre>
  * DJL exposes no public grad-mode query, which is why peft4j keeps its own flag instead of asking the engine.
  * Thread-confined; the scope must be closed on the thread that entered it.
+ *
+ * @since 0.1.0
  */
 public final class Inference {
     private static final ThreadLocal<int[]> DEPTH = ThreadLocal.withInitial(() -> new int[1]);

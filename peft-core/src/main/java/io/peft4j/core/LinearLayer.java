@@ -15,6 +15,8 @@ import java.util.List;
  * }</pre>
  * Implementations are safe to call from one thread at a time per forward; results belong to the caller's
  * current {@code NDScope}.
+ *
+ * @since 0.1.0
  */
 public interface LinearLayer extends AutoCloseable {
 

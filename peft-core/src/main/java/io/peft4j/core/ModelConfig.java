@@ -29,6 +29,8 @@ import java.nio.file.Path;
  * @param attentionBias   q/k/v projections carry a bias (Qwen2)
  * @param bosTokenId      -1 when unknown
  * @param eosTokenId      -1 when unknown
+ *
+ * @since 0.1.0
  */
 public record ModelConfig(String architecture, String modelType, int vocabSize, int hiddenSize, int intermediateSize,
                           int numLayers, int numHeads, int numKvHeads, int headDim, double rmsNormEps,

@@ -12,6 +12,8 @@ import ai.djl.ndarray.NDManager;
  *     NDArray x = manager.ones(new Shape(2, 3));
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class Peft4j {
     static {

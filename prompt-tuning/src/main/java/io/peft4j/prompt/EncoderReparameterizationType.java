@@ -7,6 +7,8 @@ package io.peft4j.prompt;
  * PromptEncoderConfig c = PromptEncoderConfig.builder().setNumVirtualTokens(20).setEncoderHiddenSize(128)
  *         .optEncoderReparameterizationType(EncoderReparameterizationType.MLP).build();
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public enum EncoderReparameterizationType {
     /** Linear(H, E) → ReLU → Linear(E, E) → ReLU → Linear(E, H) over the virtual-token table (PEFT's default). */

@@ -19,6 +19,8 @@ import io.peft4j.prompt.internal.SoftPromptAdapter;
  * peft.addAdapter("default", PromptEncoderConfig.builder().setNumVirtualTokens(20).setEncoderHiddenSize(128).build(), 42L);
  * peft.save(Path.of("my-p-tuning"));   // prompt_embeddings = the encoder's output
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class PTuningMethod implements AdapterMethod {
 

@@ -40,6 +40,8 @@ import static io.peft4j.prompt.PromptTuningConfig.require;
  * @param inferenceMode                 {@code inference_mode}: no encoder, the table comes from a file
  * @param peftType                      always {@code P_TUNING}
  * @param extraFields                   JSON fields not modelled here, written back unchanged
+ *
+ * @since 0.1.0
  */
 @JsonPropertyOrder(alphabetic = true)
 public record PromptEncoderConfig(

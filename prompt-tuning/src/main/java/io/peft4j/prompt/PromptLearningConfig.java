@@ -12,6 +12,8 @@ import io.peft4j.core.adapter.AdapterConfig;
  * PromptLearningConfig c = (PromptLearningConfig) peft.adapter("default").config();
  * int virtualTokens = c.numVirtualTokens();
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public interface PromptLearningConfig extends AdapterConfig {
 

@@ -41,6 +41,8 @@ import java.util.Map;
  * @param peftType                 always {@code PROMPT_TUNING}
  * @param initTokenIds             the tokenized init text (not serialised; needed to attach a fresh TEXT adapter)
  * @param extraFields              JSON fields not modelled here, written back unchanged
+ *
+ * @since 0.1.0
  */
 @JsonPropertyOrder(alphabetic = true)
 public record PromptTuningConfig(

@@ -7,6 +7,8 @@ package io.peft4j.prompt;
  * PromptTuningConfig c = PromptTuningConfig.builder().setNumVirtualTokens(8)
  *         .optPromptTuningInit(PromptTuningInit.SAMPLE_VOCAB).build();
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public enum PromptTuningInit {
     /** Standard normal values (torch's {@code nn.Embedding} default); may fall outside the embedding manifold. */

@@ -22,6 +22,8 @@ import io.peft4j.prompt.internal.SoftPromptAdapter;
  * peft.addAdapter("default", PromptTuningConfig.builder().setNumVirtualTokens(20).build(), 42L);
  * System.err.println(peft.trainableParameters());
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class PromptTuningMethod implements AdapterMethod {
 

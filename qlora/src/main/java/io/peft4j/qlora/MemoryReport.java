@@ -13,6 +13,8 @@ package io.peft4j.qlora;
  * @param quantizedBytes      bytes of packed codes + scales of those parameters
  * @param fullPrecisionParams parameters of the base kept fp32
  * @param adapterParams       trainable adapter parameters
+ *
+ * @since 0.1.0
  */
 public record MemoryReport(long quantizedParams, long quantizedBytes, long fullPrecisionParams, long adapterParams) {
 

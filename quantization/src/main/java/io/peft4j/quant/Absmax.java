@@ -12,6 +12,8 @@ import java.util.Arrays;
  * float[] perBlock = scales.decode();       // fp32 absmax, one per block, as bitsandbytes computes it
  * long bytes = scales.storedBytes();
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public sealed interface Absmax permits Absmax.Plain, Absmax.Nested {
 

@@ -14,6 +14,8 @@ package io.peft4j.quant;
  * @param type        code type
  * @param blockSize   elements per absmax block: a power of two in 32..4096 (bitsandbytes' accepted sizes)
  * @param doubleQuant quantize the absmax values to 8 bits in blocks of 256 ({@link #NESTED_BLOCK_SIZE})
+ *
+ * @since 0.1.0
  */
 public record QuantConfig(QuantType type, int blockSize, boolean doubleQuant) {
     /** bitsandbytes' and QLoRA's default block size. */

@@ -12,6 +12,8 @@ import io.peft4j.quant.internal.Codebooks;
  * float[] codebook = t.codebook();   // 16 values for NF4/FP4, 256 for INT8
  * int bits = t.bits();               // 4 or 8
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public enum QuantType {
     /** 4-bit NormalFloat: 16 normal quantiles scaled to [-1, 1]. */

@@ -37,6 +37,8 @@ import java.util.function.Function;
  *     QuantizedCheckpointWriter.Summary s = QuantizedCheckpointWriter.write(out, model, ckpt.tokenizer());
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class QuantizedCheckpointWriter {
     private static final String LM_HEAD = "lm_head";

@@ -1,18 +1,15 @@
 package io.peft4j.quant;
 
-import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.peft4j.core.CheckpointFormatException;
 import io.peft4j.core.Json;
 import io.peft4j.core.ModelConfig;
-import io.peft4j.core.Peft4j;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.checkpoint.Checkpoints;
 import io.peft4j.core.checkpoint.TensorSource;
 import io.peft4j.core.model.LinearLayerFactory;
-import io.peft4j.core.model.CausalLM;
-import io.peft4j.core.model.ModelFamilies;
+import io.peft4j.core.pretrained.Peft4jModel;
 import io.peft4j.core.tokenizer.Tokenizer;
 import io.peft4j.quant.internal.QuantizationConfigJson;
 
@@ -28,13 +25,16 @@ import java.util.Optional;
  * for a {@code --quantize} choice. A folder written by transformers + bitsandbytes (or
  * {@link QuantizedCheckpointWriter}) is presented through a {@link QuantizedTensorSource}: weights under their
  * logical shapes, {@code readFloats} dequantized, {@code storedBytes} counting the packed state, so
- * {@code CheckpointSummary} reports the stored bytes per parameter.
+ * {@code CheckpointSummary} reports the stored bytes per parameter. Users reach this through
+ * {@link io.peft4j.core.pretrained.Peft4jModel} ({@link QuantizedLoading} is its backend).
  *
  * <pre>{@code
  * try (Checkpoint ckpt = QuantizedCheckpoints.open(Path.of("smollm2-nf4"))) {
- *     CausalLM m = ModelFamilies.load(ckpt.config(), ckpt.tensors(), QuantizedCheckpoints.linearFactory(ckpt, "none"), mgr);
+ *     LinearLayerFactory stored = QuantizedCheckpoints.linearFactory(ckpt, "none");   // codes kept as stored
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class QuantizedCheckpoints {
     private QuantizedCheckpoints() {
@@ -65,14 +65,14 @@ public final class QuantizedCheckpoints {
         if (output.toAbsolutePath().normalize().equals(source.toAbsolutePath().normalize())) {
             throw new IllegalArgumentException("--output must differ from --model (" + source + ")");
         }
-        try (Checkpoint ckpt = open(source); NDManager m = Peft4j.newManager()) {
+        try (Checkpoint ckpt = open(source)) {
             if (isQuantized(ckpt)) {
                 throw new IllegalArgumentException(source + " is already quantized; quantize a GGUF file or a dense "
                         + "folder");
             }
-            try (CausalLM model = ModelFamilies.load(ckpt.config(), ckpt.tensors(), new QuantizingLinearFactory(config),
-                    m)) {
-                return QuantizedCheckpointWriter.write(output, model, ckpt.tokenizer());
+            try (Peft4jModel model = Peft4jModel.builder().setCheckpoint(ckpt)
+                    .optLinearLayerFactory(new QuantizingLinearFactory(config)).build()) {
+                return QuantizedCheckpointWriter.write(output, model.base(), ckpt.tokenizer());
             }
         }
     }

@@ -21,6 +21,8 @@ import io.peft4j.quant.internal.JavaDequantKernel;
  *     NDArray y = layer.forward(x);      // x [..., in] -> y [..., out]
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class QuantizedLinear implements LinearLayer {
     /** Which dequantization path {@link #forward} uses; both are bit-identical to {@link Quantizer#dequantize}. */

@@ -19,6 +19,8 @@ import java.util.Arrays;
  * @param config codec, block size and double quantization
  * @param data   {@code [ceil(numel / 2)]} packed 4-bit codes or {@code [numel]} 8-bit codes
  * @param absmax the per-block scales
+ *
+ * @since 0.1.0
  */
 public record QuantizedTensor(String name, long[] shape, QuantConfig config, byte[] data, Absmax absmax) {
 

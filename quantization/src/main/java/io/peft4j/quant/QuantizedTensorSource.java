@@ -33,6 +33,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *     QuantizedTensor q = t.quantized("model.layers.0.self_attn.q_proj.weight").orElseThrow();
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class QuantizedTensorSource implements TensorSource {
     private final TensorSource raw;

@@ -20,6 +20,8 @@ import java.util.Map;
  * float[] approx = Quantizer.dequantize(q);
  * double bpp = q.bytesPerParam();   // ≈ 0.5 + 1/64 + 4/(64·256)
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class Quantizer {
     private static final Map<QuantType, FourBitCodec> FOUR_BIT = new EnumMap<>(QuantType.class);

@@ -27,6 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * LlamaModel model = LlamaModel.load(config, tensors, nf4, manager);
  * double bpp = nf4.bytesPerParam();   // over the quantized weights only
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class QuantizingLinearFactory implements LinearLayerFactory {
     /** transformers' default {@code llm_int8_skip_modules} for causal LMs. */

@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *     LlamaModel model = LlamaModel.load(ckpt.config(), ckpt.tensors(), new StoredQuantLinearFactory(), manager);
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class StoredQuantLinearFactory implements LinearLayerFactory {
     private final QuantizedLinear.Kernel kernel;

@@ -4,12 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import io.peft4j.core.Peft4j;
+import io.peft4j.quant.DequantKernels;
 import io.peft4j.quant.QuantConfig;
 import io.peft4j.quant.QuantType;
 import io.peft4j.quant.QuantizedTensor;
 import io.peft4j.quant.Quantizer;
-import io.peft4j.quant.internal.DjlDequantKernel;
-import io.peft4j.quant.internal.JavaDequantKernel;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -60,8 +59,7 @@ public class DequantKernelBenchmark {
     float[] out;
     float[] copy;
     private NDManager manager;
-    private NDArray codes;
-    private NDArray table;
+    private DequantKernels.DjlInputs djl;
     private NDArray absmaxArray;
 
     @Setup(Level.Trial)
@@ -78,28 +76,27 @@ public class DequantKernelBenchmark {
         out = new float[n];
         copy = new float[n];
         manager = Peft4j.newManager();
-        codes = DjlDequantKernel.packedCodes(q, manager);
-        table = DjlDequantKernel.lookupTable(type, manager);
+        djl = DequantKernels.djlInputs(q, manager);
         absmaxArray = manager.create(absmax);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
         manager.close();
-        JavaDequantKernel.releaseScratch();
+        DequantKernels.releaseScratch();
     }
 
     /** The scalar reference loop into a reused array. */
     @Benchmark
     public float[] javaLoop() {
-        JavaDequantKernel.dequantize(q, absmax, out);
+        DequantKernels.javaInto(q, absmax, out);
         return out;
     }
 
     /** The loop into the reused direct buffer, wrapped zero-copy as an NDArray (what a quantized forward does). */
     @Benchmark
     public float sharedBuffer() {
-        try (NDArray w = JavaDequantKernel.dequantizeShared(q, absmax, manager)) {
+        try (NDArray w = DequantKernels.javaShared(q, absmax, manager)) {
             return w.getFloat(0, 0);
         }
     }
@@ -108,7 +105,7 @@ public class DequantKernelBenchmark {
     @Benchmark
     public float djlOps() {
         try (NDScope scope = new NDScope()) {
-            return DjlDequantKernel.dequantize(q, codes, table, absmaxArray).getFloat(0, 0);
+            return DequantKernels.djl(q, djl, absmaxArray).getFloat(0, 0);
         }
     }
 

@@ -18,8 +18,8 @@ final class DoraVariant implements LoraVariant {
 
     /** The row norms of the current weight plus the initial ΔW (the weight's own norms for B = 0). */
     @Override
-    public NDArray initialMagnitude(NDArray weight, NDArray deltaWeight) {
-        return rowNorm(weight, deltaWeight);
+    public NDArray initialMagnitude(Supplier<NDArray> weight, Supplier<NDArray> deltaWeight) {
+        return rowNorm(weight.get(), deltaWeight.get());
     }
 
     /**

@@ -85,7 +85,7 @@ public final class LoraSlot implements AutoCloseable {
         NDArray scale = keep(manager.full(new Shape(), (float) spec.scale(), aa.getDataType()));
         NDArray mag;
         try (NDScope scope = new NDScope()) {
-            mag = variant.initialMagnitude(weight.get(), bb.matMul(aa).mul(scale));
+            mag = variant.initialMagnitude(weight, () -> bb.matMul(aa).mul(scale));
             if (mag != null) {
                 keep(mag).attach(manager);
             }

@@ -30,8 +30,10 @@ public interface LoraVariant {
     /**
      * The extra trainable vector the variant keeps beside A and B ({@code [out]}, DoRA's magnitude), computed from
      * the current effective weight {@code [out, in]} and the new adapter's ΔW; {@code null} when it keeps none.
+     * Both are suppliers so that a variant without a magnitude computes neither (attaching plain LoRA never copies
+     * the base weight or forms ΔW).
      */
-    NDArray initialMagnitude(NDArray weight, NDArray deltaWeight);
+    NDArray initialMagnitude(Supplier<NDArray> weight, Supplier<NDArray> deltaWeight);
 
     /**
      * What the adapter adds to the layer output {@code y [..., out]} for input {@code xd} (after dropout;

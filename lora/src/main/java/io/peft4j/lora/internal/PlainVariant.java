@@ -7,7 +7,7 @@ import java.util.function.Supplier;
 /** Plain LoRA (Hu et al. 2021, arXiv:2106.09685): {@code y += B(A(x))·scale}, merge {@code W + scale·B·A}. */
 final class PlainVariant implements LoraVariant {
     @Override
-    public NDArray initialMagnitude(NDArray weight, NDArray deltaWeight) {
+    public NDArray initialMagnitude(Supplier<NDArray> weight, Supplier<NDArray> deltaWeight) {
         return null;
     }
 

@@ -18,6 +18,8 @@ import java.util.Set;
  * a.setActive(true);
  * Map<String, NDArray> weights = a.stateDict();   // "model.layers.0.self_attn.q_proj.lora_A.weight" -> [r, in]
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public interface Adapter extends AutoCloseable {
 

@@ -19,6 +19,8 @@ import java.util.Map;
  * String type = config.peftType();                // e.g. "LORA"
  * String json = config.toJson();                  // unknown fields included
  * }</pre>
+ *
+ * @since 0.1.0
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, include = JsonTypeInfo.As.EXISTING_PROPERTY, property = "peft_type",
         visible = true)

@@ -17,6 +17,8 @@ import java.util.stream.Collectors;
  * AdapterMethod lora = AdapterMethod.forPeftType("LORA");
  * Adapter adapter = lora.attach(model, "default", config, 42L);
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public interface AdapterMethod {
 

@@ -30,6 +30,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * registry.load(Path.of("adapters/sql"), "sql");          // another thread may be generating meanwhile
  * registry.activate("sql");
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class AdapterRegistry implements AutoCloseable {
     /** PEFT's name for "no adapter" in per-row adapter lists; reserved, never an adapter's name. */

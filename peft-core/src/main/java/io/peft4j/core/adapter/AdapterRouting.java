@@ -20,6 +20,8 @@ import java.util.Set;
  *     r.groups().forEach((adapter, rows) -> ...);        // rows: ascending row indices using that adapter
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class AdapterRouting {
     /** PEFT's row name for "no adapter". */

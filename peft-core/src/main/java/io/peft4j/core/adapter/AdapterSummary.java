@@ -39,6 +39,8 @@ import java.util.TreeMap;
  * @param metadata        the whole safetensors {@code __metadata__}
  * @param provenance      what made the adapter (peft4j version, method, seed, steps, data hash, template), or
  *                        {@code null} when the file does not say
+ *
+ * @since 0.1.0
  */
 public record AdapterSummary(Path dir, AdapterConfig config, Map<String, Object> settings, int tensors,
                              long parameters, Map<String, Integer> dtypes, long weightsBytes, long configBytes,

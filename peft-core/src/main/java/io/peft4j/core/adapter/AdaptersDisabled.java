@@ -9,6 +9,8 @@ package io.peft4j.core.adapter;
  *     NDArray baseLogits = peft.forward(ids, null, null);
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class AdaptersDisabled implements AutoCloseable {
     private final PeftModel owner;

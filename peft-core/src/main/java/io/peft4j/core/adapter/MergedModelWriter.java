@@ -30,6 +30,8 @@ import java.util.Map;
  * peft.loadAdapter(adapterDir, "default");
  * MergedModelWriter.write(peft.mergeAndUnload(), tokenizer, Path.of("merged"), peft.fingerprint());
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class MergedModelWriter {
     /** The {@link OutputFolder#MARKER} kind of a merged model folder. */

@@ -22,6 +22,8 @@ import java.util.Map;
  *     GenerationResult r = new Generator(m, tokenizer).generate(prompts, config, TokenListener.NONE);
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class MixedAdapterModel implements CausalLM {
     private final AdapterRegistry registry;

@@ -4,7 +4,10 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.training.GradientCollector;
 import io.peft4j.core.AdapterMismatchException;
+import ai.djl.ndarray.NDManager;
 import io.peft4j.core.DenseLinear;
+import io.peft4j.core.LinearLayer;
+import io.peft4j.core.ModelConfig;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.model.KvCache;
@@ -17,21 +20,25 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * A frozen {@link CausalLM} with named adapters: add, load, activate, disable, delete, merge and save them.
  * The bookkeeping (which adapters are loaded, which are active) and its locking live in its
  * {@link AdapterRegistry}: {@link #forward} holds the registry's read lock and every change (hot-swapping the
  * active adapter while other threads generate) its write lock, so a forward never sees a half-applied swap.
- * Closing it closes the adapters, not the base model.
+ * It is itself a {@link CausalLM} (forwards and training apply the active adapters; everything else is the base
+ * model's), so it can be passed wherever a model is expected. Closing it closes the adapters, not the base model.
  *
  * <pre>{@code
  * PeftModel peft = PeftModel.wrap(model);
  * peft.addAdapter("default", LoraConfig.builder().optR(8).build(), 42L);
  * try (var off = peft.disableAdapters()) { baseLogits = peft.forward(ids, null, null); }
  * }</pre>
+ *
+ * @since 0.1.0
  */
-public final class PeftModel implements AutoCloseable {
+public final class PeftModel implements CausalLM {
     /** PEFT's name for the first adapter; saved at the top of an adapter folder (others in sub-folders). */
     public static final String DEFAULT = "default";
 
@@ -195,6 +202,7 @@ public final class PeftModel implements AutoCloseable {
      * Logits {@code [B, T, vocab]} with the active adapters (see {@link CausalLM#forward}); holds the registry's
      * read lock. An active adapter that changes the model's inputs (a soft prompt) runs the forward itself.
      */
+    @Override
     public NDArray forward(NDArray inputIds, NDArray attentionMask, KvCache cache) {
         return registry.read(map -> {
             Adapter a = inputAdapter(map);
@@ -204,6 +212,7 @@ public final class PeftModel implements AutoCloseable {
     }
 
     /** Logits {@code [B, vocab]} of the last position with the active adapters (see {@link CausalLM#forwardLast}). */
+    @Override
     public NDArray forwardLast(NDArray inputIds, NDArray attentionMask, KvCache cache) {
         return registry.read(map -> {
             Adapter a = inputAdapter(map);
@@ -213,6 +222,7 @@ public final class PeftModel implements AutoCloseable {
     }
 
     /** Logits {@code [B, T, vocab]} from input embeddings with the active adapters (see {@link #forward}). */
+    @Override
     public NDArray forwardEmbeddings(NDArray inputEmbeddings, NDArray attentionMask, KvCache cache) {
         return registry.read(map -> {
             Adapter a = inputAdapter(map);
@@ -262,6 +272,7 @@ public final class PeftModel implements AutoCloseable {
      * Activation checkpointing needs the base model's layer-by-layer path, so it is refused while an adapter that
      * wraps the whole forward (prompt-style) is active.
      */
+    @Override
     public float backward(NDArray inputIds, NDArray attentionMask, Function<NDArray, NDArray> loss,
                           boolean checkpointActivations, long rngSeed) {
         return backward(inputIds, attentionMask, null, loss, checkpointActivations, rngSeed);
@@ -337,6 +348,47 @@ public final class PeftModel implements AutoCloseable {
         long all = allParameterCount();
         return String.format(Locale.ROOT, "trainable params: %,d || all params: %,d || trainable%%: %.4f",
                 t, all, 100.0 * t / all);
+    }
+
+    @Override
+    public ModelConfig config() {
+        return base().config();
+    }
+
+    @Override
+    public NDManager manager() {
+        return base().manager();
+    }
+
+    @Override
+    public NDArray embed(NDArray inputIds) {
+        return base().embed(inputIds);
+    }
+
+    @Override
+    public Map<String, LinearLayer> linearLayers() {
+        return base().linearLayers();
+    }
+
+    /** Refused: adapters replace layers through this model's methods, not directly. */
+    @Override
+    public LinearLayer replaceLinear(String modulePath, LinearLayer layer) {
+        throw new IllegalStateException("change layers on PeftModel.base(), not on the PeftModel");
+    }
+
+    @Override
+    public Map<String, NDArray> otherWeights() {
+        return base().otherWeights();
+    }
+
+    @Override
+    public Supplier<NDArray> weightOverride(String name) {
+        return base().weightOverride(name);
+    }
+
+    @Override
+    public KvCache newKvCache(int batchSize) {
+        return base().newKvCache(batchSize);
     }
 
     /** Detaches every adapter (the base model stays open). */

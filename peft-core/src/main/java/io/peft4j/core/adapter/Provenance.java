@@ -33,6 +33,8 @@ import java.util.regex.Pattern;
  * @param steps         optimizer steps taken
  * @param dataSha256    lower-case hex SHA-256 of the training data file, or {@code null} when unknown
  * @param template      the chat template name used to render the examples, or {@code null}
+ *
+ * @since 0.1.0
  */
 public record Provenance(String peft4jVersion, String method, long seed, long steps, String dataSha256,
                          String template) {

@@ -17,6 +17,8 @@ import java.util.Optional;
  *     int layers = ckpt.config().numLayers();
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public interface Checkpoint extends AutoCloseable {
 

@@ -13,6 +13,8 @@ import java.nio.file.Path;
  * try (Checkpoint c = format.open(Path.of("model.gguf"))) { ... }
  * }</pre>
  * Implementations are stateless and thread-safe.
+ *
+ * @since 0.1.0
  */
 public interface CheckpointFormat {
 

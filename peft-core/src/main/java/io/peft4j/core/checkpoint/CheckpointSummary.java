@@ -27,6 +27,8 @@ import java.util.TreeMap;
  * @param quantizedBytes      bytes those tensors occupy as stored (codes plus every scale and state they carry)
  * @param chatTemplate whether a chat template ships with the tokenizer
  * @param loadMillis  time to read (dequantize) every tensor to fp32
+ *
+ * @since 0.1.0
  */
 public record CheckpointSummary(ModelConfig config, String format, long parameters, int tensors,
                                 Map<String, Integer> dtypes, long storedBytes, long quantizedParameters,

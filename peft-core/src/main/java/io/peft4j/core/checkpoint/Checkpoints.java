@@ -18,6 +18,8 @@ import java.util.ServiceLoader;
  *     System.out.println(ckpt.config().numLayers());
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class Checkpoints {
     private static final List<CheckpointFormat> FORMATS = discover();

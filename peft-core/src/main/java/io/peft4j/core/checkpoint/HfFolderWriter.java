@@ -25,6 +25,8 @@ import java.util.Map;
  *     HfFolderWriter.write(Path.of("model-hf"), gguf.config(), gguf.tensors(), gguf.tokenizer(), Map.of());
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class HfFolderWriter {
     private HfFolderWriter() {

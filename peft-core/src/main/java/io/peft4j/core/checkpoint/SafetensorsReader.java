@@ -36,6 +36,8 @@ import java.util.Map;
  *     float[] a = st.readFloats("base_model.model.transformer.h.0.attn.c_attn.lora_A.weight");
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class SafetensorsReader implements TensorSource {
     private static final Logger LOG = LoggerFactory.getLogger(SafetensorsReader.class);

@@ -34,6 +34,8 @@ import java.util.Map;
  * Map<String, TensorData> tensors = Map.of("w", TensorData.f32(new float[] {1f, 2f}, 2));
  * SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class SafetensorsWriter {
     /** {@link CrashPoint}: the complete file is fsynced under its temp name, not yet renamed. */

@@ -31,6 +31,8 @@ import java.util.TreeMap;
  *     float[] emb = weights.readFloats("model.embed_tokens.weight");
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class ShardedSafetensors implements TensorSource {
     /** The index file name transformers writes. */

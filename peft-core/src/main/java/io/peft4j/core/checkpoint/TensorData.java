@@ -24,6 +24,8 @@ import java.util.Arrays;
  * @param dtype safetensors dtype name, normalized to upper case
  * @param shape dimensions, outermost first; empty for a scalar
  * @param data  {@code numel × dtype size} bytes, little-endian
+ *
+ * @since 0.1.0
  */
 public record TensorData(String dtype, long[] shape, ByteBuffer data) {
 

@@ -18,6 +18,8 @@ import java.util.Map;
  *     float[] w = weights.readFloats("model.layers.0.self_attn.q_proj.weight");
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public interface TensorSource extends AutoCloseable {
 

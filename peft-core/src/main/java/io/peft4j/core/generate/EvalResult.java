@@ -11,6 +11,8 @@ package io.peft4j.core.generate;
  * @param loss       mean NLL per predicted token
  * @param perplexity {@code exp(loss)}
  * @param tokens     tokens predicted (each scored once)
+ *
+ * @since 0.1.0
  */
 public record EvalResult(double loss, double perplexity, long tokens) {
     public EvalResult {

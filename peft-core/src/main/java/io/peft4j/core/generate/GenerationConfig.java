@@ -26,6 +26,8 @@ import java.util.List;
  * @param truncatePrompt    a prompt that leaves no room for {@code maxNewTokens} in the model's context window keeps
  *                          only its last tokens (at least one); false (the default) refuses a prompt longer than the
  *                          window, and generation stops when the window is full
+ *
+ * @since 0.1.0
  */
 public record GenerationConfig(int maxNewTokens, double temperature, int topK, double topP, double repetitionPenalty,
                                List<Integer> eosTokenIds, List<String> stopStrings, long seed, boolean useKvCache,

@@ -15,6 +15,8 @@ import java.util.List;
  *                   empty strings when the generator has no tokenizer
  * @param promptTokens tokens per prompt (before padding)
  * @param nanos      wall time of the whole generation, prefill included
+ *
+ * @since 0.1.0
  */
 public record GenerationResult(List<int[]> tokens, List<String> texts, int[] promptTokens, long nanos) {
 

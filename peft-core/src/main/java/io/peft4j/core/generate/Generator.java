@@ -31,6 +31,8 @@ import java.util.Set;
  * String answer = generator.generate("The capital of France is", config);
  * }</pre>
  * Not thread-safe (the model is not); create one per thread of work.
+ *
+ * @since 0.1.0
  */
 public final class Generator {
     private static final Logger LOG = LoggerFactory.getLogger(Generator.class);

@@ -38,6 +38,8 @@ import java.util.List;
  * double ppl = r.perplexity();
  * }</pre>
  * Not thread-safe (the model is not).
+ *
+ * @since 0.1.0
  */
 public final class PerplexityEvaluator {
     /** Tokens per forward: bounds the logits to {@code [1, CHUNK, vocab]} (50 MB on a 49k vocabulary). */

@@ -6,6 +6,8 @@ package io.peft4j.core.generate;
  * <pre>{@code
  * generator.generate(List.of(prompt), config, (row, token, text) -> System.out.print(text));
  * }</pre>
+ *
+ * @since 0.1.0
  */
 @FunctionalInterface
 public interface TokenListener {

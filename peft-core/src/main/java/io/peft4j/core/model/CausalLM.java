@@ -20,6 +20,8 @@ import java.util.function.Supplier;
  *     NDArray logits = model.forward(inputIds, attentionMask, null);   // [B, T, vocab]
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public interface CausalLM extends AutoCloseable {
 

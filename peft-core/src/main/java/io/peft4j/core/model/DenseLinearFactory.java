@@ -14,6 +14,8 @@ import io.peft4j.core.checkpoint.TensorSource;
  * <pre>{@code
  * LlamaModel model = LlamaModel.load(config, tensors, DenseLinearFactory.INSTANCE, manager);
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class DenseLinearFactory implements LinearLayerFactory {
     /** The shared, stateless instance. */

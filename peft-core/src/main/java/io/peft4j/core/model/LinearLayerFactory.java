@@ -9,6 +9,8 @@ import io.peft4j.core.checkpoint.TensorSource;
  * Builds the layer for one projection while a model loads, reading its weight from the checkpoint.
  * The default makes a {@link io.peft4j.core.DenseLinear}; the quantization module supplies one that
  * quantizes tensor by tensor so the fp32 model never sits in memory whole.
+ *
+ * @since 0.1.0
  */
 @FunctionalInterface
 public interface LinearLayerFactory {

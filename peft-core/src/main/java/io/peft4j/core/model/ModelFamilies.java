@@ -20,6 +20,8 @@ import java.util.TreeSet;
  * CausalLM model = ModelFamilies.load(ckpt.config(), ckpt.tensors(), DenseLinearFactory.INSTANCE, manager);
  * }</pre>
  * Thread-safe: the families are loaded once.
+ *
+ * @since 0.1.0
  */
 public final class ModelFamilies {
     private static final List<ModelFamily> FAMILIES = discover();

@@ -17,6 +17,8 @@ import java.util.Set;
  * CausalLM model = family.load(checkpoint.config(), checkpoint.tensors(), DenseLinearFactory.INSTANCE, manager);
  * }</pre>
  * Implementations are stateless and thread-safe.
+ *
+ * @since 0.1.0
  */
 public interface ModelFamily {
 

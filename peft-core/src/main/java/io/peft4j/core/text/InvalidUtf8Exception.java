@@ -10,6 +10,8 @@ import java.nio.charset.CharacterCodingException;
  * <pre>{@code
  * catch (InvalidUtf8Exception e) { throw new PeftException(file + ":" + e.line() + ": " + e.getMessage()); }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class InvalidUtf8Exception extends CharacterCodingException {
     private static final long serialVersionUID = 1L;

@@ -18,6 +18,8 @@ import java.util.Objects;
  * } // an InvalidUtf8Exception says e.line() and e.byteOffset()
  * }</pre>
  * Not thread-safe.
+ *
+ * @since 0.1.0
  */
 public final class StrictUtf8Reader extends Reader {
     private static final int BUFFER = 1 << 16;

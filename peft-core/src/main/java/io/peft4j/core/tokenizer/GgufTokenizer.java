@@ -31,6 +31,8 @@ import java.util.Set;
  *     int[] ids = tok.encode("<|im_start|>user\nHi<|im_end|>", true);   // [1, 4093, 198, 26843, 2]
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class GgufTokenizer {
     private static final String P = "tokenizer.ggml.";

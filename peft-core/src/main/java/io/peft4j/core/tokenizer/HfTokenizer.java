@@ -41,6 +41,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *     String text = tok.decode(ids, true);                   // "Hello world"
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class HfTokenizer implements Tokenizer {
     private static final Logger LOG = LoggerFactory.getLogger(HfTokenizer.class);

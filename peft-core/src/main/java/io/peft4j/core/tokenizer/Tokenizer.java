@@ -12,6 +12,8 @@ import java.util.Optional;
  * }
  * }</pre>
  * Implementations are thread-safe.
+ *
+ * @since 0.1.0
  */
 public interface Tokenizer extends AutoCloseable {
 

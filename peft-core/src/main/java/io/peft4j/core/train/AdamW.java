@@ -18,6 +18,8 @@ import java.util.List;
  *     opt.step(grads, 1e-3);
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class AdamW implements AutoCloseable {
     private final List<NDArray> params;

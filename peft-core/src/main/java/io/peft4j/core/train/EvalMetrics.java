@@ -12,6 +12,8 @@ package io.peft4j.core.train;
  * @param loss       mean token loss
  * @param perplexity {@code exp(loss)}
  * @param tokens     trained tokens evaluated
+ *
+ * @since 0.1.0
  */
 public record EvalMetrics(int step, double loss, double perplexity, long tokens) {
 }

@@ -21,6 +21,8 @@ import java.util.Arrays;
  * @param labels        target ids or {@value #IGNORE}, [seq]
  * @param attentionMask 0 = padding, else the 1-based sequence number, [seq]
  * @param positionIds   position of each token within its sequence, [seq]
+ *
+ * @since 0.1.0
  */
 public record Example(int[] inputIds, int[] labels, int[] attentionMask, int[] positionIds) {
     /** Label value that is not trained on (PyTorch's {@code ignore_index}). */

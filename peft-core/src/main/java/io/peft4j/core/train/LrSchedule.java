@@ -10,6 +10,8 @@ package io.peft4j.core.train;
  * <pre>{@code
  * double lr = LrSchedule.COSINE.learningRate(2e-4, step, 10, 100);
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public enum LrSchedule {
     CONSTANT, LINEAR, COSINE;

@@ -21,6 +21,8 @@ import java.nio.file.StandardOpenOption;
  * <pre>{@code
  * trainer.addListener(new MetricsJsonlWriter(Path.of("run/metrics.jsonl")));
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class MetricsJsonlWriter implements TrainingListener, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MetricsJsonlWriter.class);

@@ -10,6 +10,8 @@ import java.util.Locale;
  * <pre>{@code
  * trainer.addListener(new ProgressPrinter(System.err, 10));
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class ProgressPrinter implements TrainingListener {
     private final PrintStream out;

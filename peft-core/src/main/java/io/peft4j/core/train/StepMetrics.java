@@ -18,6 +18,8 @@ package io.peft4j.core.train;
  * @param tokensPerSecond input tokens per second since the run (or resume) started
  * @param elapsedSeconds  seconds since the run (or resume) started
  * @param etaSeconds      estimated seconds to the end
+ *
+ * @since 0.1.0
  */
 public record StepMetrics(int step, int totalSteps, double loss, double learningRate, double gradNorm, long tokens,
                           double tokensPerSecond, double elapsedSeconds, double etaSeconds) {

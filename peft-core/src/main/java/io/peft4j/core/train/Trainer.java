@@ -36,6 +36,8 @@ import java.util.List;
  *     TrainingResult result = trainer.train(trainExamples, evalExamples);
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class Trainer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);

@@ -34,6 +34,8 @@ import java.nio.file.Path;
  * @param activationCheckpointing keep only each decoder layer's input during the forward and recompute the
  *                        layer in backward ("gradient checkpointing"): less activation memory, about one more
  *                        forward of time; same loss and gradients
+ *
+ * @since 0.1.0
  */
 public record TrainerConfig(double learningRate, double weightDecay, double beta1, double beta2, double eps,
                             LrSchedule schedule, int warmupSteps, int maxSteps, int epochs, int batchSize,

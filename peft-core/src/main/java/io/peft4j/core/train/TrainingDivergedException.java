@@ -12,6 +12,8 @@ import java.nio.file.Path;
  * try { trainer.train(data, null); }
  * catch (TrainingDivergedException e) { resumeFrom = e.lastGoodCheckpoint(); }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public class TrainingDivergedException extends PeftException {
     private static final long serialVersionUID = 1L;

@@ -10,6 +10,8 @@ import java.nio.file.Path;
  * trainer.addListener(new ProgressPrinter(System.err, 10));
  * trainer.addListener(new MetricsJsonlWriter(out.resolve("metrics.jsonl")));
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public interface TrainingListener {
 

@@ -16,6 +16,8 @@ import java.util.List;
  * @param losses          loss of every step run in this call, in order
  * @param tokensPerSecond input tokens per second over this call
  * @param seconds         wall time of this call
+ *
+ * @since 0.1.0
  */
 public record TrainingResult(int steps, double trainLoss, double evalLoss, List<Double> losses,
                              double tokensPerSecond, double seconds) {

@@ -3,7 +3,7 @@ package io.peft4j.core.testing;
 import com.sun.jna.Function;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Structure;
-import io.peft4j.core.internal.ProcessMemory;
+import io.peft4j.core.ProcessMemory;
 
 import javax.management.ObjectName;
 import java.io.IOException;

@@ -18,6 +18,8 @@ import java.util.stream.IntStream;
  * float[] out = new float[576 * 1536];
  * GgmlDequantizer.dequantize(GgmlType.Q4_1, mappedBytes, out.length, out, 0);
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class GgmlDequantizer {
     private static final int CHUNK_BYTES = 1 << 16;

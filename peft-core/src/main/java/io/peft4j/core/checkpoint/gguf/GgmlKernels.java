@@ -15,6 +15,8 @@ import io.peft4j.core.checkpoint.gguf.GgmlType;
  * float[] out = new float[32];
  * GgmlKernels.dequantize(GgmlType.Q4_0, blockBytes, 0, out, 0, 1);
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class GgmlKernels {
     private GgmlKernels() {

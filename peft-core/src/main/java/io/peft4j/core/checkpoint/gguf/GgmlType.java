@@ -13,6 +13,8 @@ import java.util.Optional;
  * long bytes = t.byteSize(576L * 1536);        // 32 elements per 20-byte block
  * boolean ok = t.dequantizable();              // true
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public enum GgmlType {
     F32(0, 1, 4, true),

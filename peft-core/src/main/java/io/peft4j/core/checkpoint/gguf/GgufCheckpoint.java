@@ -10,7 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
-/** Opens a llama.cpp GGUF file as a {@link Checkpoint}: config from {@code llama.*}, tokenizer from {@code tokenizer.ggml.*}. */
+/**
+ * Opens a llama.cpp GGUF file as a {@link Checkpoint}: config from {@code llama.*}, tokenizer from {@code tokenizer.ggml.*}.
+ *
+ * @since 0.1.0
+ */
 public final class GgufCheckpoint implements CheckpointFormat {
 
     /** Files named {@code *.gguf}. */

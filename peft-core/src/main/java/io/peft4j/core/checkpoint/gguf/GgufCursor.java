@@ -21,6 +21,8 @@ import java.nio.file.Path;
  * long magic = c.u32("magic");
  * String key = c.string("key", 65536);
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class GgufCursor {
     private static final int WINDOW = 1 << 16;

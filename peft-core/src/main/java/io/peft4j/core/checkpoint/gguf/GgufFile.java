@@ -33,6 +33,8 @@ import java.util.Optional;
  *     float[] q = gguf.dequantize("blk.0.attn_q.weight");
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class GgufFile implements AutoCloseable {
     /** Bytes read at a time when dequantizing. */

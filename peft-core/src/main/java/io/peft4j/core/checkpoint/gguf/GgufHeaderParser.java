@@ -23,6 +23,8 @@ import java.util.Set;
  * GgufHeaderParser.Header h = GgufHeaderParser.parse(new GgufCursor(channel, path, channel.size()));
  * long dataStart = h.dataOffset();
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class GgufHeaderParser {
     /** {@code "GGUF"} read as a little-endian uint32. */

@@ -21,6 +21,8 @@ import java.util.List;
  * int type = (int) cursor.u32("value type");
  * Object value = r.value(type, "general.name");
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class GgufMetadataReader {
     /** Longest string value accepted (chat templates are a few KB; 16 MiB is generous). */

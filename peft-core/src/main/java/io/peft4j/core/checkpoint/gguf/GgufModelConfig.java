@@ -20,6 +20,8 @@ import java.util.Map;
  *     ModelConfig config = GgufModelConfig.from(gguf);
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class GgufModelConfig {
     private static final Logger LOG = LoggerFactory.getLogger(GgufModelConfig.class);

@@ -17,6 +17,8 @@ import java.util.regex.Pattern;
  * String hf = GgufNames.toHf("blk.3.attn_q.weight");   // model.layers.3.self_attn.q_proj.weight
  * float[] w = GgufNames.unpermuteRows(gguf.dequantize(t), 9, 576);
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class GgufNames {
     private static final Pattern BLOCK = Pattern.compile("blk\\.(\\d+)\\.([a-z_]+)\\.(weight|bias)");

@@ -19,6 +19,8 @@ import java.util.Arrays;
  * @param offset     offset of the data relative to the start of the data section ({@code uint64_t offset})
  * @param fileOffset absolute offset of the data in the file
  * @param byteSize   bytes the data takes
+ *
+ * @since 0.1.0
  */
 public record GgufTensorInfo(String name, long[] ne, GgmlType type, long offset, long fileOffset, long byteSize) {
 

@@ -32,6 +32,8 @@ import java.util.Set;
  *     float[] q = weights.readFloats("model.layers.0.self_attn.q_proj.weight");   // [576, 576] row-major
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class GgufTensorSource implements TensorSource {
     /** GGUF architectures whose converter permutes q/k rows (llama.cpp's LlamaModel.permute). */

@@ -20,6 +20,8 @@ import ai.djl.ndarray.types.Shape;
  * int[][] pos = l.positions();          // {{0, 1, 0, 1, 0}}
  * NDArray bias = l.bias(manager);       // [1, 1, 1, 5, 5]
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class AttentionLayout {
     /** The additive bias of a masked key (fp32's lowest value, as transformers' eager attention). */

@@ -10,6 +10,8 @@ import ai.djl.ndarray.NDArray;
  * NDArray ctx = GroupedQueryAttention.attend(q, new KeyValues(k, v), bias);  // q [B,T,H,D] -> [B,T,H*D]
  * }</pre>
  * DJL binds no fused SDPA, so this is matMul, add bias, softmax, matMul. Stateless and thread-safe.
+ *
+ * @since 0.1.0
  */
 public final class GroupedQueryAttention {
     private GroupedQueryAttention() {

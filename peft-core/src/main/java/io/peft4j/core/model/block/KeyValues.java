@@ -8,6 +8,8 @@ import ai.djl.ndarray.NDArray;
  *
  * @param keys   {@code [B, kvHeads, keys, D]}
  * @param values {@code [B, kvHeads, keys, D]}
+ *
+ * @since 0.1.0
  */
 public record KeyValues(NDArray keys, NDArray values) {
 }

@@ -8,6 +8,8 @@ import java.util.function.Supplier;
  * RMSNorm (arXiv 1910.07467) as transformers' {@code LlamaRMSNorm}: {@code x · (mean(x²) + eps)^-½ · w} in fp32.
  * eps and the exponent are 0-d arrays made once: DJL turns every Java scalar operand into a fresh native array,
  * which costs 5-10× the op itself on decode-sized inputs.
+ *
+ * @since 0.1.0
  */
 public final class RmsNorm {
     private static final int[] LAST_AXIS = {-1};

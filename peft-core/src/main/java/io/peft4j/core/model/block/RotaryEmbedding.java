@@ -10,6 +10,8 @@ import io.peft4j.core.ModelConfig;
  * Rotary position embeddings (RoFormer, arXiv 2104.09864) in Hugging Face's "rotate half" layout, with the
  * {@code linear} and {@code llama3} frequency scalings of transformers' {@code modeling_rope_utils}.
  * Frequencies are computed in fp32 as transformers does, so positions map to the same angles.
+ *
+ * @since 0.1.0
  */
 public final class RotaryEmbedding {
     private final int headDim;

@@ -11,6 +11,8 @@ import java.util.function.Supplier;
  * <pre>{@code
  * NDArray w = WeightOverride.effective(stored, override);   // override may be null
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class WeightOverride {
     private WeightOverride() {

@@ -17,6 +17,8 @@ import java.util.Set;
  * <pre>{@code
  * CausalLM model = ModelFamilies.load(config, tensors, DenseLinearFactory.INSTANCE, manager);  // picks this family
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class LlamaFamily implements ModelFamily {
 

@@ -39,6 +39,8 @@ import java.util.function.Supplier;
  * }
  * }</pre>
  * Not thread-safe: one forward at a time. Close the model to free its weights.
+ *
+ * @since 0.1.0
  */
 public final class LlamaModel implements CausalLM {
     static final String LM_HEAD = "lm_head";

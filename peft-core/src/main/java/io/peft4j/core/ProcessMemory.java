@@ -1,4 +1,4 @@
-package io.peft4j.core.internal;
+package io.peft4j.core;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,6 +15,8 @@ import java.util.OptionalLong;
  * long nowMb = ProcessMemory.rssBytes().orElse(-1) >> 20;
  * long outsideHeapMb = ProcessMemory.nativeRssBytes().orElse(-1) >> 20;
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class ProcessMemory {
     private static final Path STATUS = Path.of("/proc/self/status");
