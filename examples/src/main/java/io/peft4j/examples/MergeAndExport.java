@@ -35,7 +35,7 @@ public final class MergeAndExport {
         GenerationConfig greedy = GenerationConfig.builder().optMaxNewTokens(16).build();
 
         try (Peft4jModel model = Peft4jModel.builder().setPath(modelPath).optAdapter(adapter).build()) {
-            System.out.println("with the adapter: " + model.generate(prompt, greedy).strip());
+            System.out.println("with the adapter: " + model.generate(prompt, greedy).strip().replace('\n', ' '));
             model.mergeAndExport(out);
         }
         try (Stream<Path> files = Files.list(out)) {
@@ -45,7 +45,7 @@ public final class MergeAndExport {
             }
         }
         try (Peft4jModel merged = Peft4jModel.builder().setPath(out).build()) {
-            System.out.println("merged folder:    " + merged.generate(prompt, greedy).strip());
+            System.out.println("merged folder:    " + merged.generate(prompt, greedy).strip().replace('\n', ' '));
         }
     }
 }

@@ -13,18 +13,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@link QLoraInstructionTuning} on the real model at tiny scale: 15 short Alpaca records, 4 steps of 4, 8-token answers. */
+/** {@link QLoraInstructionTuning} on the real model at tiny scale: 15 short Alpaca records, 3 steps of 4, 6-token answers. */
 class QLoraInstructionTuningIT {
     @TempDir
     Path tmp;
 
     @Test
-    void main_fourSteps_lowersHeldOutLoss_savesAdapter_changesAnAnswer() throws Exception {
+    void main_threeSteps_lowersHeldOutLoss_savesAdapter_changesAnAnswer() throws Exception {
         Path model = TestResources.testModel();
         Path data = ExampleRun.shortAlpaca(tmp.resolve("train.jsonl"), 15);
         Path adapter = tmp.resolve("adapter");
         String out = ExampleRun.capture(QLoraInstructionTuning::main, model.toString(), data.toString(),
-                adapter.toString(), "4", "8");
+                adapter.toString(), "3", "6");
 
         assertTrue(out.contains("records: 12 train, 3 held out"), out);
         double before = ExampleRun.number(out, "held-out loss before: ([0-9.]+)");

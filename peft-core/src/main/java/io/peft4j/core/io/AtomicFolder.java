@@ -41,6 +41,8 @@ import java.util.stream.Stream;
  *     Files.writeString(tmp.resolve("adapter_config.json"), json);
  * });
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class AtomicFolder {
     /** Crash point: the empty temp folder exists. */

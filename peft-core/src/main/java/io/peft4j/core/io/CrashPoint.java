@@ -22,6 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * new ProcessBuilder("java", "-Dpeft4j.crashAt=" + AtomicFolder.OLD_ASIDE, "-cp", cp, "io.peft4j.cli.Peft4jCommand",
  *         "merge", "--model", m, "--adapter", a, "--output", out).start().waitFor();  // exit 86, out half-swapped
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class CrashPoint {
     /** Exit code of a JVM halted at a crash point. */

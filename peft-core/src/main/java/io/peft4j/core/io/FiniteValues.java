@@ -8,6 +8,8 @@ package io.peft4j.core.io;
  * int bad = FiniteValues.firstNonFinite(array.toFloatArray());
  * if (bad >= 0) throw new IllegalStateException("NaN at " + bad);
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class FiniteValues {
     private FiniteValues() {

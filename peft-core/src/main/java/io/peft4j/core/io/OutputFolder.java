@@ -21,6 +21,8 @@ import java.util.stream.Stream;
  *     throw new IllegalArgumentException(out + " holds other files");
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class OutputFolder {
     /** Marker file written into merge and quantize outputs: {@code {"written_by": KIND}}. */

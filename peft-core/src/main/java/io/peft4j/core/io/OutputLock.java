@@ -26,6 +26,8 @@ import java.nio.file.StandardOpenOption;
  *     AtomicFolder.replace(Path.of("out"), tmp -> Files.writeString(tmp.resolve("a.txt"), "new"));
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class OutputLock implements AutoCloseable {
     /** Name of the lock file inside the locked folder. */

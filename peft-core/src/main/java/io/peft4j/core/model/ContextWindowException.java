@@ -15,6 +15,8 @@ import io.peft4j.core.ModelConfig;
  *     int keep = e.limit();   // e.g. keep the last e.limit() tokens
  * }
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class ContextWindowException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;

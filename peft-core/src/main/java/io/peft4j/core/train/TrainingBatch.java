@@ -25,6 +25,8 @@ import java.util.List;
  * @param labels        [batch, seq], unshifted
  * @param attentionMask [batch, seq]; 0 = padding, else the 1-based sequence number (1 for unpacked rows)
  * @param positionIds   [batch, seq]
+ *
+ * @since 0.1.0
  */
 public record TrainingBatch(int[][] inputIds, int[][] labels, int[][] attentionMask, int[][] positionIds) {
 
