@@ -61,6 +61,14 @@ final class DataCommand implements Callable<Integer> {
     @Option(names = "--strict", description = "Fail on the first bad record instead of skipping and counting.")
     boolean strict;
 
+    @Option(names = "--preference", description = "Read the file as preference pairs (prompt/chosen/rejected); "
+            + "detected from the first record when not given.")
+    boolean preference;
+
+    @Option(names = "--max-prompt-length", defaultValue = "0", description = "Preference: keep the last N prompt "
+            + "tokens (0: no limit).")
+    int maxPromptLength;
+
     /** Bad records named on stderr; {@code bad_lines} in {@code --json} keeps {@value RecordStream#KEPT_BAD_RECORDS}. */
     private static final int SHOWN_BAD_LINES = 5;
 
@@ -87,6 +95,10 @@ final class DataCommand implements Callable<Integer> {
     }
 
     private int run(Tokenizer tok, Optional<String> modelTemplate) throws Exception {
+        if (preference || io.peft4j.datasets.PreferenceReader.isPreferenceFile(dataset.data)) {
+            return new PreferenceDataReport(out).run(dataset.data, tok, format.template, modelTemplate,
+                    dataset.maxSeqLen, maxPromptLength, strict);
+        }
         List<Conversation> records = new ArrayList<>();
         List<DatasetFormatException> badLines;
         Dataset d;

@@ -2,9 +2,10 @@ package io.peft4j.cli;
 
 import io.peft4j.core.PeftException;
 import io.peft4j.core.adapter.AdaptersDisabled;
-import io.peft4j.core.generate.GenerationConfig;
+import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.pretrained.Peft4jModel;
-import io.peft4j.core.tokenizer.Tokenizer;
+import io.peft4j.core.generate.GenerationConfig;
+import io.peft4j.core.generate.Generator;
 import io.peft4j.core.train.Example;
 import io.peft4j.core.train.LrSchedule;
 import io.peft4j.core.train.TrainerConfig;
@@ -62,53 +63,55 @@ final class DemoCommand implements Callable<Integer> {
         DefaultModel defaults = DefaultModel.fromEnvironment(System.getenv());
         Path base = model != null ? model : defaults.resolve(out::status);
         Path output = this.output != null ? this.output : defaults.demoAdapter();
-        out.status("demo: loading " + base.getFileName() + " and quantizing it to NF4 (double quant) ...");
-        try (QLoraModel qlora = QLoraModel.builder().setPath(base).build()) {
-            Peft4jModel lm = qlora.model();
-            ChatTemplate template = ChatTemplate.resolve("chat", lm.chatTemplate(), lm.tokenizer());
+        try (Checkpoint ckpt = Peft4jModel.openCheckpoint(base)) {
+            out.status("demo: loading " + base.getFileName() + " and quantizing it to NF4 (double quant) ...");
+            ChatTemplate template = ChatTemplate.resolve("chat", ckpt.chatTemplate(), ckpt.tokenizer());
             String prompt = template.render(Conversation.of(Message.user(QUESTION)), true);
             GenerationConfig greedy = GenerationConfig.builder().optMaxNewTokens(24).build();
-            String before;
-            try (AdaptersDisabled off = qlora.peft().disableAdapters()) {
-                before = lm.generate(prompt, greedy).strip();
+            try (QLoraModel qlora = QLoraModel.builder().setCheckpoint(ckpt).build()) {
+                Generator generator = new Generator(qlora.peft(), ckpt.tokenizer());
+                String before;
+                try (AdaptersDisabled off = qlora.peft().disableAdapters()) {
+                    before = generator.generate(prompt, greedy).strip();
+                }
+                out.status("demo: before training: " + before);
+                out.status("demo: " + qlora.peft().trainableParameters());
+                List<Example> train = embeddedExamples(ckpt, template);
+                TrainerConfig config = TrainerConfig.builder().optLearningRate(3e-4).optBatchSize(4)
+                        .optMaxSteps(steps).optWarmupSteps(4).optSchedule(LrSchedule.COSINE).optSeed(7)
+                        .optLogEvery(5).optPadTokenId(ckpt.tokenizer().padTokenId()).build();
+                TrainingResult result = qlora.train(train, List.of(), config);
+                String after = generator.generate(prompt, greedy).strip();
+                out.status("demo: after training:  " + after);
+                qlora.saveAdapter(output);
+                out.status("demo: adapter saved to " + output.toAbsolutePath());
+                MemoryReport mem = qlora.memory();
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("question", QUESTION);
+                r.put("before", before);
+                r.put("after", after);
+                r.put("steps", result.steps());
+                r.put("first_loss", round(result.losses().get(0)));
+                r.put("train_loss", round(result.trainLoss()));
+                r.put("adapter_dir", output.toAbsolutePath().toString());
+                r.put("adapter_bytes", Files.size(output.resolve("adapter_model.safetensors")));
+                r.put("base_mb", round(mem.baseBytes() / 1e6));
+                r.put("fp32_base_mb", round(mem.fp32BaseBytes() / 1e6));
+                r.put("bits_per_quantized_param", round(mem.bitsPerQuantizedParam()));
+                r.put("seconds", round((System.nanoTime() - start) / 1e9));
+                out.print(r);
             }
-            out.status("demo: before training: " + before);
-            out.status("demo: " + qlora.peft().trainableParameters());
-            List<Example> train = embeddedExamples(lm.tokenizer(), template);
-            TrainerConfig config = TrainerConfig.builder().optLearningRate(3e-4).optBatchSize(4)
-                    .optMaxSteps(steps).optWarmupSteps(4).optSchedule(LrSchedule.COSINE).optSeed(7)
-                    .optLogEvery(5).optPadTokenId(lm.tokenizer().padTokenId()).build();
-            TrainingResult result = qlora.train(train, List.of(), config);
-            String after = lm.generate(prompt, greedy).strip();
-            out.status("demo: after training:  " + after);
-            qlora.saveAdapter(output);
-            out.status("demo: adapter saved to " + output.toAbsolutePath());
-            MemoryReport mem = qlora.memory();
-            Map<String, Object> r = new LinkedHashMap<>();
-            r.put("question", QUESTION);
-            r.put("before", before);
-            r.put("after", after);
-            r.put("steps", result.steps());
-            r.put("first_loss", round(result.losses().get(0)));
-            r.put("train_loss", round(result.trainLoss()));
-            r.put("adapter_dir", output.toAbsolutePath().toString());
-            r.put("adapter_bytes", Files.size(output.resolve("adapter_model.safetensors")));
-            r.put("base_mb", round(mem.baseBytes() / 1e6));
-            r.put("fp32_base_mb", round(mem.fp32BaseBytes() / 1e6));
-            r.put("bits_per_quantized_param", round(mem.bitsPerQuantizedParam()));
-            r.put("seconds", round((System.nanoTime() - start) / 1e9));
-            out.print(r);
         }
         return 0;
     }
 
-    private static List<Example> embeddedExamples(Tokenizer tokenizer, ChatTemplate template)
+    private static List<Example> embeddedExamples(Checkpoint ckpt, ChatTemplate template)
             throws IOException, PeftException {
         Path tmp = Files.createTempFile("peft4j-demo", ".jsonl");
         try (InputStream in = DemoCommand.class.getResourceAsStream("demo-pirate.jsonl")) {
             Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
             List<Conversation> records = DatasetReader.builder().setPath(tmp).build().readAll().records();
-            ExampleEncoder encoder = ExampleEncoder.builder().setTokenizer(tokenizer).setTemplate(template)
+            ExampleEncoder encoder = ExampleEncoder.builder().setTokenizer(ckpt.tokenizer()).setTemplate(template)
                     .optMaxSeqLen(128).build();
             return encoder.encodeAll(records).forTrainer();
         } finally {

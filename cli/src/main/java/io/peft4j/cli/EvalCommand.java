@@ -1,5 +1,6 @@
 package io.peft4j.cli;
 
+import io.peft4j.core.pretrained.Peft4jModel;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.checkpoint.Checkpoint;
@@ -8,7 +9,6 @@ import io.peft4j.core.model.CausalLM;
 import io.peft4j.datasets.ChatTemplate;
 import io.peft4j.core.generate.EvalResult;
 import io.peft4j.core.generate.PerplexityEvaluator;
-import io.peft4j.core.pretrained.Peft4jModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -77,21 +77,20 @@ final class EvalCommand implements Callable<Integer> {
                 format.template != null || generate || fewShot > 0, generate);   // bad data fails before the model loads
         List<String> texts = records == null ? PerplexityEvaluator.readTexts(dataset.data) : null;
         try (Peft4jModel loaded = model.load(out, "eval")) {
-            boolean hasAdapter = model.adapter != null;
+            Checkpoint ckpt = loaded.checkpoint();
             if (records != null) {
-                Map<String, Object> result = instructionEval(records, loaded.peft(), loaded.asCausalLM(),
-                        loaded.checkpoint());
-                checkFinite((Double) result.get("loss"), (Long) result.get("tokens"), hasAdapter);
+                Map<String, Object> result = instructionEval(records, loaded.peft(), loaded.asCausalLM(), ckpt);
+                checkFinite((Double) result.get("loss"), (Long) result.get("tokens"), model.adapter != null);
                 result.put("seconds", Math.round((System.nanoTime() - start) / 1e7) / 100.0);
                 out.print(result);
                 return 0;
             }
-            int window = Math.min(dataset.maxSeqLen, loaded.config().maxPositions() > 0 ? loaded.config().maxPositions()
+            int window = Math.min(dataset.maxSeqLen, ckpt.config().maxPositions() > 0 ? ckpt.config().maxPositions()
                     : dataset.maxSeqLen);
             int step = stride == null ? Math.max(1, window / 2) : stride;
             out.status("eval: window " + window + ", stride " + step + " over " + dataset.data);
-            EvalResult r = loaded.evaluate(texts, window, step);
-            checkFinite(r.loss(), r.tokens(), hasAdapter);
+            EvalResult r = new PerplexityEvaluator(loaded.asCausalLM(), ckpt.tokenizer()).evaluateTexts(texts, window, step);
+            checkFinite(r.loss(), r.tokens(), model.adapter != null);
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("loss", r.loss());
             result.put("perplexity", r.perplexity());

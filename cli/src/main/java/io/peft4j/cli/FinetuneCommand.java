@@ -1,11 +1,11 @@
 package io.peft4j.cli;
 
+import io.peft4j.core.pretrained.Peft4jModel;
 import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.adapter.Provenance;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.io.OutputLock;
-import io.peft4j.core.pretrained.Peft4jModel;
 import io.peft4j.core.tokenizer.Tokenizer;
 import io.peft4j.core.model.ContextWindowException;
 import io.peft4j.core.train.Example;
@@ -72,6 +72,9 @@ final class FinetuneCommand implements Callable<Integer> {
     @Mixin
     LoraOptions lora;
 
+    @Mixin
+    PreferenceOptions preference;
+
     @Option(names = "--epochs", defaultValue = "1", description = "Passes over the data when --max-steps is 0.")
     int epochs;
 
@@ -128,9 +131,15 @@ final class FinetuneCommand implements Callable<Integer> {
              Peft4jModel loaded = model.load(out, "finetune")) {
             Checkpoint ckpt = loaded.checkpoint();
             PeftModel peft = loaded.peft();
-            List<Example> train = examples(dataset.data, ckpt, packing);
+            if (preference.isPreference() && packing) {
+                throw new IllegalArgumentException("--packing works with --objective sft only");
+            }
+            preference.objective();   // bad --objective/--beta fail before reading the data
+            List<Example> train = preference.isPreference() ? preference.rows(dataset.data, ckpt, format.template,
+                    templateName(ckpt), dataset.maxSeqLen, out) : examples(dataset.data, ckpt, packing);
             String dataSha256 = Provenance.sha256(dataset.data);   // of the file as read, before a long run
-            List<Example> eval = evalData == null ? List.of() : examples(evalData, ckpt, false);
+            List<Example> eval = evalData == null ? List.of() : preference.isPreference() ? preference.rows(evalData,
+                    ckpt, format.template, templateName(ckpt), dataset.maxSeqLen, out) : examples(evalData, ckpt, false);
             peft.addAdapter(PeftModel.DEFAULT, prompt ? PromptTuningOptions.config(numVirtualTokens, promptInit,
                     promptInitText, dataset.maxSeqLen, model.model.toString(), ckpt) : lora, seed);
             out.status("finetune: " + peft.trainableParameters());
@@ -145,8 +154,17 @@ final class FinetuneCommand implements Callable<Integer> {
                 PreviousRun.delete(output);
             }
             TrainingResult result;
-            try (Trainer trainer = new Trainer(peft, cfg)) {
+            Map<String, Double> evalMetrics = new LinkedHashMap<>();
+            try (Trainer trainer = new Trainer(peft, cfg, preference.objective())) {
                 trainer.addListener(TrainingProgress.listener(out));
+                trainer.addListener(preference.recorder());
+                trainer.addListener(new io.peft4j.core.train.TrainingListener() {
+                    @Override
+                    public void onEval(io.peft4j.core.train.EvalMetrics m) {
+                        evalMetrics.clear();
+                        evalMetrics.putAll(m.metrics());
+                    }
+                });
                 result = last != null ? trainer.resume(last, train, eval) : trainer.train(train, eval);
             }
             Provenance provenance = Provenance.of(method.toLowerCase(Locale.ROOT), seed, result.steps(),
@@ -162,6 +180,9 @@ final class FinetuneCommand implements Callable<Integer> {
             r.put("peak_rss_mb", ProcessMemory.peakRssBytes().isPresent()
                     ? ProcessMemory.peakRssBytes().getAsLong() / (1024 * 1024) : null);
             r.put("seconds", Math.round((System.nanoTime() - start) / 1e7) / 100.0);
+            if (preference.isPreference()) {
+                preference.putRewards(r, evalMetrics);
+            }
             out.print(r);
         }
         return 0;

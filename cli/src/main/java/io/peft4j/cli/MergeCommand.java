@@ -1,8 +1,8 @@
 package io.peft4j.cli;
 
+import io.peft4j.core.pretrained.Peft4jModel;
 import io.peft4j.core.adapter.MergedModelWriter;
 import io.peft4j.core.io.OutputLock;
-import io.peft4j.core.pretrained.Peft4jModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

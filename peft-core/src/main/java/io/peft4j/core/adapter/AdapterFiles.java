@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -121,10 +122,14 @@ final class AdapterFiles {
         Map<String, String> byKey = new LinkedHashMap<>();     // key without prefix -> file name
         reader.names().forEach(k -> byKey.put(k.startsWith(PREFIX) ? k.substring(PREFIX.length()) : k, k));
         checkFits(file, live, byKey, reader, adapter.savedKeyPrefix());
-        Map<String, float[]> values = new LinkedHashMap<>();
+        // F32: a view of the mapped file, scanned in place and then copied once into memory the array owns (a
+        // FloatBuffer, not the mapped ByteBuffer itself, which DJL would alias: the array must outlive the mapping and
+        // be writable); other dtypes are widened in Java. Every tensor is checked before any is set.
+        Map<String, FloatBuffer> values = new LinkedHashMap<>();
         for (String key : live.keySet()) {
             String name = byKey.get(key);
-            float[] v = reader.readFloats(name);
+            FloatBuffer v = "F32".equals(reader.dtype(name)) ? reader.raw(name).asFloatBuffer()
+                    : FloatBuffer.wrap(reader.readFloats(name));
             String bad = FiniteValues.describe(name, v);
             if (bad != null) {
                 throw new CheckpointFormatException(file, "adapter " + bad + "; refusing a NaN/Inf adapter");

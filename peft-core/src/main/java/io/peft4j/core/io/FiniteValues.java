@@ -1,5 +1,7 @@
 package io.peft4j.core.io;
 
+import java.nio.FloatBuffer;
+
 /**
  * Checks that tensor data about to be saved, or just loaded, holds no NaN or infinite value: a NaN adapter or model
  * is useless and spreads (every output it touches becomes NaN), so it is refused with the tensor's name. Stateless.
@@ -33,5 +35,18 @@ public final class FiniteValues {
         int i = firstNonFinite(values);
         return i < 0 ? null : "tensor '" + tensor + "' has a non-finite value (" + values[i] + ") at index " + i
                 + " of " + values.length;
+    }
+
+    /** As {@link #describe(String, float[])} over the remaining values of {@code values} (read in place, no copy). */
+    public static String describe(String tensor, FloatBuffer values) {
+        int start = values.position();
+        int n = values.remaining();
+        for (int i = 0; i < n; i++) {
+            float v = values.get(start + i);
+            if (!Float.isFinite(v)) {
+                return "tensor '" + tensor + "' has a non-finite value (" + v + ") at index " + i + " of " + n;
+            }
+        }
+        return null;
     }
 }

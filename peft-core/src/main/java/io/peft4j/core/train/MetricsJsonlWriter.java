@@ -15,7 +15,8 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * Appends one JSON object per step ({@code step, loss, lr, grad_norm, tokens, tokens_per_s, elapsed_s}) and per
- * evaluation ({@code step, eval_loss, eval_ppl, eval_tokens}) to a JSONL file. Added automatically by
+ * evaluation ({@code step, eval_loss, eval_ppl, eval_tokens}) to a JSONL file, plus the objective's named metrics
+ * (trl's keys: {@code rewards/chosen}, ... per step; {@code eval_rewards/chosen}, ... per evaluation). Added automatically by
  * {@link Trainer} when an output dir is set. Close it to flush.
  *
  * <pre>{@code
@@ -39,6 +40,7 @@ public final class MetricsJsonlWriter implements TrainingListener, AutoCloseable
         o.put("step", m.step()).put("loss", m.loss()).put("lr", m.learningRate()).put("grad_norm", m.gradNorm())
                 .put("tokens", m.tokens()).put("tokens_per_s", m.tokensPerSecond()).put("elapsed_s",
                         m.elapsedSeconds());
+        m.metrics().forEach(o::put);
         write(o);
     }
 
@@ -47,6 +49,7 @@ public final class MetricsJsonlWriter implements TrainingListener, AutoCloseable
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("step", m.step()).put("eval_loss", m.loss()).put("eval_ppl", m.perplexity())
                 .put("eval_tokens", m.tokens());
+        m.metrics().forEach((k, v) -> o.put("eval_" + k, v));
         write(o);
     }
 

@@ -30,14 +30,22 @@ public final class ProgressPrinter implements TrainingListener {
         if (m.step() % every == 0 || m.step() == m.totalSteps()) {
             out.println(String.format(Locale.ROOT, "step %d/%d | loss %.4f | lr %.2e | grad %.3f | %.0f tok/s | ETA %s",
                     m.step(), m.totalSteps(), m.loss(), m.learningRate(), m.gradNorm(), m.tokensPerSecond(),
-                    clock(m.etaSeconds())));
+                    clock(m.etaSeconds())) + rewards(m.metrics()));
         }
     }
 
     @Override
     public void onEval(EvalMetrics m) {
         out.println(String.format(Locale.ROOT, "eval @ step %d | loss %.4f | ppl %.2f | %d tokens", m.step(), m.loss(),
-                m.perplexity(), m.tokens()));
+                m.perplexity(), m.tokens()) + rewards(m.metrics()));
+    }
+
+    /** {@code " | acc 0.75 | margin 0.123"} for preference objectives, empty otherwise. */
+    private static String rewards(java.util.Map<String, Double> metrics) {
+        Double acc = metrics.get("rewards/accuracies");
+        Double margin = metrics.get("rewards/margins");
+        return acc == null || margin == null ? ""
+                : String.format(Locale.ROOT, " | rewards/accuracies %.3f | rewards/margins %.4f", acc, margin);
     }
 
     static String clock(double seconds) {

@@ -18,13 +18,17 @@ package io.peft4j.core.train;
  * @param tokensPerSecond input tokens per second since the run (or resume) started
  * @param elapsedSeconds  seconds since the run (or resume) started
  * @param etaSeconds      estimated seconds to the end
+ * @param metrics         the objective's named metrics of the step (trl's names, e.g. {@code rewards/margins});
+ *                        empty for SFT
  *
  * @since 0.1.0
  */
 public record StepMetrics(int step, int totalSteps, double loss, double learningRate, double gradNorm, long tokens,
-                          double tokensPerSecond, double elapsedSeconds, double etaSeconds) {
+                          double tokensPerSecond, double elapsedSeconds, double etaSeconds,
+                          java.util.Map<String, Double> metrics) {
 
     public StepMetrics {
+        metrics = java.util.Map.copyOf(metrics);
         if (step < 1 || step > totalSteps) {
             throw new IllegalArgumentException("step metrics: step " + step + " outside 1.." + totalSteps);
         }
@@ -45,6 +49,7 @@ public record StepMetrics(int step, int totalSteps, double loss, double learning
         private double tokensPerSecond;
         private double elapsedSeconds;
         private double etaSeconds;
+        private java.util.Map<String, Double> metrics = java.util.Map.of();
 
         public Builder setStep(int step, int totalSteps) {
             this.step = step;
@@ -59,6 +64,7 @@ public record StepMetrics(int step, int totalSteps, double loss, double learning
         public Builder optTokensPerSecond(double v) { tokensPerSecond = v; return this; }
         public Builder optElapsedSeconds(double v) { elapsedSeconds = v; return this; }
         public Builder optEtaSeconds(double v) { etaSeconds = v; return this; }
+        public Builder optMetrics(java.util.Map<String, Double> v) { metrics = v; return this; }
 
         public StepMetrics build() {
             if (Double.isNaN(learningRate) || tokens < 0) {
@@ -66,7 +72,7 @@ public record StepMetrics(int step, int totalSteps, double loss, double learning
                         + ", tokens " + tokens + ")");
             }
             return new StepMetrics(step, totalSteps, loss, learningRate, gradNorm, tokens, tokensPerSecond,
-                    elapsedSeconds, etaSeconds);
+                    elapsedSeconds, etaSeconds, metrics);
         }
     }
 }

@@ -4,8 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.adapter.PeftModel;
 import org.slf4j.Logger;
@@ -45,6 +43,7 @@ public final class Trainer implements AutoCloseable {
 
     private final PeftModel peft;
     private final TrainerConfig cfg;
+    private final TrainingObjective objective;
     private final List<TrainingListener> listeners = new ArrayList<>();
     private final NDManager manager;
     private List<NDArray> params;
@@ -55,8 +54,17 @@ public final class Trainer implements AutoCloseable {
     private boolean inTraining;
 
     public Trainer(PeftModel peft, TrainerConfig config) {
+        this(peft, config, CrossEntropyObjective.INSTANCE);
+    }
+
+    /**
+     * A trainer minimising {@code objective} (e.g. a preference objective; rows then come in items of
+     * {@link TrainingObjective#rowsPerItem()} consecutive rows and {@link TrainerConfig#batchSize()} counts items).
+     */
+    public Trainer(PeftModel peft, TrainerConfig config, TrainingObjective objective) {
         this.peft = peft;
         this.cfg = config;
+        this.objective = java.util.Objects.requireNonNull(objective, "objective");
         this.manager = peft.base().manager().newSubManager();
         if (config.outputDir() != null) {
             listeners.add(new MetricsJsonlWriter(config.outputDir().resolve("metrics.jsonl")));
@@ -113,8 +121,10 @@ public final class Trainer implements AutoCloseable {
     public TrainingResult train(List<Example> train, List<Example> eval) throws PeftException {
         ensureOptimizer();
         stopRequested = false;
-        int total = cfg.totalSteps(train.size());
-        BatchOrder batches = new BatchOrder(train, cfg.batchSize(), cfg.seed(), cfg.shuffle(), cfg.padTokenId());
+        int per = objective.rowsPerItem();
+        int total = cfg.totalSteps(train.size() / per);
+        BatchOrder batches = new BatchOrder(train, cfg.batchSize(), cfg.seed(), cfg.shuffle(), cfg.padTokenId(), per);
+        objective.prepare(peft, train, cfg.batchSize(), cfg.padTokenId(), manager);
         List<Double> losses = new ArrayList<>();
         double evalLoss = Double.NaN;
         long tokens = 0;
@@ -134,7 +144,8 @@ public final class Trainer implements AutoCloseable {
                 }
                 StepMetrics m = StepMetrics.builder().setStep(step, total).setLoss(out.loss()).setLearningRate(lr)
                         .setGradNorm(out.gradNorm()).setTokens(out.tokens()).optTokensPerSecond(tokens / secs)
-                        .optElapsedSeconds(secs).optEtaSeconds(secs / losses.size() * (total - step)).build();
+                        .optElapsedSeconds(secs).optEtaSeconds(secs / losses.size() * (total - step))
+                        .optMetrics(out.metrics()).build();
                 listeners.forEach(l -> l.onStep(m));
                 boolean due = cfg.evalEvery() > 0 && step % cfg.evalEvery() == 0;
                 if (eval != null && !eval.isEmpty() && (due || step == total)) {
@@ -168,28 +179,25 @@ public final class Trainer implements AutoCloseable {
     }
 
     /** What one optimizer step measured: summed normalised loss, gradient norm before clipping, real tokens. */
-    private record StepOutcome(double loss, double gradNorm, long tokens) {
+    private record StepOutcome(double loss, double gradNorm, long tokens, java.util.Map<String, Double> metrics) {
     }
 
     /** One optimizer step over {@code gradAccum} micro-batches. */
     private StepOutcome runStep(BatchOrder batches, double lr) throws TrainingDivergedException {
-        List<TrainingBatch> micro = new ArrayList<>();
-        int trained = 0;
+        List<List<Example>> micro = new ArrayList<>();
         for (int i = 0; i < cfg.gradAccum(); i++) {
-            TrainingBatch b = batches.get((long) step * cfg.gradAccum() + i);
-            micro.add(b);
-            trained += b.trainedTokens();
+            micro.add(batches.rows((long) step * cfg.gradAccum() + i));
         }
         double lossSum = 0;
         long realTokens = 0;
         try (NDScope scope = new NDScope()) {
-            // a natively allocated divisor: DJL's div(Number) frees its temporary operand before backward
-            NDArray tokens = manager.full(new Shape(), Math.max(1, trained), DataType.FLOAT32);
+            TrainingObjective.Step s = objective.begin(peft, micro, cfg.padTokenId(), manager);
             for (int i = 0; i < micro.size(); i++) {
-                TrainingBatch b = micro.get(i);
+                TrainingBatch b = s.batch(i);
+                java.util.function.Function<NDArray, NDArray> loss = s.lossOf(i);
                 lossSum += peft.backward(b.inputIdsArray(manager), b.attentionMaskArray(manager),
-                        b.positionIdsArray(manager), logits -> CausalLmLoss.sum(logits, b, manager).div(tokens),
-                        cfg.activationCheckpointing(), RngSeeds.microBatch(cfg.seed(), step, i));
+                        b.positionIdsArray(manager), loss, cfg.activationCheckpointing(),
+                        RngSeeds.microBatch(cfg.seed(), step, i));
                 realTokens += b.realTokens();
             }
             List<NDArray> grads = params.stream().map(NDArray::getGradient).toList();
@@ -207,7 +215,7 @@ public final class Trainer implements AutoCloseable {
                 if (!Double.isFinite(paramSum())) {     // an overflowing update: never train on (or save) NaN weights
                     throw new TrainingDivergedException(step + 1, "adapter weights", lastCheckpoint);
                 }
-                return new StepOutcome(lossSum, norm, realTokens);
+                return new StepOutcome(lossSum, norm, realTokens, s.metrics());
             } finally {
                 grads.forEach(Trainer::zeroFill);
             }
@@ -239,32 +247,43 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * Mean token loss and perplexity on {@code eval} (no gradients, dropout off; training mode is restored after,
-     * also on failure). Takes unpacked examples only.
+     * The objective's loss on {@code eval} (no gradients, dropout off; training mode is restored after, also on
+     * failure): for SFT the mean token loss and its perplexity, for a preference objective the mean pair loss and
+     * trl's metrics ({@link EvalMetrics#metrics()}). Takes unpacked examples only.
      */
     public EvalMetrics evaluate(List<Example> eval) {
+        int per = objective.rowsPerItem();
+        int rows = cfg.batchSize() * per;
+        List<List<Example>> micro = new ArrayList<>();
+        for (int i = 0; i < eval.size(); i += rows) {
+            List<Example> part = eval.subList(i, Math.min(eval.size(), i + rows));
+            if (part.stream().anyMatch(Example::isPacked)) {
+                throw new IllegalArgumentException("evaluate takes unpacked examples (eval example "
+                        + i + ".." + (i + part.size() - 1) + " holds a packed row); pack only the training data");
+            }
+            micro.add(part);
+        }
         double sum = 0;
         long count = 0;
-        int bs = cfg.batchSize();
+        java.util.Map<String, Double> metrics;
         peft.setTraining(false);
-        try {
-            for (int i = 0; i < eval.size(); i += bs) {
-                TrainingBatch b = TrainingBatch.of(eval.subList(i, Math.min(eval.size(), i + bs)), cfg.padTokenId(), 1);
-                if (b.isPacked()) {
-                    throw new IllegalArgumentException("evaluate takes unpacked examples (eval example "
-                            + i + ".." + (i + b.size() - 1) + " holds a packed row); pack only the training data");
-                }
+        try (NDScope outer = new NDScope()) {
+            TrainingObjective.Step s = objective.begin(peft, micro, cfg.padTokenId(), manager);
+            for (int i = 0; i < micro.size(); i++) {
+                TrainingBatch b = s.batch(i);
                 try (NDScope scope = new NDScope()) {
-                    NDArray logits = peft.forward(b.inputIdsArray(manager), b.attentionMaskArray(manager), null);
-                    sum += CausalLmLoss.sum(logits, b, manager).getFloat();
+                    java.util.function.Function<NDArray, NDArray> loss = s.lossOf(i);
+                    sum += loss.apply(peft.forward(b.inputIdsArray(manager), b.attentionMaskArray(manager), null))
+                            .getFloat();
                 }
                 count += b.trainedTokens();
             }
+            metrics = s.metrics();
         } finally {
             peft.setTraining(inTraining);
         }
-        double loss = sum / Math.max(1, count);
-        EvalMetrics m = new EvalMetrics(step, loss, Math.exp(loss), count);
+        EvalMetrics m = new EvalMetrics(step, sum, objective.tokenLevel() ? Math.exp(sum) : Double.NaN, count,
+                metrics);
         listeners.forEach(l -> l.onEval(m));
         return m;
     }
