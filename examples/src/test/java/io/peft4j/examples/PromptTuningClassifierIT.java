@@ -11,7 +11,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@link PromptTuningClassifier} on the real model at tiny scale: 16 inline sentiment records, 5 steps. */
+/** {@link PromptTuningClassifier} on the real model at tiny scale: 16 inline sentiment records, 3 steps. */
 class PromptTuningClassifierIT {
     private static final String[][] REVIEWS = {
         {"I loved every minute of this film.", "positive"}, {"The food was cold and the waiter was rude.", "negative"},
@@ -28,7 +28,7 @@ class PromptTuningClassifierIT {
     Path tmp;
 
     @Test
-    void main_fiveSteps_printsAccuraciesInRange_lowersHeldOutLoss_savesThePrompt() throws Exception {
+    void main_threeSteps_printsAccuraciesInRange_lowersHeldOutLoss_savesThePrompt() throws Exception {
         Path model = TestResources.testModel();
         List<String> lines = new ArrayList<>();
         for (String[] r : REVIEWS) {
@@ -38,13 +38,13 @@ class PromptTuningClassifierIT {
         Path data = Files.write(tmp.resolve("sentiment.jsonl"), lines);
         Path adapter = tmp.resolve("soft-prompt");
         String out = ExampleRun.capture(PromptTuningClassifier::main, model.toString(), data.toString(),
-                adapter.toString(), "5", "8");
+                adapter.toString(), "3", "8");
 
         assertTrue(out.contains("records: 12 train, 4 held out"), out);
         double lossBefore = ExampleRun.number(out, "before \\(no soft prompt\\): held-out loss ([0-9.]+)");
-        double lossAfter = ExampleRun.number(out, "after \\(5 steps\\): held-out loss ([0-9.]+)");
+        double lossAfter = ExampleRun.number(out, "after \\(3 steps\\): held-out loss ([0-9.]+)");
         double accBefore = ExampleRun.number(out, "before \\(no soft prompt\\): .*accuracy ([0-9.]+)");
-        double accAfter = ExampleRun.number(out, "after \\(5 steps\\): .*accuracy ([0-9.]+)");
+        double accAfter = ExampleRun.number(out, "after \\(3 steps\\): .*accuracy ([0-9.]+)");
         for (double acc : new double[] {accBefore, accAfter}) {
             assertTrue(acc >= 0 && acc <= 1 && Math.round(acc * 4) == acc * 4, "accuracy over 4 records: " + acc);
         }
