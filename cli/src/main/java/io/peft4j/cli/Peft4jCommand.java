@@ -16,7 +16,7 @@ import java.util.List;
         description = "Parameter-efficient fine-tuning (LoRA, QLoRA, prompt tuning) on the JVM.",
         subcommands = {DemoCommand.class, InspectCommand.class, GenerateCommand.class, EvalCommand.class,
                 DataCommand.class, FinetuneCommand.class, MergeCommand.class, BenchCommand.class,
-                QuantizeCommand.class, ServeCommand.class})
+                QuantizeCommand.class, ServeCommand.class, ExampleCommand.class})
 public final class Peft4jCommand implements Runnable {
 
     /**
@@ -37,6 +37,7 @@ public final class Peft4jCommand implements Runnable {
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Peft4jCommand());
         addHelpOption(cl);
+        cl.getSubcommands().get("example").setStopAtPositional(true);   // every word after NAME goes to the example
         ErrorHandler errors = new ErrorHandler(List.of(args));
         cl.setExecutionExceptionHandler(errors);
         cl.setParameterExceptionHandler(errors);
