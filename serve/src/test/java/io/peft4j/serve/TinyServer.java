@@ -1,5 +1,6 @@
 package io.peft4j.serve;
 
+import io.peft4j.core.testing.CharTokenizer;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,7 +1,6 @@
 package io.peft4j.core.generate;
 
 import io.peft4j.core.generate.internal.BatchState;
-import io.peft4j.core.generate.internal.Sampler;
 import io.peft4j.core.Inference;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -76,7 +75,7 @@ public final class Generator {
         int window = ContextWindowException.limit(model.config());
         int[][] fitted = fitWindow(prompts, config, window);
         BatchState state = new BatchState(fitted, padId(), eosIds(config), config.stopStrings(), tokenizer, listener);
-        Sampler sampler = new Sampler(config);
+        TokenSampler sampler = new TokenSampler(config);
         int vocab = model.config().vocabSize();
         try (Inference.Scope inference = Inference.enter();
              NDManager m = model.manager().newSubManager();
@@ -93,7 +92,7 @@ public final class Generator {
                 float[] logits = step(m, state, cache, step == 0);
                 for (int row = 0; row < prompts.length; row++) {
                     if (!state.done(row)) {
-                        state.accept(row, sampler.next(logits, row * vocab, vocab, state.seen(row)));
+                        state.accept(row, sampler.next(logits, row * vocab, vocab, state.seen(row), null));
                     } else {
                         state.acceptPadding(row);
                     }

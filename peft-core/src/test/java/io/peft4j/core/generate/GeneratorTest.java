@@ -1,6 +1,6 @@
 package io.peft4j.core.generate;
 
-import io.peft4j.core.generate.internal.Sampler;
+import io.peft4j.core.testing.CharTokenizer;
 import ai.djl.ndarray.NDManager;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.Peft4j;
@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class GeneratorTest {
@@ -117,15 +118,26 @@ class GeneratorTest {
         seen.set(0);
         GenerationConfig penalty = GenerationConfig.builder().optRepetitionPenalty(4.0).build();
         // logits 2, 1, -1: token 0 seen -> 2 / 4 = 0.5 < 1
-        assertEquals(1, new Sampler(penalty).next(new float[] {2f, 1f, -1f}, 0, 3, seen));
+        assertEquals(1, new TokenSampler(penalty).next(new float[] {2f, 1f, -1f}, 0, 3, seen, null));
         // probabilities 0.5, 0.3, 0.2; top-p 0.6 keeps tokens 0 and 1 only
         float[] logits = {(float) Math.log(0.5), (float) Math.log(0.3), (float) Math.log(0.2)};
-        Sampler sampler = new Sampler(GREEDY.withSampling(1.0, 0, 0.6, 3L));
+        TokenSampler sampler = new TokenSampler(GREEDY.withSampling(1.0, 0, 0.6, 3L));
         BitSet drawn = new BitSet();
         for (int i = 0; i < 400; i++) {
-            drawn.set(sampler.next(logits, 0, 3, new BitSet()));
+            drawn.set(sampler.next(logits, 0, 3, new BitSet(), null));
         }
         assertTrue(drawn.get(0) && drawn.get(1));
         assertFalse(drawn.get(2));
+    }
+
+    @Test
+    void sampler_presenceAndFrequencyPenalties_followOpenAi() {
+        // scores 3, 2.5, 0: token 0 generated twice -> 3 - (0.2 + 0.3 * 2) = 2.2 < 2.5
+        int[] generated = {2, 0, 0};
+        float[] logits = {3f, 2.5f, 0f};
+        assertEquals(1, new TokenSampler(GREEDY, 0.2, 0.3).next(logits, 0, 3, new BitSet(), generated));
+        assertEquals(0, new TokenSampler(GREEDY, 0.2, 0.1).next(logits, 0, 3, new BitSet(), generated));   // 2.6
+        assertEquals(0, new TokenSampler(GREEDY).next(logits, 0, 3, new BitSet(), null));
+        assertThrows(IllegalArgumentException.class, () -> new TokenSampler(GREEDY, Double.NaN, 0));
     }
 }

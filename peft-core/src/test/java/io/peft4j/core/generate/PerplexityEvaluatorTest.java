@@ -1,5 +1,6 @@
 package io.peft4j.core.generate;
 
+import io.peft4j.core.testing.CharTokenizer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;

@@ -1,8 +1,11 @@
 package io.peft4j.serve.internal;
 
+import io.peft4j.core.generate.GenerationConfig;
+import io.peft4j.core.generate.TokenSampler;
 import io.peft4j.core.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
@@ -25,9 +28,9 @@ public final class Sequence {
     private final Set<Integer> eos;
     private final Tokenizer tokenizer;
     private final BlockingQueue<Event> sink;
-    private final RowSampler sampler;
+    private final TokenSampler sampler;
     private final List<Integer> generated = new ArrayList<>();
-    private final boolean[] seen;
+    private final BitSet seen = new BitSet();
     private final int[] counts;
     private String shown = "";
     private String finishReason;
@@ -42,12 +45,14 @@ public final class Sequence {
         this.eos = eos;
         this.tokenizer = tokenizer;
         this.sink = sink;
-        this.sampler = new RowSampler(params);
-        this.seen = new boolean[vocab];
+        this.sampler = new TokenSampler(GenerationConfig.builder().optMaxNewTokens(params.maxTokens())
+                .optTemperature(params.temperature()).optTopK(params.topK()).optTopP(params.topP())
+                .optRepetitionPenalty(params.repetitionPenalty()).optSeed(params.seed()).build(),
+                params.presencePenalty(), params.frequencyPenalty());
         this.counts = new int[vocab];
         for (int id : prompt) {
             if (id >= 0 && id < vocab) {
-                seen[id] = true;
+                seen.set(id);
             }
         }
     }
@@ -98,7 +103,7 @@ public final class Sequence {
     void accept(float[] logits, int offset, int vocab) {
         int token = sampler.next(logits, offset, vocab, seen, counts);
         generated.add(token);
-        seen[token] = true;
+        seen.set(token);
         counts[token]++;
         if (eos.contains(token)) {
             finishReason = "stop";

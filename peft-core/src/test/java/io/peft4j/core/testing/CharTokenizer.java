@@ -1,14 +1,17 @@
-package io.peft4j.core.generate;
+package io.peft4j.core.testing;
 
 import io.peft4j.core.tokenizer.Tokenizer;
 
 import java.util.Optional;
 
-/** A test tokenizer over 61 printable characters ('!' + id), no special tokens. */
-final class CharTokenizer implements Tokenizer {
+/** A test tokenizer over 61 printable characters ('!' + id), no special tokens: text and ids map one to one. */
+public final class CharTokenizer implements Tokenizer {
+    /** Its vocabulary size. */
+    public static final int VOCAB = 61;
+
     @Override
     public int[] encode(String text, boolean addSpecialTokens) {
-        return text.chars().map(c -> Math.floorMod(c - '!', 61)).toArray();
+        return text.chars().map(c -> Math.floorMod(c - '!', VOCAB)).toArray();
     }
 
     @Override
@@ -22,7 +25,7 @@ final class CharTokenizer implements Tokenizer {
 
     @Override
     public int vocabSize() {
-        return 61;
+        return VOCAB;
     }
 
     @Override
@@ -42,7 +45,7 @@ final class CharTokenizer implements Tokenizer {
 
     @Override
     public String idToToken(int id) {
-        return id >= 0 && id < 61 ? String.valueOf((char) ('!' + id)) : null;
+        return id >= 0 && id < VOCAB ? String.valueOf((char) ('!' + id)) : null;
     }
 
     @Override
