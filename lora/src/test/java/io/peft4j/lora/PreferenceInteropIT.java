@@ -10,6 +10,7 @@ import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.checkpoint.Checkpoints;
 import io.peft4j.core.model.llama.LlamaModel;
+import io.peft4j.core.testing.ReferenceScripts;
 import io.peft4j.core.testing.TestResources;
 import io.peft4j.core.tokenizer.Tokenizer;
 import io.peft4j.core.train.EvalMetrics;
@@ -29,7 +30,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -67,18 +67,7 @@ class PreferenceInteropIT {
     }
 
     static String python(Path adapter, Path pairs) throws Exception {
-        List<String> cmd = List.of(TestResources.referencePython().toString(),
-                TestResources.repoRoot().resolve("scripts/interop/dpo_reference.py").toString(), adapter.toString(),
-                pairs.toString(), Double.toString(BETA));
-        Path err = Files.createTempFile("dpo_reference", ".log");
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
-        pb.environment().put("PEFT4J_TEST_MODEL", TestResources.testModel().toString());
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(15, TimeUnit.MINUTES), "python timed out");
-        assertEquals(0, p.exitValue(), "python failed: " + Files.readString(err));
-        String[] lines = out.strip().split("\n");
-        return lines[lines.length - 1];
+        return ReferenceScripts.run("dpo_reference.py", adapter.toString(), pairs.toString(), Double.toString(BETA));
     }
 
     @Test

@@ -1,16 +1,11 @@
 package io.peft4j.prompt;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.peft4j.core.Json;
-import io.peft4j.core.Peft4j;
 import io.peft4j.core.adapter.PeftModel;
-import io.peft4j.core.checkpoint.Checkpoint;
-import io.peft4j.core.checkpoint.Checkpoints;
 import io.peft4j.core.checkpoint.SafetensorsReader;
-import io.peft4j.core.model.llama.LlamaModel;
+import io.peft4j.core.checkpoint.Checkpoint;
+import io.peft4j.core.testing.ReferenceScripts;
 import io.peft4j.core.testing.TestResources;
 import io.peft4j.core.train.Example;
 import io.peft4j.core.train.Trainer;
@@ -18,13 +13,9 @@ import io.peft4j.core.train.TrainerConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static io.peft4j.prompt.TinyModels.logits;
 import static io.peft4j.prompt.TinyModels.maxDiff;
@@ -44,41 +35,6 @@ class PromptTuningInteropIT {
     @TempDir
     Path tmp;
 
-    static String python(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(TestResources.referencePython().toString());
-        cmd.add(TestResources.repoRoot().resolve("scripts/interop/prompt_reference.py").toString());
-        cmd.addAll(List.of(args));
-        Path err = Files.createTempFile("prompt_reference", ".log");
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
-        pb.environment().put("PEFT4J_TEST_MODEL", TestResources.testModel().toString());
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(15, TimeUnit.MINUTES), "python timed out");
-        assertEquals(0, p.exitValue(), "python failed: " + Files.readString(err));
-        String[] lines = out.strip().split("\n");
-        return lines[lines.length - 1];
-    }
-
-    static float[] readF32(Path file) throws Exception {
-        ByteBuffer bb = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
-        float[] f = new float[bb.remaining() / 4];
-        bb.asFloatBuffer().get(f);
-        return f;
-    }
-
-    interface WithModel {
-        void run(LlamaModel model, PeftModel peft, NDArray ids, Checkpoint ckpt) throws Exception;
-    }
-
-    static void withModel(WithModel body) throws Exception {
-        try (NDManager manager = Peft4j.newManager(); Checkpoint ckpt = Checkpoints.open(TestResources.testModel());
-             LlamaModel model = LlamaModel.load(ckpt.config(), ckpt.tensors(), manager);
-             PeftModel peft = PeftModel.wrap(model)) {
-            body.run(model, peft, manager.create(IDS, new Shape(1, IDS.length)), ckpt);
-        }
-    }
-
     static PromptTuningConfig textInit(Checkpoint ckpt) {
         return PromptTuningConfig.builder().setNumVirtualTokens(8).optPromptTuningInitText(INIT_TEXT, ckpt.tokenizer())
                 .optTokenizerNameOrPath(TestResources.testModel().getParent().toString()).build();
@@ -87,13 +43,13 @@ class PromptTuningInteropIT {
     @Test
     void peftCreatedTextInitAdapter_loadsHere_withPeftLogits_andEqualsOurTextInit() throws Exception {
         Path dir = tmp.resolve("py");
-        python("create", dir.toString(), "TEXT", INIT_TEXT);
-        float[] want = readF32(dir.resolve("logits.f32"));
+        ReferenceScripts.run("prompt_reference.py", "create", dir.toString(), "TEXT", INIT_TEXT);
+        float[] want = ReferenceScripts.readF32(dir.resolve("logits.f32"));
         float[] peftTable;
         try (SafetensorsReader r = SafetensorsReader.open(dir.resolve("adapter_model.safetensors"))) {
             peftTable = r.readFloats("prompt_embeddings");
         }
-        withModel((model, peft, ids, ckpt) -> {
+        ReferenceScripts.withRealModel(IDS, (model, peft, ids, ckpt) -> {
             float[] base = logits(model, ids);
             peft.loadAdapter(dir, "default");
             float[] got = logits(peft.asCausalLM(), ids);
@@ -111,9 +67,9 @@ class PromptTuningInteropIT {
     @Test
     void peftCreatedPTuningAdapter_loadsHere_withPeftLogits() throws Exception {
         Path dir = tmp.resolve("py-pt");
-        python("create", dir.toString(), "P_TUNING");
-        float[] want = readF32(dir.resolve("logits.f32"));
-        withModel((model, peft, ids, ckpt) -> {
+        ReferenceScripts.run("prompt_reference.py", "create", dir.toString(), "P_TUNING");
+        float[] want = ReferenceScripts.readF32(dir.resolve("logits.f32"));
+        ReferenceScripts.withRealModel(IDS, (model, peft, ids, ckpt) -> {
             float[] base = logits(model, ids);
             peft.loadAdapter(dir, "default");
             float[] got = logits(peft.asCausalLM(), ids);
@@ -138,7 +94,7 @@ class PromptTuningInteropIT {
     private void trainSaveCheck(PromptLearningConfig config, String what) throws Exception {
         Path dir = tmp.resolve("java");
         float[][] mine = new float[1][];
-        withModel((model, peft, ids, ckpt) -> {
+        ReferenceScripts.withRealModel(IDS, (model, peft, ids, ckpt) -> {
             peft.addAdapter("default", config == null ? textInit(ckpt) : config, 7L);
             List<Example> data = new ArrayList<>();
             for (String s : List.of("The cat sat on the mat.", "Two plus two is four.", "Paris is in France.",
@@ -152,11 +108,12 @@ class PromptTuningInteropIT {
             peft.save(dir);
             mine[0] = logits(peft.asCausalLM(), ids);
         });
-        JsonNode report = Json.MAPPER.readTree(python("check", dir.toString(), tmp.resolve("py.f32").toString()));
+        JsonNode report = Json.MAPPER.readTree(ReferenceScripts.run("prompt_reference.py", "check", dir.toString(),
+                tmp.resolve("py.f32").toString()));
         assertEquals(0, report.get("missing").size(), "missing keys: " + report.get("missing"));
         assertEquals(0, report.get("unexpected").size(), "unexpected keys: " + report.get("unexpected"));
         assertEquals(0.0, report.get("loaded_max_diff").asDouble(), "PEFT's table is the file's");
-        float[] theirs = readF32(tmp.resolve("py.f32"));
+        float[] theirs = ReferenceScripts.readF32(tmp.resolve("py.f32"));
         System.err.printf("peft4j-trained %s in PEFT: max |d| %.3g%n", what, maxDiff(mine[0], theirs));
         assertTrue(maxDiff(mine[0], theirs) < TOLERANCE, "max |d| vs PEFT " + maxDiff(mine[0], theirs));
     }

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The native-memory trend of a long loop, as memory tests assert it: at each {@link #sample} it records RSS outside
  * the Java heap ({@link NativeMemory#settledKb()}) and, with glibc, the bytes {@code malloc} has handed out
- * ({@link NativeMemory#mallocInUseKb()}). A slope, in kB per step, thins all samples to {@value #BLOCKS} blocks, reduces
- * each to its lower quartile and takes the median of the slopes between neighbouring blocks
+ * ({@link NativeMemory#mallocInUseKb()}). A slope, in kB per step, thins all samples to {@value #BLOCKS} blocks,
+ * reduces each to its lower quartile and takes the median of the slopes between neighbouring blocks
  * ({@link MemorySeries#medianNeighbourSlope()}): a leak of k kB per step shows as ~k, while the transient allocations
  * that lift 21-23 % of the samples by up to 16 MB, and the one-off level changes of up to 27 MB when the allocator or
  * the JIT compiler takes or returns memory (measured, see docs/djl-notes.md), do not. Take the samples after a
