@@ -232,21 +232,21 @@ public final class Trainer implements AutoCloseable {
 
     /** Sum of every trainable value: non-finite iff some weight is NaN/Inf (or all are astronomically large). */
     private double paramSum() {
-        NDArray acc = null;
-        for (NDArray p : params) {
-            NDArray s = p.sum();
-            acc = acc == null ? s : acc.add(s);
-        }
-        return acc.getFloat();
+        return total(params, NDArray::sum);
     }
 
     private static double globalNorm(List<NDArray> grads) {
+        return Math.sqrt(total(grads, g -> g.square().sum()));
+    }
+
+    /** {@code perArray} (a scalar per array) summed over {@code arrays}, read back once. */
+    private static double total(List<NDArray> arrays, java.util.function.UnaryOperator<NDArray> perArray) {
         NDArray acc = null;
-        for (NDArray g : grads) {
-            NDArray s = g.square().sum();
+        for (NDArray a : arrays) {
+            NDArray s = perArray.apply(a);
             acc = acc == null ? s : acc.add(s);
         }
-        return Math.sqrt(acc.getFloat());
+        return acc.getFloat();
     }
 
     /**
