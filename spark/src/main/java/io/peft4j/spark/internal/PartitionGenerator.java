@@ -1,5 +1,6 @@
 package io.peft4j.spark.internal;
 
+import io.peft4j.core.PeftException;
 import io.peft4j.core.adapter.AdapterRegistry;
 import io.peft4j.core.adapter.MixedAdapterModel;
 import io.peft4j.core.adapter.PeftModel;
@@ -13,6 +14,7 @@ import io.peft4j.datasets.Message;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -63,7 +65,7 @@ public final class PartitionGenerator implements Iterator<Row> {
             ready.clear();
             position = 0;
             ready.addAll(generate(batch));
-        } catch (java.io.IOException | io.peft4j.core.PeftException e) {
+        } catch (IOException | PeftException e) {
             throw new IllegalStateException("batch inference failed: " + e.getMessage(), e);
         }
         return true;
@@ -77,7 +79,7 @@ public final class PartitionGenerator implements Iterator<Row> {
         return ready.get(position++);
     }
 
-    private List<Row> generate(List<Row> batch) throws java.io.IOException, io.peft4j.core.PeftException {
+    private List<Row> generate(List<Row> batch) throws IOException, PeftException {
         TaskThreads.prepare();
         BaseModels.Held held = BaseModels.get(job.modelPath(), job.quantization(), PURPOSE);
         Peft4jModel model = held.model();
@@ -120,7 +122,7 @@ public final class PartitionGenerator implements Iterator<Row> {
     }
 
     /** The registry name for the row's adapter: {@code __base__} for a null, empty or {@code __base__} value. */
-    private String adapterName(AdapterCache cache, Row r) throws io.peft4j.core.PeftException {
+    private String adapterName(AdapterCache cache, Row r) throws PeftException {
         String value = job.adapterIndex() < 0 ? null : r.getString(job.adapterIndex());
         if (value == null || value.isBlank() || value.equals(AdapterRegistry.BASE)) {
             return AdapterRegistry.BASE;
