@@ -1,0 +1,35 @@
+package io.peft4j.spark.internal;
+
+import io.peft4j.core.generate.GenerationConfig;
+
+import java.io.Serializable;
+
+/**
+ * What every executor needs to run batch inference on its partitions.
+ *
+ * @param modelPath         the base model at the same path on every executor
+ * @param quantization      {@code none}, {@code nf4}, {@code fp4} or {@code int8}
+ * @param adapterRoot       folder that relative {@code adapter} values resolve against, or {@code null}
+ * @param template          chat template the prompt is rendered with as one user turn, or {@code null} (as given)
+ * @param maxNewTokens      tokens to generate at most
+ * @param temperature       0 for greedy decoding, else the sampling temperature
+ * @param topK              sampling: the k most likely tokens (0: all)
+ * @param topP              sampling: nucleus mass (1: all)
+ * @param seed              sampling seed, the same for every row (as {@code peft4j generate --seed})
+ * @param batchSize         greedy rows generated together (mixed adapters in one batch)
+ * @param maxAdapters       adapters kept loaded per executor before the least recently used is unloaded
+ * @param promptIndex       index of the prompt column
+ * @param adapterIndex      index of the adapter column, or -1 (every row uses the base model)
+ * @param referenceIndex    index of the reference column, or -1 (no exact match)
+ */
+public record InferJob(String modelPath, String quantization, String adapterRoot, String template, int maxNewTokens,
+                       double temperature, int topK, double topP, long seed, int batchSize, int maxAdapters,
+                       int promptIndex, int adapterIndex, int referenceIndex) implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    /** The generation settings, exactly as {@code peft4j generate} builds them from the same flags. */
+    public GenerationConfig generationConfig() {
+        return GenerationConfig.builder().optMaxNewTokens(maxNewTokens).optTemperature(temperature).optTopK(topK)
+                .optTopP(topP).optSeed(seed).build();
+    }
+}
