@@ -1,5 +1,7 @@
 package io.peft4j.core;
 
+import io.peft4j.core.internal.GradMode;
+
 /**
  * Marks a region of the current thread as inference only: no {@code GradientCollector} is open in it, so no
  * operation records an autograd graph and layers may reuse scratch buffers that a backward pass would otherwise
@@ -11,20 +13,25 @@ package io.peft4j.core;
  *     NDArray logits = model.forward(ids, null, null);   // no backward will follow
  * }
  * }</pre>
- * DJL exposes no public grad-mode query, which is why peft4j keeps its own flag instead of asking the engine.
- * Thread-confined; the scope must be closed on the thread that entered it.
+ * The outermost region also turns PyTorch's grad mode off on the thread (as {@code torch.no_grad()} does) and
+ * restores it on leaving, so that a forward on a thread other than the one that started the engine records no graph.
+ * Layers read peft4j's own flag ({@link #active()}), not the engine's. Thread-confined; the scope must be closed on
+ * the thread that entered it.
  *
  * @since 0.1.0
  */
 public final class Inference {
-    private static final ThreadLocal<int[]> DEPTH = ThreadLocal.withInitial(() -> new int[1]);
+    private static final ThreadLocal<int[]> DEPTH = ThreadLocal.withInitial(() -> new int[2]);   // depth, grad mode before
 
     private Inference() {
     }
 
     /** Enters an inference-only region; close the returned scope to leave it. */
     public static Scope enter() {
-        DEPTH.get()[0]++;
+        int[] d = DEPTH.get();
+        if (d[0]++ == 0) {
+            d[1] = GradMode.set(false) ? 1 : 0;
+        }
         return new Scope();
     }
 
@@ -44,7 +51,10 @@ public final class Inference {
         public void close() {
             if (open) {
                 open = false;
-                DEPTH.get()[0]--;
+                int[] d = DEPTH.get();
+                if (--d[0] == 0 && d[1] == 1) {
+                    GradMode.set(true);
+                }
             }
         }
     }

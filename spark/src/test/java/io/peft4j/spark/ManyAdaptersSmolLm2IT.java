@@ -51,9 +51,6 @@ class ManyAdaptersSmolLm2IT {
     @BeforeAll
     static void setUp() throws Exception {
         model = TestResources.testModel();
-        // the reference runs on this thread as peft4j finetune runs on its main thread: the one that starts the
-        // engine (DJL turns PyTorch's thread-local grad mode off only there)
-        ai.djl.engine.Engine.getInstance();
         JsonNode all = Json.MAPPER.readTree(TestResources.shared("datasets/alpaca-subset/alpaca_5000.json").toFile());
         for (int t = 0; t < TASKS.size(); t++) {
             List<JsonNode> recs = new ArrayList<>();

@@ -1,5 +1,6 @@
 package io.peft4j.core.train;
 
+import io.peft4j.core.internal.GradMode;
 import io.peft4j.core.train.internal.BatchOrder;
 import io.peft4j.core.train.internal.RngSeeds;
 import io.peft4j.core.train.internal.TrainerCheckpoint;
@@ -122,6 +123,7 @@ public final class Trainer implements AutoCloseable {
 
     /** Trains until the schedule's last step (or {@link #requestStop()}); evaluates on {@code eval} if non-empty. */
     public TrainingResult train(List<Example> train, List<Example> eval) throws PeftException {
+        GradMode.set(false);          // on any thread: gradients are recorded only inside each step's collector
         ensureOptimizer();
         stopRequested = false;
         int per = objective.rowsPerItem();
@@ -255,6 +257,7 @@ public final class Trainer implements AutoCloseable {
      * trl's metrics ({@link EvalMetrics#metrics()}). Takes unpacked examples only.
      */
     public EvalMetrics evaluate(List<Example> eval) {
+        GradMode.set(false);
         int per = objective.rowsPerItem();
         int rows = cfg.batchSize() * per;
         List<List<Example>> micro = new ArrayList<>();

@@ -80,7 +80,6 @@ public final class PartitionGenerator implements Iterator<Row> {
     }
 
     private List<Row> generate(List<Row> batch) throws IOException, PeftException {
-        TaskThreads.prepare();
         BaseModels.Held held = BaseModels.get(job.modelPath(), job.quantization(), PURPOSE);
         Peft4jModel model = held.model();
         held.lock().lock();

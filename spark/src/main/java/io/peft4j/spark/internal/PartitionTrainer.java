@@ -19,7 +19,6 @@ public final class PartitionTrainer {
     /** Trains every task of one partition; one result per task. */
     public static Iterator<TaskResult> run(TrainJob job, Iterator<Tuple2<String, TaskRecord>> records)
             throws Exception {
-        TaskThreads.prepare();
         Map<String, List<TaskRecord>> byTask = new TreeMap<>();
         while (records.hasNext()) {
             Tuple2<String, TaskRecord> t = records.next();

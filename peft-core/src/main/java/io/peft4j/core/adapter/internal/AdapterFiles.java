@@ -47,7 +47,7 @@ public final class AdapterFiles {
     private AdapterFiles() {
     }
 
-    /** {@code extraMetadata}: more {@code __metadata__} entries, e.g. {@link Provenance#toMetadata()}. */
+    /** {@code extraMetadata}: more {@code __metadata__} entries, e.g. {@link io.peft4j.core.adapter.Provenance#toMetadata()}. */
     public static void save(Path dir, Adapter adapter, String fingerprint, CausalLM model, Map<String, String> extraMetadata)
             throws PeftException {
         Map<String, NDArray> live = adapter.stateDict();

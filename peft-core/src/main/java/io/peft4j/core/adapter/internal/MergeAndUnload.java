@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * The body of {@link PeftModel#mergeAndUnload()} (run under its write lock, adapters already merged): projections
+ * The body of {@link io.peft4j.core.adapter.PeftModel#mergeAndUnload()} (run under its write lock, adapters already merged): projections
  * the merged adapters change become plain {@link DenseLinear}s with the effective weights, active weight overrides
  * (trainable copies of embedding / norms) are written into the stored weights, and the adapters are closed.
  */

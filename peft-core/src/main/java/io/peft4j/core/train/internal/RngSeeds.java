@@ -3,7 +3,7 @@ package io.peft4j.core.train.internal;
 import io.peft4j.core.model.CausalLM;
 
 /**
- * Where the randomness of a {@link Trainer} run comes from, in one place so that the code and what
+ * Where the randomness of a {@link io.peft4j.core.train.Trainer} run comes from, in one place so that the code and what
  * {@link TrainerCheckpoint} records cannot drift apart: data order from {@code seed + epoch} ({@link BatchOrder}),
  * and dropout from the micro-batch seed {@link #microBatch}, which the model turns into one engine seed per
  * segment with {@link CausalLM#segmentSeed}.
