@@ -14,7 +14,7 @@ import java.util.concurrent.BlockingQueue;
  * One row the engine generates: a tokenized prompt, its adapter ({@code __base__} for none), its sampling settings
  * and stop conditions, the tokens produced so far and the text already handed out. Every token, the end and any
  * failure go to {@code sink} as {@link Event}s tagged with this row's choice index. The engine thread alone calls
- * {@link #accept} and {@link #finish}; {@link #cancel} (a client that went away) may come from any thread.
+ * {@code accept} and {@code finish}; {@link #cancel} (a client that went away) may come from any thread.
  */
 public final class Sequence {
     /** What a request's handler receives: a text delta, the end (finish reason, counts), or a failure. */
