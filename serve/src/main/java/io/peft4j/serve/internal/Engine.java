@@ -199,12 +199,12 @@ public final class Engine implements AutoCloseable {
             return;
         }
         List<Sequence> kept = Arrays.stream(keep).mapToObj(rows::get).toList();
-        rows.clear();
         if (kept.isEmpty()) {
             closeCache();
-            return;
+        } else {
+            cache.retainRows(keep);   // before rows change: if it fails, the step's error handler sees every row
         }
-        cache.retainRows(keep);
+        rows.clear();
         rows.addAll(kept);
     }
 
