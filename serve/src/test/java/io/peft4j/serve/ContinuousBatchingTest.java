@@ -69,8 +69,61 @@ class ContinuousBatchingTest {
             assertEquals(s.generatorText(a[0], a[1], Integer.parseInt(a[2])), text, "request " + i + " " + a[0]);
         }
         System.err.println(s.get("/metrics").body().lines().filter(l -> l.startsWith("peft4j_batch_size")
-                || l.startsWith("peft4j_cache")).reduce("", (x, y) -> x + y + "\n"));
+                || l.startsWith("peft4j_prefill")).reduce("", (x, y) -> x + y + "\n"));
         assertEquals(idle, s.idleArrays(), "live NDArrays back to idle");
+    }
+
+    @Test
+    void joinsWhileOthersDecode_atDifferentSteps_eachEqualsGeneratorAlone() throws Exception {
+        long idle = s.idleArrays();
+        long prefillsBefore = s.metric("peft4j_prefills_total");
+        List<CompletableFuture<String>> texts = new ArrayList<>();
+        List<String[]> asked = new ArrayList<>();   // {adapter, prompt, max tokens}
+        for (int i = 0; i < 9; i++) {
+            String adapter = ADAPTERS.get(i % 3);
+            String prompt = "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMN".substring(0, 1 + (i * 11) % 40);
+            int max = 3 + (i * 7) % 20;                       // rows leave at different steps too
+            asked.add(new String[] {adapter, prompt, Integer.toString(max)});
+            CompletableFuture<Void> firstChunk = new CompletableFuture<>();
+            texts.add(streamAsync(adapter.equals("__base__") ? "tiny" : adapter, prompt, max, firstChunk));
+            firstChunk.get();   // the next request joins while this one (and earlier ones) decode
+        }
+        for (int i = 0; i < texts.size(); i++) {
+            String[] a = asked.get(i);
+            assertEquals(s.generatorText(a[0], a[1], Integer.parseInt(a[2])), texts.get(i).get(),
+                    "request " + i + " " + a[0] + " joined at its own step");
+        }
+        assertTrue(s.metric("peft4j_prefills_total") - prefillsBefore >= 9, "one prefill per join");
+        assertEquals(idle, s.idleArrays(), "live NDArrays back to idle");
+    }
+
+    /** A streamed greedy completion read on its own thread; {@code firstChunk} completes at its first text chunk. */
+    static CompletableFuture<String> streamAsync(String model, String prompt, int max,
+                                                 CompletableFuture<Void> firstChunk) throws Exception {
+        String body = TinyServer.JSON.writeValueAsString(Map.of("model", model, "prompt", prompt, "max_tokens", max,
+                "temperature", 0, "repetition_penalty", 10, "stream", true));
+        HttpRequest request = HttpRequest.newBuilder(s.uri("/v1/completions")).header("Content-Type",
+                "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                StringBuilder sse = new StringBuilder();
+                s.http.send(request, HttpResponse.BodyHandlers.ofLines()).body().forEach(line -> {
+                    sse.append(line).append('\n');
+                    if (line.startsWith("data: ")) {
+                        firstChunk.complete(null);
+                    }
+                });
+                firstChunk.complete(null);
+                return streamedText(sse.toString());
+            } catch (Exception e) {
+                firstChunk.complete(null);
+                throw new IllegalStateException(e);
+            }
+        }, r -> {   // a thread per stream: the common pool may have a single thread on a 2-core machine
+            Thread t = new Thread(r, "stream-" + prompt.length());
+            t.setDaemon(true);
+            t.start();
+        });
     }
 
     @Test

@@ -15,25 +15,36 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.ToIntFunction;
+import java.util.stream.IntStream;
 
 /**
  * The scheduler: one thread doing continuous (iteration-level) batching over one base model and its
- * {@link AdapterRegistry}. Each step is one forward of every running row, each row through its own adapter (a
- * {@link MixedAdapterModel} opened for that step only, so adapter loads and unloads get in between steps); rows that
- * arrived meanwhile join at the next step and finished rows leave at once (their text is complete; their slot in the
- * batch is dead until the next join).
+ * {@link AdapterRegistry}. Each step is one decode of every running row, each row through its own adapter (a
+ * {@link MixedAdapterModel} opened for that forward only, so adapter loads and unloads get in between forwards);
+ * rows that arrived meanwhile join in the same step and finished rows leave the batch at the next one (their text is
+ * complete at once).
  *
- * <p>KV cache: {@link KvCache} cannot add or drop rows, so the batch keeps one cache and <b>rebuilds it when rows
- * join</b>: one left-padded prefill of every live row's prompt and generated tokens, which also yields every row's
- * next-token logits (so a rebuild replaces that step's decode). Cost: a join prefills all live rows again (see
- * {@code peft4j_cache_rebuild_tokens_total}), padded to the longest; steps without joins are plain one-token decodes.
- * Dead rows keep decoding padding until the next rebuild drops them. The prefill runs in chunks of positions, each
- * in its own {@link NDScope}, since a forward keeps every layer's intermediates until its scope closes.
+ * <p>KV cache: the batch keeps one {@link KvCache} whose rows are the running rows, in order. A step
+ * <ol>
+ *   <li>drops the rows that finished or were cancelled ({@link KvCache#retainRows}; no forward is spent on them);
+ *   <li>decodes the remaining rows one token;
+ *   <li>prefills the joining rows' prompts, sorted by length and grouped so that left padding stays below half of a
+ *       group's real tokens, each group into a cache of its own, which is then appended to the batch's cache
+ *       ({@link KvCache#appendRows}: rows right-aligned on their last position, the shorter side masked left
+ *       padding). The prefill yields the new rows' first logits.
+ * </ol>
+ * A join therefore costs only the new rows' prefill ({@code peft4j_prefill_tokens_total}, padding included) plus a
+ * copy of their keys and values; a leave costs an in-place move of the kept rows. The prefill runs in chunks of at
+ * most {@value #PREFILL_POSITIONS} row-positions, each in its own {@link NDScope}, since a forward keeps every
+ * layer's intermediates until its scope closes.
  *
  * <p>Every step runs in an {@link NDScope} under {@link Inference}; the only arrays that outlive a step are the
- * cache's. Thread-safe: {@link #submit} and {@link Sequence#cancel} from any thread.
+ * cache's (owned by its own manager), and the cache is closed when the batch empties. Thread-safe: {@link #submit}
+ * and {@link Sequence#cancel} from any thread.
  */
 public final class Engine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
@@ -94,6 +105,7 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /** Choices waiting to join the running batch. */
     public int queueDepth() {
         synchronized (lock) {
             return pending.size();
@@ -150,53 +162,107 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** One forward of the batch: a rebuild prefill when rows join (or there is no cache), else a decode. */
+    /**
+     * One step: finished rows leave the cache, the running rows decode one token, then the joining rows are
+     * prefilled (in groups of similar length) into caches of their own and appended; every row then samples.
+     */
     private void step(List<Sequence> joining) {
-        boolean rebuild = cache == null || !joining.isEmpty();
-        if (rebuild) {
-            List<Sequence> batch = new ArrayList<>();
-            rows.stream().filter(s -> !s.finished()).forEach(batch::add);
-            batch.addAll(joining);
-            rows.clear();
-            rows.addAll(batch);
-            running = rows.size();
-            closeCache();
-        }
-        int b = rows.size();
-        List<String> names = rows.stream().map(s -> s.finished() ? AdapterRegistry.BASE : s.adapter()).toList();
-        float[] logits;
-        try (Inference.Scope inference = Inference.enter(); NDScope scope = new NDScope();
-             MixedAdapterModel m = registry.withAdapters(names)) {
-            if (rebuild) {
-                cache = model.newKvCache(b);
-                logits = prefill(m);
-            } else {
-                long[] last = new long[b];
-                for (int r = 0; r < b; r++) {
-                    last[r] = rows.get(r).finished() ? padId : rows.get(r).lastToken();
-                }
-                logits = m.forwardLast(manager.create(last, new Shape(b, 1)), null, cache).toFloatArray();
+        List<float[]> outputs = new ArrayList<>();   // the decode's logits, then each joining group's
+        try (Inference.Scope inference = Inference.enter(); NDScope scope = new NDScope()) {
+            dropFinished();
+            if (!rows.isEmpty()) {
+                outputs.add(decode());
+            }
+            for (List<Sequence> group : groups(joining)) {
+                outputs.add(prefill(group));
             }
         }
-        metrics.step(b);
-        for (int r = 0; r < b; r++) {
-            Sequence s = rows.get(r);
-            if (!s.finished()) {
-                s.accept(logits, r * vocab, vocab);
-                if (s.finished()) {
-                    leave(s);
+        running = live();
+        int r = 0;
+        for (float[] logits : outputs) {   // rows are in cache order: decoded rows, then each group
+            for (int offset = 0; offset < logits.length; offset += vocab) {
+                Sequence s = rows.get(r++);
+                if (!s.finished()) {
+                    s.accept(logits, offset, vocab);
+                    if (s.finished()) {
+                        leave(s);
+                    }
                 }
             }
         }
     }
 
-    /** Left-padded prefill of every row's prompt and generated tokens into the fresh cache; next-token logits. */
-    private float[] prefill(MixedAdapterModel m) {
+    /** Rows that finished (or were cancelled) since the last step leave the batch and the cache. */
+    private void dropFinished() {
+        int[] keep = IntStream.range(0, rows.size()).filter(r -> !rows.get(r).finished()).toArray();
+        if (keep.length == rows.size()) {
+            return;
+        }
+        List<Sequence> kept = Arrays.stream(keep).mapToObj(rows::get).toList();
+        if (kept.isEmpty()) {
+            closeCache();
+        } else {
+            cache.retainRows(keep);   // before rows change: if it fails, the step's error handler sees every row
+        }
+        rows.clear();
+        rows.addAll(kept);
+    }
+
+    /** One-token decode of every row in the cache; next-token logits {@code [rows * vocab]}. */
+    private float[] decode() {
         int b = rows.size();
+        long[] last = new long[b];
+        for (int r = 0; r < b; r++) {
+            last[r] = rows.get(r).lastToken();
+        }
+        try (MixedAdapterModel m = registry.withAdapters(rows.stream().map(Sequence::adapter).toList())) {
+            float[] logits = m.forwardLast(manager.create(last, new Shape(b, 1)), null, cache).toFloatArray();
+            metrics.step(b);
+            return logits;
+        }
+    }
+
+    /**
+     * Joining rows sorted by length and cut into groups whose left padding stays below half their real tokens
+     * (plus 16), so a short prompt is not padded to a long one.
+     */
+    static <T> List<List<T>> groups(List<T> joining, ToIntFunction<T> length) {
+        List<T> sorted = new ArrayList<>(joining);
+        sorted.sort(Comparator.comparingInt(length));
+        List<List<T>> out = new ArrayList<>();
+        List<T> group = new ArrayList<>();
+        long real = 0;
+        for (T s : sorted) {
+            int len = length.applyAsInt(s);
+            long padded = (long) (group.size() + 1) * len;
+            if (!group.isEmpty() && padded - (real + len) > (real + len) / 2 + 16) {
+                out.add(group);
+                group = new ArrayList<>();
+                real = 0;
+            }
+            group.add(s);
+            real += len;
+        }
+        if (!group.isEmpty()) {
+            out.add(group);
+        }
+        return out;
+    }
+
+    private static List<List<Sequence>> groups(List<Sequence> joining) {
+        return groups(joining, s -> s.promptTokens() + s.generatedTokens());
+    }
+
+    /**
+     * Left-padded prefill of {@code group}'s tokens into a cache of their own, which then joins the batch's cache
+     * (or becomes it); the group's next-token logits {@code [group * vocab]}.
+     */
+    private float[] prefill(List<Sequence> group) {
+        int b = group.size();
         long[][] tokens = new long[b][];
         int width = 0;
         for (int r = 0; r < b; r++) {
-            tokens[r] = rows.get(r).allTokens();
+            tokens[r] = group.get(r).allTokens();
             width = Math.max(width, tokens[r].length);
         }
         long[] ids = new long[b * width];
@@ -209,19 +275,33 @@ public final class Engine implements AutoCloseable {
             System.arraycopy(tokens[r], 0, ids, r * width + offset, tokens[r].length);
             Arrays.fill(mask, r * width + offset, (r + 1) * width, 1L);
         }
-        metrics.rebuild((long) b * width);
+        metrics.prefill((long) b * width);
         int chunk = Math.max(16, PREFILL_POSITIONS / b);
         float[] logits = null;
-        for (int from = 0; from < width; from += chunk) {   // each chunk in its own scope: bounded activations
-            int to = Math.min(width, from + chunk);
-            try (NDScope scope = new NDScope()) {
-                NDArray maskArray = padded ? manager.create(columns(mask, b, width, from, to), new Shape(b, to - from))
-                        : null;
-                NDArray out = m.forwardLast(manager.create(columns(ids, b, width, from, to), new Shape(b, to - from)),
-                        maskArray, cache);
-                if (to == width) {
-                    logits = out.toFloatArray();
+        KvCache fresh = model.newKvCache(b);
+        try (MixedAdapterModel m = registry.withAdapters(group.stream().map(Sequence::adapter).toList())) {
+            for (int from = 0; from < width; from += chunk) {   // each chunk in its own scope: bounded activations
+                int to = Math.min(width, from + chunk);
+                try (NDScope scope = new NDScope()) {
+                    NDArray maskArray = padded
+                            ? manager.create(columns(mask, b, width, from, to), new Shape(b, to - from)) : null;
+                    NDArray out = m.forwardLast(manager.create(columns(ids, b, width, from, to),
+                            new Shape(b, to - from)), maskArray, fresh);
+                    if (to == width) {
+                        logits = out.toFloatArray();
+                    }
                 }
+            }
+            if (cache == null) {
+                cache = fresh;
+                fresh = null;
+            } else {
+                cache.appendRows(fresh);
+            }
+            rows.addAll(group);
+        } finally {
+            if (fresh != null) {
+                fresh.close();
             }
         }
         return logits;
@@ -244,7 +324,7 @@ public final class Engine implements AutoCloseable {
         return n;
     }
 
-    /** Rows whose client went away leave now (their slot goes dead). */
+    /** Rows whose client went away leave now (the next step drops them from the cache). */
     private void dropCancelled() {
         for (Sequence s : rows) {
             if (!s.finished() && s.cancelled()) {

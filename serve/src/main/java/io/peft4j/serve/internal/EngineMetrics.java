@@ -10,8 +10,8 @@ import java.util.function.LongSupplier;
 
 /**
  * The server's counters, rendered in Prometheus' text format for {@code GET /metrics}: requests and tokens per
- * adapter, HTTP errors per status, queue depth and running rows, a histogram of decode batch sizes, steps, cache
- * rebuilds and live NDArrays. Thread-safe (atomics).
+ * adapter, HTTP errors per status, queue depth and running rows, a histogram of decode batch sizes, prefills of
+ * joining rows and live NDArrays. Thread-safe (atomics).
  */
 public final class EngineMetrics {
     private static final int[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128};
@@ -23,8 +23,8 @@ public final class EngineMetrics {
     private final AtomicLongArray batchBuckets = new AtomicLongArray(BATCH_BUCKETS.length);
     private final AtomicLong batchCount = new AtomicLong();
     private final AtomicLong batchSum = new AtomicLong();
-    private final AtomicLong rebuilds = new AtomicLong();
-    private final AtomicLong rebuildTokens = new AtomicLong();
+    private final AtomicLong prefills = new AtomicLong();
+    private final AtomicLong prefillTokens = new AtomicLong();
     private volatile IntSupplier queueDepth = () -> 0;
     private volatile IntSupplier running = () -> 0;
     private volatile LongSupplier liveArrays = () -> 0;
@@ -51,7 +51,7 @@ public final class EngineMetrics {
         errors.computeIfAbsent(status, s -> new AtomicLong()).incrementAndGet();
     }
 
-    /** One forward step over {@code rows} rows. */
+    /** One decode step over {@code rows} rows. */
     void step(int rows) {
         batchCount.incrementAndGet();
         batchSum.addAndGet(rows);
@@ -62,10 +62,10 @@ public final class EngineMetrics {
         }
     }
 
-    /** The cache was rebuilt by a prefill of {@code tokens} positions (rows joined). */
-    void rebuild(long tokens) {
-        rebuilds.incrementAndGet();
-        rebuildTokens.addAndGet(tokens);
+    /** Joining rows were prefilled: one forward of {@code tokens} row-positions (left padding included). */
+    void prefill(long tokens) {
+        prefills.incrementAndGet();
+        prefillTokens.addAndGet(tokens);
     }
 
     public long generatedTokens() {
@@ -92,11 +92,11 @@ public final class EngineMetrics {
         gauge(sb, "peft4j_running_rows", "Choices in the running batch.", running.getAsInt());
         gauge(sb, "peft4j_live_ndarrays", "Live NDArrays under the model's manager (weights included).",
                 liveArrays.getAsLong());
-        counter(sb, "peft4j_cache_rebuilds_total", "KV cache rebuilds (a prefill of every row) when rows joined.",
-                rebuilds.get());
-        counter(sb, "peft4j_cache_rebuild_tokens_total", "Positions prefilled by cache rebuilds.",
-                rebuildTokens.get());
-        sb.append("# HELP peft4j_batch_size Rows per forward step.\n# TYPE peft4j_batch_size histogram\n");
+        counter(sb, "peft4j_prefills_total", "Prefills of joining rows (one per group of similar prompt lengths).",
+                prefills.get());
+        counter(sb, "peft4j_prefill_tokens_total", "Row-positions prefilled for joining rows, left padding included.",
+                prefillTokens.get());
+        sb.append("# HELP peft4j_batch_size Rows per decode step.\n# TYPE peft4j_batch_size histogram\n");
         for (int i = 0; i < BATCH_BUCKETS.length; i++) {
             sb.append("peft4j_batch_size_bucket{le=\"").append(BATCH_BUCKETS[i]).append("\"} ")
                     .append(batchBuckets.get(i)).append('\n');

@@ -69,7 +69,7 @@ public final class Sequence {
         return generated.size();
     }
 
-    /** The prompt followed by every generated token: what a rebuilt cache must hold. */
+    /** The prompt followed by every generated token: what the prefill of a joining row feeds. */
     long[] allTokens() {
         long[] out = new long[prompt.length + generated.size()];
         for (int i = 0; i < prompt.length; i++) {

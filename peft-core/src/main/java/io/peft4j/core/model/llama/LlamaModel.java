@@ -234,8 +234,8 @@ public final class LlamaModel implements CausalLM {
         if (!(cache instanceof LlamaKvCache kv)) {
             throw new IllegalArgumentException("cache was not made by this model's newKvCache: " + cache.getClass());
         }
-        if (kv.batch() != batch) {
-            throw new IllegalArgumentException("cache batch " + kv.batch() + " != input batch " + batch);
+        if (kv.batchSize() != batch) {
+            throw new IllegalArgumentException("cache batch " + kv.batchSize() + " != input batch " + batch);
         }
         return kv;
     }
