@@ -48,6 +48,17 @@ final class BenchTrainCommand implements Callable<Integer> {
             + "checkpointing in this process (alternating steps; peak RSS per mode).")
     boolean compareCheckpointing;
 
+    @Option(names = "--loss-chunk", defaultValue = "512", description = "lm_head rows per chunk of the fused "
+            + "training loss (default ${DEFAULT-VALUE}); 0 = full [batch, seq, vocab] logits.")
+    int lossChunk;
+
+    @Option(names = "--data", description = "Instruction data (JSON/JSONL records) instead of random tokens: prompt "
+            + "tokens masked, packed into rows of --seq tokens (no PEFT run).")
+    Path data;
+
+    @Option(names = "--template", defaultValue = "alpaca", description = "Template for --data (default alpaca).")
+    String template;
+
     @Option(names = "--python", description = "Reference python (default ~/.cache/peft4j/venv/bin/python).")
     Path python;
 
@@ -62,7 +73,7 @@ final class BenchTrainCommand implements Callable<Integer> {
         LoraConfig config = lora.builder().build();
         out.print(compareCheckpointing ? CheckpointingBenchmark.report(model, config, batch, seq, steps, out::status)
                 : TrainBenchmark.report(model, config, new TrainBenchmark.Shapes(batch, seq, steps,
-                gradientCheckpointing), noReference ? PeerScript.NONE : PeerScript.of(python), out::status));
+                gradientCheckpointing, lossChunk, data, template), noReference ? PeerScript.NONE : PeerScript.of(python), out::status));
         return 0;
     }
 }
