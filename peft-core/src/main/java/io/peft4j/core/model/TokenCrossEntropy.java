@@ -25,7 +25,7 @@ import java.util.function.UnaryOperator;
  * long[] positions = {1, 2, 7};          // flat indices b·T + t into [B, T] whose output is scored
  * long[] targets = {42, 7, 99};          // the token each of them should predict
  * NDArray tokens = manager.full(new Shape(), 3f, DataType.FLOAT32);   // native divisor (never a Java number)
- * TokenCrossEntropy loss = new TokenCrossEntropy(positions, targets, tokens, 512);
+ * TokenCrossEntropy loss = new TokenCrossEntropy(positions, targets, tokens, 128);
  * float value = model.backward(ids, mask, loss, false, seed);       // fused when the model supports it
  * }</pre>
  * Immutable; the divisor array is owned by the caller and must outlive the backward.
@@ -33,8 +33,12 @@ import java.util.function.UnaryOperator;
  * @since 0.1.0
  */
 public final class TokenCrossEntropy implements Function<NDArray, NDArray> {
-    /** Rows per head chunk when none is given: 512 × 49152 fp32 logits are 100 MB. */
-    public static final int DEFAULT_CHUNK = 512;
+    /**
+     * Rows per head chunk when none is given: 128 × 49152 fp32 logits are 25 MB, under the size from which every
+     * fresh allocation is page-faulted in on the machines measured (~32 MB, see docs/djl-notes.md); 512-row chunks
+     * were slower and kept a higher peak.
+     */
+    public static final int DEFAULT_CHUNK = 128;
 
     private final long[] positions;
     private final long[] targets;
