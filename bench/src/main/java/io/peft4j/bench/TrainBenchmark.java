@@ -5,6 +5,8 @@ import io.peft4j.core.PeftException;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.model.CausalLM;
+import io.peft4j.core.model.TokenCrossEntropy;
+import io.peft4j.core.train.CrossEntropyObjective;
 import io.peft4j.core.train.Example;
 import io.peft4j.core.train.StepMetrics;
 import io.peft4j.core.train.Trainer;
@@ -54,13 +56,30 @@ public final class TrainBenchmark {
                          long trainable) {
     }
 
-    /** The shapes of one training bench: {@code steps} timed steps of {@code [batch, seq]}, optionally checkpointed. */
-    public record Shapes(int batch, int seq, int steps, boolean checkpointActivations) {
+    /**
+     * The shapes of one training bench: {@code steps} timed steps of {@code [batch, seq]}, optionally checkpointed.
+     *
+     * @param lossChunk lm_head rows per chunk of the fused loss ({@link CrossEntropyObjective#withChunkSize}); 0 =
+     *                  full logits (the unfused path)
+     * @param data      instruction data (JSON/JSONL records) rendered by {@code template}, prompt tokens masked and
+     *                  packed into rows of {@code seq} tokens; null = random tokens, every token trained
+     * @param template  built-in template name or {@code chat} (used with {@code data})
+     */
+    public record Shapes(int batch, int seq, int steps, boolean checkpointActivations, int lossChunk, Path data,
+                         String template) {
         public Shapes {
             if (batch < 1 || seq < 1 || steps < 1) {
                 throw new IllegalArgumentException("batch, seq and steps must be >= 1: batch " + batch + ", seq " + seq
                         + ", steps " + steps);
             }
+            if (lossChunk < 0) {
+                throw new IllegalArgumentException("loss chunk must be >= 0, got " + lossChunk);
+            }
+        }
+
+        /** Random tokens, default loss chunk. */
+        public Shapes(int batch, int seq, int steps, boolean checkpointActivations) {
+            this(batch, seq, steps, checkpointActivations, TokenCrossEntropy.DEFAULT_CHUNK, null, null);
         }
     }
 
@@ -70,16 +89,21 @@ public final class TrainBenchmark {
      * ({@code peak_rss_mb} is this process's, model load included).
      */
     public static Map<String, Object> report(Path model, LoraConfig config, Shapes s, PeerScript peer,
-                                             Consumer<String> status)
-            throws PeftException, IOException, InterruptedException {
+                                             Consumer<String> status) throws Exception {
         Map<String, Object> res = new LinkedHashMap<>();
         res.put("name", "train");
         try (BenchModel base = BenchModel.open(model)) {
             status.accept("bench train: peft4j LoRA r=" + config.r() + " " + describe(config.targetModules())
                     + ", batch " + s.batch() + ", seq " + s.seq() + " ...");
-            Result b = run(base.model(), config, s.batch(), s.seq(), s.steps(), s.checkpointActivations());
+            List<Example> data = s.data() == null ? randomData(base.model(), s.batch() * (s.steps() + 1), s.seq())
+                    : InstructionRows.packed(base.checkpoint(), s.data(), s.template(), s.seq(),
+                    s.batch() * (s.steps() + 1));
+            Result b = run(base.model(), config, s, data);
             res.put("batch", s.batch());
             res.put("seq", s.seq());
+            res.put("data", s.data() == null ? "random" : s.data().getFileName().toString());
+            res.put("trained_token_share", round(trainedShare(data)));
+            res.put("loss_chunk", s.lossChunk());
             res.put("r", config.r());
             res.put("trainable_params", b.trainable());
             res.put("step_s", round(b.stepSeconds()));
@@ -91,7 +115,8 @@ public final class TrainBenchmark {
             res.put("peak_rss_mb", ProcessMemory.peakRssBytes().isPresent()
                     ? ProcessMemory.peakRssBytes().getAsLong() / (1024 * 1024) : null);
         }
-        Optional<JsonNode> ref = peer.run("bench_peft.py", peerArgs(model, config, s), "bench train", "PEFT", status);
+        // bench_peft.py trains on random tokens only: instruction data is measured for peft4j alone
+        Optional<JsonNode> ref = s.data() != null ? Optional.empty() : peer.run("bench_peft.py", peerArgs(model, config, s), "bench train", "PEFT", status);
         if (ref.isPresent()) {
             double theirs = ref.get().get("step_s").asDouble();
             res.put("peft_step_s", round(theirs));
@@ -137,16 +162,25 @@ public final class TrainBenchmark {
      */
     public static Result run(CausalLM model, LoraConfig config, int batch, int seq, int steps,
                              boolean checkpointActivations) throws PeftException {
+        return run(model, config, new Shapes(batch, seq, steps, checkpointActivations),
+                randomData(model, batch * (steps + 1), seq));
+    }
+
+    /** {@link #run(CausalLM, LoraConfig, int, int, int, boolean)} on {@code data} with the loss chunk of {@code s}. */
+    public static Result run(CausalLM model, LoraConfig config, Shapes s, List<Example> data) throws PeftException {
+        int batch = s.batch();
+        int seq = s.seq();
+        int steps = s.steps();
         double matmulBefore = ForwardBenchmark.matmulGflops(model.manager(), 3);
-        List<Example> data = randomData(model, batch * (steps + 1), seq);
         double[] times = new double[steps + 1];
         long trainable;
         try (PeftModel peft = PeftModel.wrap(model)) {
             peft.addAdapter(PeftModel.DEFAULT, config, 1L);
             trainable = peft.trainableParameterCount();
             TrainerConfig cfg = TrainerConfig.builder().optMaxSteps(steps + 1).optBatchSize(batch)
-                    .optShuffle(false).optLearningRate(1e-4).optActivationCheckpointing(checkpointActivations).build();
-            try (Trainer t = new Trainer(peft, cfg)) {
+                    .optShuffle(false).optLearningRate(1e-4).optActivationCheckpointing(s.checkpointActivations())
+                    .build();
+            try (Trainer t = new Trainer(peft, cfg, CrossEntropyObjective.withChunkSize(s.lossChunk()))) {
                 t.addListener(new TrainingListener() {
                     private double last;
 
@@ -169,6 +203,19 @@ public final class TrainBenchmark {
 
     private static double round(double v) {
         return Math.round(v * 1000) / 1000.0;
+    }
+
+    /** Share of the rows' tokens that are trained (labels not ignored). */
+    private static double trainedShare(List<Example> data) {
+        long all = 0;
+        long trained = 0;
+        for (Example e : data) {
+            for (int label : e.labels()) {
+                all++;
+                trained += label == Example.IGNORE ? 0 : 1;
+            }
+        }
+        return all == 0 ? 0 : (double) trained / all;
     }
 
     /** {@code n} seeded random sequences of {@code seq} token ids, every token trained. */

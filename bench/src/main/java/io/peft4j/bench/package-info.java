@@ -2,7 +2,9 @@
  * peft4j's benchmarks, kept out of the libraries. The model-level benches are plain classes the CLI runs as
  * {@code peft4j bench NAME} (each has a {@code run} on a loaded model returning a record, and a {@code report} on a
  * model file returning the {@code --json} keys): {@link io.peft4j.bench.ForwardBenchmark} (forward and generation
- * tokens/s, GEMM roofline, MFU), {@link io.peft4j.bench.TrainBenchmark} (LoRA step time, MFU) and
+ * tokens/s, GEMM roofline, MFU), {@link io.peft4j.bench.TrainBenchmark} (LoRA step time, MFU; fused or full-logits loss; random tokens or
+ * instruction data), {@link io.peft4j.bench.SyntheticTrainBenchmark} (QLoRA on a TinyLlama-shaped model built
+ * from seeded random weights directly in NF4) and
  * {@link io.peft4j.bench.CheckpointingBenchmark} (activation checkpointing's cost),
  * {@link io.peft4j.bench.MixedBatchBenchmark} (mixed-adapter batches), {@link io.peft4j.bench.DecodeBenchmark}
  * (single-stream quantized decode against fp32 and llama.cpp), {@link io.peft4j.bench.DequantBenchmark}

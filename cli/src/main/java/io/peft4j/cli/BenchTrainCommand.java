@@ -2,9 +2,13 @@ package io.peft4j.cli;
 
 import io.peft4j.bench.CheckpointingBenchmark;
 import io.peft4j.bench.PeerScript;
+import io.peft4j.bench.SyntheticTrainBenchmark;
 import io.peft4j.bench.TrainBenchmark;
 import io.peft4j.lora.LoraConfig;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -23,8 +27,15 @@ final class BenchTrainCommand implements Callable<Integer> {
     @Mixin
     JsonOption out;
 
-    @Option(names = "--model", required = true, description = "A .gguf file or a Hugging Face model folder.")
+    @Option(names = "--model", description = "A .gguf file or a Hugging Face model folder.")
     Path model;
+
+    @Option(names = "--synthetic", description = "Instead of --model: a model of this shape (tinyllama-1.1b) from "
+            + "seeded random weights built directly in NF4; QLoRA, batch 1, seq 512, checkpointing unless given.")
+    String synthetic;
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--method", defaultValue = "lora", description = "lora")
     String method;
@@ -48,6 +59,17 @@ final class BenchTrainCommand implements Callable<Integer> {
             + "checkpointing in this process (alternating steps; peak RSS per mode).")
     boolean compareCheckpointing;
 
+    @Option(names = "--loss-chunk", defaultValue = "128", description = "lm_head rows per chunk of the fused "
+            + "training loss (default ${DEFAULT-VALUE}); 0 = full [batch, seq, vocab] logits.")
+    int lossChunk;
+
+    @Option(names = "--data", description = "Instruction data (JSON/JSONL records) instead of random tokens: prompt "
+            + "tokens masked, packed into rows of --seq tokens (no PEFT run).")
+    Path data;
+
+    @Option(names = "--template", defaultValue = "alpaca", description = "Template for --data (default alpaca).")
+    String template;
+
     @Option(names = "--python", description = "Reference python (default ~/.cache/peft4j/venv/bin/python).")
     Path python;
 
@@ -60,9 +82,21 @@ final class BenchTrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("bench train --method " + method + " is not available (lora)");
         }
         LoraConfig config = lora.builder().build();
+        if ((model == null) == (synthetic == null)) {
+            throw new IllegalArgumentException("bench train needs exactly one of --model PATH and --synthetic NAME");
+        }
+        if (synthetic != null) {
+            ParseResult given = spec.commandLine().getParseResult();
+            TrainBenchmark.Shapes s = new TrainBenchmark.Shapes(given.hasMatchedOption("--batch") ? batch : 1,
+                    given.hasMatchedOption("--seq") ? seq : 512, given.hasMatchedOption("--steps") ? steps : 2,
+                    gradientCheckpointing || !given.hasMatchedOption("--gradient-checkpointing"), lossChunk, null,
+                    null);
+            out.print(SyntheticTrainBenchmark.report(synthetic, config, s, out::status));
+            return 0;
+        }
         out.print(compareCheckpointing ? CheckpointingBenchmark.report(model, config, batch, seq, steps, out::status)
                 : TrainBenchmark.report(model, config, new TrainBenchmark.Shapes(batch, seq, steps,
-                gradientCheckpointing), noReference ? PeerScript.NONE : PeerScript.of(python), out::status));
+                gradientCheckpointing, lossChunk, data, template), noReference ? PeerScript.NONE : PeerScript.of(python), out::status));
         return 0;
     }
 }

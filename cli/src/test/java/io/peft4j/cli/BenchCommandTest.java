@@ -108,4 +108,16 @@ class BenchCommandTest {
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("steps must be >= 1") || r.err().contains("steps 0"), r.err());
     }
+
+    @Test
+    void benchTrain_modelAndSyntheticBothOrNeither_exit2WithOneLine() {
+        for (CliRun r : List.of(CliRun.of("bench", "train", "--no-reference"),
+                CliRun.of("bench", "train", "--model", model, "--synthetic", "tinyllama-1.1b"))) {
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().contains("exactly one of --model PATH and --synthetic NAME"), r.err());
+        }
+        CliRun unknown = CliRun.of("bench", "train", "--synthetic", "gpt-9");
+        assertEquals(2, unknown.code(), unknown.err());
+        assertTrue(unknown.err().contains("unknown --synthetic shape 'gpt-9' (known: tinyllama-1.1b)"), unknown.err());
+    }
 }

@@ -57,7 +57,9 @@ public interface CausalLM extends AutoCloseable {
      * Training forward + backward: back-propagates {@code loss.apply(logits)} (a scalar) into every array that
      * requires a gradient and returns the loss value. Gradients accumulate (nothing is zeroed here). Call it with no
      * {@code GradientCollector} open: it opens its own. {@code rngSeed} seeds the engine RNG (dropout) so that a
-     * step is reproducible; models that run layer by layer derive one seed per layer from it. Same as
+     * step is reproducible; models that run layer by layer derive one seed per layer from it. A
+     * {@link TokenCrossEntropy} loss lets a model with a fused head (the LLaMA family) skip the full logits
+     * ({@link TokenCrossEntropy#backwardFused}); other models apply it to the logits. Same as
      * {@link #backward(NDArray, NDArray, NDArray, Function, boolean, long)} without position ids.
      *
      * @param checkpointActivations keep only each layer's input and recompute the layer during backward (less

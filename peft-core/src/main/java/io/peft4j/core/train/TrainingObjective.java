@@ -59,6 +59,7 @@ public interface TrainingObjective {
         /**
          * The loss of micro-batch {@code i} as a function of its logits {@code [rows, seq, vocab]}: a 0-d array whose
          * sum over the micro-batches is the step's loss. Called outside the gradient collector, before the forward.
+         * Returning an {@link io.peft4j.core.model.TokenCrossEntropy} lets the model skip the logits (fused head).
          */
         Function<NDArray, NDArray> lossOf(int i);
 

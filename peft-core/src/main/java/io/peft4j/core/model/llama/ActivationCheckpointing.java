@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
 import io.peft4j.core.model.CausalLM;
+import io.peft4j.core.model.TokenCrossEntropy;
 
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -26,7 +27,9 @@ import java.util.function.Supplier;
  * re-seeded per layer from {@code (rngSeed, layer)}, in both modes, so a checkpointed step equals a recorded one.
  * Every intermediate array lives in a per-layer {@code NDScope}; the saved inputs and gradients live in the
  * caller's scope. Packed rows (several sequences per row) use the same block-diagonal bias in the first pass and
- * in every recompute. Package-private: reached through {@link CausalLM#backward}.
+ * in every recompute. A {@link TokenCrossEntropy} loss takes the fused head in both modes: only its scored rows go
+ * through final norm and lm_head, chunk by chunk, so no {@code [B, T, vocab]} logits exist (the head segment of the
+ * checkpointed mode is then never recomputed either: it is back-propagated chunk by chunk right away). Package-private: reached through {@link CausalLM#backward}.
  */
 final class ActivationCheckpointing {
     private ActivationCheckpointing() {
@@ -58,6 +61,9 @@ final class ActivationCheckpointing {
                 x = layers[i].forward(x, in, null);
             }
             reseed(rngSeed, layers.length);
+            if (loss instanceof TokenCrossEntropy ce && ce.fused()) {
+                return ce.backwardFused(gc, x, model::head);
+            }
             NDArray value = loss.apply(model.head(x));
             gc.backward(value);
             return value.getFloat();
@@ -78,11 +84,13 @@ final class ActivationCheckpointing {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             float[] value = new float[1];
             reseed(rngSeed, layers.length);
-            NDArray g = segmentBackward(gc, saved[layers.length], x -> {
-                NDArray l = loss.apply(model.head(x));
-                value[0] = l.getFloat();
-                return l;
-            });
+            NDArray g = loss instanceof TokenCrossEntropy ce && ce.fused()
+                    ? fusedHeadBackward(gc, saved[layers.length], ce, model, value)
+                    : segmentBackward(gc, saved[layers.length], x -> {
+                        NDArray l = loss.apply(model.head(x));
+                        value[0] = l.getFloat();
+                        return l;
+                    });
             for (int i = layers.length - 1; i >= 0; i--) {
                 int layer = i;
                 NDArray upstream = g;
@@ -106,6 +114,25 @@ final class ActivationCheckpointing {
         try (NDScope scope = new NDScope()) {
             input.setRequiresGradient(true);
             gc.backward(scalarOf.apply(input));
+            grad = input.getGradient();
+            NDScope.unregister(grad);
+        }
+        NDScope.register(grad);
+        input.close();
+        return grad;
+    }
+
+    /**
+     * The head segment with a fused loss: {@code input} (the last layer's saved output) becomes a leaf, the loss is
+     * back-propagated chunk by chunk ({@link TokenCrossEntropy#backwardFused}) and the gradient at {@code input} is
+     * returned (registered in the caller's scope); closes the input.
+     */
+    private static NDArray fusedHeadBackward(GradientCollector gc, NDArray input, TokenCrossEntropy loss,
+                                             LlamaModel model, float[] value) {
+        NDArray grad;
+        try (NDScope scope = new NDScope()) {
+            input.setRequiresGradient(true);
+            value[0] = loss.backwardFused(gc, input, model::head);
             grad = input.getGradient();
             NDScope.unregister(grad);
         }

@@ -209,7 +209,10 @@ public final class LlamaModel implements CausalLM {
         return layers;
     }
 
-    /** Logits {@code [B, T, vocab]} of the last decoder layer's output {@code [B, T, hidden]}: final norm, lm_head. */
+    /**
+     * Logits {@code [..., vocab]} of the last decoder layer's output {@code [..., hidden]} (all positions
+     * {@code [B, T, hidden]}, or gathered rows {@code [n, hidden]} for a fused loss): final norm, lm_head.
+     */
     NDArray head(NDArray lastLayerOutput) {
         return linears.get(LM_HEAD).forward(finalNorm.forward(lastLayerOutput));
     }

@@ -1,0 +1,139 @@
+package io.peft4j.bench;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.peft4j.core.ModelConfig;
+import io.peft4j.core.checkpoint.TensorSource;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Seeded random weights of a LLaMA-shaped model under Hugging Face tensor names, generated on demand: nothing is
+ * held, each tensor is drawn when it is read (the same values every time for a name and seed), so a quantize-on-load
+ * factory sees one fp32 weight at a time and the whole model never exists in fp32. Projections are uniform with
+ * standard deviation 1/√in (what keeps activations of a random deep net finite), norms 1 ± 0.05, the embedding and
+ * lm_head std 0.02. Thread-safe (stateless after construction).
+ */
+final class SyntheticWeights implements TensorSource {
+    private final String name;
+    private final long seed;
+    private final Map<String, long[]> shapes = new LinkedHashMap<>();
+
+    SyntheticWeights(String name, ModelConfig c, long seed) {
+        this.name = name;
+        this.seed = seed;
+        long h = c.hiddenSize();
+        long q = (long) c.numHeads() * c.headDim();
+        long kv = (long) c.numKvHeads() * c.headDim();
+        long inter = c.intermediateSize();
+        shapes.put("model.embed_tokens.weight", new long[] {c.vocabSize(), h});
+        for (int i = 0; i < c.numLayers(); i++) {
+            String p = "model.layers." + i + ".";
+            shapes.put(p + "input_layernorm.weight", new long[] {h});
+            shapes.put(p + "self_attn.q_proj.weight", new long[] {q, h});
+            shapes.put(p + "self_attn.k_proj.weight", new long[] {kv, h});
+            shapes.put(p + "self_attn.v_proj.weight", new long[] {kv, h});
+            shapes.put(p + "self_attn.o_proj.weight", new long[] {h, q});
+            shapes.put(p + "post_attention_layernorm.weight", new long[] {h});
+            shapes.put(p + "mlp.gate_proj.weight", new long[] {inter, h});
+            shapes.put(p + "mlp.up_proj.weight", new long[] {inter, h});
+            shapes.put(p + "mlp.down_proj.weight", new long[] {h, inter});
+        }
+        shapes.put("model.norm.weight", new long[] {h});
+        if (!c.tieWordEmbeddings()) {
+            shapes.put("lm_head.weight", new long[] {c.vocabSize(), h});
+        }
+    }
+
+    @Override
+    public Path path() {
+        return Path.of("synthetic:" + name);
+    }
+
+    @Override
+    public List<String> names() {
+        return new ArrayList<>(shapes.keySet());
+    }
+
+    @Override
+    public boolean contains(String tensor) {
+        return shapes.containsKey(tensor);
+    }
+
+    @Override
+    public long[] shape(String tensor) {
+        return shapeOf(tensor).clone();
+    }
+
+    private long[] shapeOf(String tensor) {
+        long[] s = shapes.get(tensor);
+        if (s == null) {
+            throw new IllegalArgumentException("no tensor '" + tensor + "' in " + path());
+        }
+        return s;
+    }
+
+    @Override
+    public String dtype(String tensor) {
+        shapeOf(tensor);
+        return "F32";
+    }
+
+    @Override
+    public long storedBytes(String tensor) {
+        return numel(shapeOf(tensor)) * 4;
+    }
+
+    @Override
+    public float[] readFloats(String tensor) {
+        float[] v = new float[Math.toIntExact(numel(shapeOf(tensor)))];
+        readFloats(tensor, v);
+        return v;
+    }
+
+    @Override
+    public void readFloats(String tensor, float[] dst) {
+        long[] s = shapeOf(tensor);
+        int n = Math.toIntExact(numel(s));
+        if (dst.length < n) {
+            throw new IllegalArgumentException("tensor '" + tensor + "' has " + n + " values, the buffer holds "
+                    + dst.length);
+        }
+        SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + tensor.hashCode());
+        boolean norm = s.length == 1;
+        double std = norm ? 0.05 : tensor.contains("_proj") ? 1.0 / Math.sqrt(s[1]) : 0.02;
+        double half = std * Math.sqrt(3);           // uniform on [-half, half] has this std
+        double mean = norm ? 1.0 : 0.0;
+        for (int i = 0; i < n; i++) {
+            dst[i] = (float) (mean + half * (2 * rng.nextDouble() - 1));
+        }
+    }
+
+    @Override
+    public NDArray load(String tensor, NDManager manager) {
+        return manager.create(readFloats(tensor), new Shape(shapeOf(tensor)));
+    }
+
+    @Override
+    public Map<String, String> metadata() {
+        return Map.of();
+    }
+
+    @Override
+    public void close() {
+    }
+
+    private static long numel(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            n = Math.multiplyExact(n, d);
+        }
+        return n;
+    }
+}
