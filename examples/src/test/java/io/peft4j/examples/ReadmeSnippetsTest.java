@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDScope;
 import io.peft4j.core.generate.GenerationConfig;
 import io.peft4j.core.pretrained.Peft4jModel;
 import io.peft4j.core.testing.TestResources;
+import io.peft4j.core.testing.TinyHfFolder;
 import io.peft4j.core.train.TrainingResult;
 import io.peft4j.lora.InitLoraWeights;
 import io.peft4j.lora.LoraConfig;
@@ -38,7 +39,7 @@ class ReadmeSnippetsTest {
 
     @BeforeAll
     static void setUp() throws Exception {
-        model = TinyModel.write(tmp.resolve("model"), 7);
+        model = TinyHfFolder.write(tmp.resolve("model"), 7);
         sql = tmp.resolve("sql");
         chat = tmp.resolve("chat");
         try (Peft4jModel m = Peft4jModel.builder().setPath(model).build()) {
@@ -51,7 +52,7 @@ class ReadmeSnippetsTest {
 
     /** A non-zero adapter (A and B random) with a visible effect on a random model. */
     private static LoraConfig randomLora() {
-        return LoraConfig.builder().optR(8).optLoraAlpha(64).optTargetModules(TargetModules.of("q_proj", "v_proj"))
+        return LoraConfig.builder().optR(8).optLoraAlpha(64).optTargetModules(TargetModules.ALL_LINEAR)
                 .optInitLoraWeights(InitLoraWeights.RANDOM).build();
     }
 
@@ -61,7 +62,7 @@ class ReadmeSnippetsTest {
         assertFalse(text.isBlank());
         assertEquals(text, ReadmeSnippets.loadAndGenerate(model));
         for (String word : text.strip().split("\\s+")) {
-            assertTrue(List.of(TinyModel.WORDS).contains(word), "unexpected word '" + word + "' in " + text);
+            assertTrue(List.of(TinyHfFolder.WORDS).contains(word), "unexpected word '" + word + "' in " + text);
         }
     }
 

@@ -1,6 +1,5 @@
 package io.peft4j.serve;
 
-import io.peft4j.core.testing.CharTokenizer;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,6 +11,7 @@ import io.peft4j.core.generate.GenerationConfig;
 import io.peft4j.core.generate.Generator;
 import io.peft4j.core.generate.TokenListener;
 import io.peft4j.core.model.llama.LlamaModel;
+import io.peft4j.core.testing.CharTokenizer;
 import io.peft4j.datasets.ChatTemplate;
 import io.peft4j.datasets.SpecialTokens;
 import io.peft4j.lora.InitLoraWeights;

@@ -2,6 +2,7 @@ package io.peft4j.spark;
 
 import io.peft4j.core.adapter.AdapterRegistry;
 import io.peft4j.core.generate.GenerationConfig;
+import io.peft4j.core.testing.TinyHfFolder;
 import io.peft4j.spark.internal.BaseModels;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -67,7 +68,7 @@ class ManyAdaptersLocalTest {
 
     @BeforeAll
     static void trainOnSpark() throws Exception {
-        model = TinyModel.write(tmp.resolve("tiny"), 7L);
+        model = TinyHfFolder.write(tmp.resolve("tiny"), 7L);
         spark = SparkSession.builder().master("local[2]").appName("peft4j-spark-test")
                 .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2").getOrCreate();
         adapters = tmp.resolve("adapters");

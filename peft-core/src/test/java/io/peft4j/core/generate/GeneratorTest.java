@@ -1,10 +1,10 @@
 package io.peft4j.core.generate;
 
-import io.peft4j.core.testing.CharTokenizer;
 import ai.djl.ndarray.NDManager;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.model.llama.LlamaModel;
+import io.peft4j.core.testing.CharTokenizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

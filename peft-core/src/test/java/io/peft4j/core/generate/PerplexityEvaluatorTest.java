@@ -1,6 +1,5 @@
 package io.peft4j.core.generate;
 
-import io.peft4j.core.testing.CharTokenizer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -9,6 +8,7 @@ import io.peft4j.core.ModelConfig;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.model.llama.LlamaModel;
+import io.peft4j.core.testing.CharTokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,4 +1,4 @@
-package io.peft4j.examples;
+package io.peft4j.core.testing;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -14,20 +14,28 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A tiny random dense Hugging Face folder for the README snippets: 2 layers, hidden 64, 4 heads (2 kv), a WordLevel
- * tokenizer over common English words so the snippets' prompts tokenize to real ids.
+ * A tiny random dense Hugging Face folder (config.json, model.safetensors, tokenizer.json) for tests that load a model
+ * the way users do: 2 layers, hidden 64, 4 heads (2 kv), context 128, a lower-casing WordLevel tokenizer over a few
+ * English words (anything else is {@code <unk>}), so prompts tokenize to real ids.
+ *
+ * <pre>{@code
+ * Path model = TinyHfFolder.write(tmp.resolve("model"), 7);
+ * try (Peft4jModel m = Peft4jModel.builder().setPath(model).build()) { ... }
+ * }</pre>
  */
-final class TinyModel {
-    static final String[] WORDS = {"<unk>", "the", "capital", "of", "france", "is", "paris", "hello", "list", "all",
-        "users", "a", "b", "c", "d", "e"};
-    static final ModelConfig CONFIG = new ModelConfig("LlamaForCausalLM", "llama", WORDS.length, 64, 128, 2, 4, 2, 16,
+public final class TinyHfFolder {
+    /** The vocabulary, id = index. */
+    public static final String[] WORDS = {"<unk>", "the", "capital", "of", "france", "is", "paris", "hello", "list", "all",
+        "users", "a", "b", "c", "d", "e", "red", "blue", "green", "one", "two", "three"};
+    /** The model's config. */
+    public static final ModelConfig CONFIG = new ModelConfig("LlamaForCausalLM", "llama", WORDS.length, 64, 128, 2, 4, 2, 16,
             1e-5, 10000.0, ModelConfig.RopeScaling.NONE, 128, true, false, -1, -1);
 
-    private TinyModel() {
+    private TinyHfFolder() {
     }
 
     /** Writes {@code LlamaModel.random(CONFIG, seed)} with its tokenizer into {@code dir}. */
-    static Path write(Path dir, long seed) throws Exception {
+    public static Path write(Path dir, long seed) throws Exception {
         Files.createDirectories(dir);
         try (NDManager m = Peft4j.newManager(); LlamaModel model = LlamaModel.random(CONFIG, seed, m)) {
             Map<String, NDArray> arrays = new LinkedHashMap<>(model.otherWeights());
