@@ -8,6 +8,7 @@ import io.peft4j.core.LinearLayer;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.model.llama.LlamaModel;
+import io.peft4j.core.testing.ForwardingLinear;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -71,48 +72,17 @@ class AdapterLoadPathTest {
     }
 
     /** A layer that counts {@link LinearLayer#denseWeight} calls (a full weight copy, or a dequantization). */
-    private static final class CountingLinear implements LinearLayer {
-        private final LinearLayer inner;
+    private static final class CountingLinear extends ForwardingLinear {
         int denseWeightCalls;
 
         CountingLinear(LinearLayer inner) {
-            this.inner = inner;
-        }
-
-        @Override
-        public NDArray forward(NDArray x) {
-            return inner.forward(x);
-        }
-
-        @Override
-        public long inFeatures() {
-            return inner.inFeatures();
-        }
-
-        @Override
-        public long outFeatures() {
-            return inner.outFeatures();
+            super(inner);
         }
 
         @Override
         public NDArray denseWeight(NDManager manager) {
             denseWeightCalls++;
-            return inner.denseWeight(manager);
-        }
-
-        @Override
-        public NDArray bias() {
-            return inner.bias();
-        }
-
-        @Override
-        public long storedBytes() {
-            return inner.storedBytes();
-        }
-
-        @Override
-        public void close() {
-            inner.close();
+            return super.denseWeight(manager);
         }
     }
 }

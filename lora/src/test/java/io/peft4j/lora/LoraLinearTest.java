@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.DenseLinear;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.Peft4j;
+import io.peft4j.core.testing.ForwardingLinear;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,39 +45,9 @@ class LoraLinearTest {
     }
 
     /** A projection that is not a DenseLinear, to show the wrapper only uses the seam. */
-    static final class OpaqueLinear implements LinearLayer {
-        final DenseLinear inner;
-
+    static final class OpaqueLinear extends ForwardingLinear {
         OpaqueLinear(NDArray weight) {
-            inner = new DenseLinear(weight, null);
-        }
-
-        public NDArray forward(NDArray in) {
-            return inner.forward(in);
-        }
-
-        public long inFeatures() {
-            return inner.inFeatures();
-        }
-
-        public long outFeatures() {
-            return inner.outFeatures();
-        }
-
-        public NDArray denseWeight(NDManager m) {
-            return inner.denseWeight(m);
-        }
-
-        public NDArray bias() {
-            return null;
-        }
-
-        public long storedBytes() {
-            return inner.storedBytes();
-        }
-
-        public void close() {
-            inner.close();
+            super(new DenseLinear(weight, null));
         }
     }
 

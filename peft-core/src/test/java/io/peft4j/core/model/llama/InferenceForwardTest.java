@@ -11,6 +11,7 @@ import io.peft4j.core.Inference;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.model.KvCache;
+import io.peft4j.core.testing.ForwardingLinear;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -187,41 +188,22 @@ class InferenceForwardTest {
     }
 
     /** A projection that records the live arrays and bytes under {@code root} each time it runs. */
-    private record Probe(LinearLayer inner, NDManager root, int layer, List<long[]> out) implements LinearLayer {
+    private static final class Probe extends ForwardingLinear {
+        private final NDManager root;
+        private final int layer;
+        private final List<long[]> out;
+
+        Probe(LinearLayer inner, NDManager root, int layer, List<long[]> out) {
+            super(inner);
+            this.root = root;
+            this.layer = layer;
+            this.out = out;
+        }
+
         @Override
         public NDArray forward(NDArray x) {
             out.add(new long[] {layer, root.getManagedArrays().size(), liveBytes(root)});
-            return inner.forward(x);
-        }
-
-        @Override
-        public long inFeatures() {
-            return inner.inFeatures();
-        }
-
-        @Override
-        public long outFeatures() {
-            return inner.outFeatures();
-        }
-
-        @Override
-        public NDArray denseWeight(NDManager manager) {
-            return inner.denseWeight(manager);
-        }
-
-        @Override
-        public NDArray bias() {
-            return inner.bias();
-        }
-
-        @Override
-        public long storedBytes() {
-            return inner.storedBytes();
-        }
-
-        @Override
-        public void close() {
-            inner.close();
+            return super.forward(x);
         }
     }
 }
