@@ -44,7 +44,8 @@ public final class LoraMemoryProbe {
     public static void main(String[] args) throws Exception {
         if (args.length == 2 && args[0].equals("it")) {
             NativeMemoryTrend trend = LoraMemoryIT.run(Integer.parseInt(args[1]), new ArrayList<>());
-            System.out.print("RSS outside heap " + trend.rssKb() + "malloc in use " + trend.mallocKb());
+            System.out.print("RSS outside heap " + trend.rssKb() + "malloc in use, less the JVM's own "
+                    + trend.mallocKb() + "the JVM's own malloc " + trend.jvmMallocKb());
             System.out.printf("leak %s kB/step: %s%n", args[1], LoraMemoryIT.verdict(trend));
             return;
         }

@@ -38,6 +38,9 @@ import java.util.regex.Pattern;
 public final class NativeMemory {
     private static final Path SMAPS = Path.of("/proc/self/smaps");
     private static final Pattern HEAP_RANGE = Pattern.compile("\\[(0x[0-9a-f]+), (0x[0-9a-f]+)\\)");
+    private static final Pattern NMT_CATEGORY = Pattern.compile("^-\\s+([A-Za-z][A-Za-z ]*?) \\(reserved=");
+    private static final Pattern NMT_MALLOC = Pattern.compile("\\(malloc=(\\d+)KB");
+    private static final Pattern NMT_OVERHEAD = Pattern.compile("\\(tracking overhead=(\\d+)KB");
     private static final Pattern VMA = Pattern.compile("^([0-9a-f]+)-([0-9a-f]+) .*");
 
     private NativeMemory() {
@@ -86,6 +89,45 @@ public final class NativeMemory {
         } catch (LinkageError | RuntimeException e) {
             return OptionalLong.empty();
         }
+    }
+
+    /**
+     * kB the JVM itself has taken from {@code malloc} for its own bookkeeping (compiler arenas, symbols, GC and class
+     * metadata, thread stacks' side tables), as Native Memory Tracking counts it: every category's {@code malloc}
+     * plus NMT's per-allocation headers, except category {@code Other}, which holds direct byte buffers and
+     * {@code Unsafe.allocateMemory} (native memory a program or library asks for, so a leak there must stay
+     * visible). Empty unless the JVM runs with {@code -XX:NativeMemoryTracking=summary} (the test argLine sets it).
+     * The compiler's arenas alone swing this count by 10 MB within seconds, on a timer of their own, which is why
+     * {@link NativeMemoryTrend} subtracts it from {@link #mallocInUseKb()}.
+     */
+    public static OptionalLong jvmMallocKb() {
+        String summary;
+        try {
+            summary = String.valueOf(ManagementFactory.getPlatformMBeanServer().invoke(
+                    new ObjectName("com.sun.management:type=DiagnosticCommand"), "vmNativeMemory",
+                    new Object[] {new String[] {"summary"}}, new String[] {String[].class.getName()}));
+        } catch (Exception e) {
+            return OptionalLong.empty();
+        }
+        long kb = 0;
+        boolean seen = false;
+        String category = "";
+        for (String line : summary.split("\\R")) {
+            Matcher c = NMT_CATEGORY.matcher(line);
+            if (c.find()) {
+                category = c.group(1).trim();
+            }
+            Matcher m = NMT_MALLOC.matcher(line);
+            if (m.find() && !category.equals("Other")) {
+                kb += Long.parseLong(m.group(1));
+                seen = true;
+            }
+            Matcher o = NMT_OVERHEAD.matcher(line);
+            if (o.find()) {
+                kb += Long.parseLong(o.group(1));
+            }
+        }
+        return seen ? OptionalLong.of(kb) : OptionalLong.empty();
     }
 
     /** glibc's {@code struct mallinfo2}: ten {@code size_t} fields, returned by value. */
