@@ -2,6 +2,7 @@ package io.peft4j.cli;
 
 import io.peft4j.bench.CheckpointingBenchmark;
 import io.peft4j.bench.PeerScript;
+import io.peft4j.bench.PreferenceBenchmark;
 import io.peft4j.bench.SyntheticTrainBenchmark;
 import io.peft4j.bench.TrainBenchmark;
 import io.peft4j.lora.LoraConfig;
@@ -19,7 +20,8 @@ import java.util.concurrent.Callable;
  * {@code peft4j bench train --model PATH --method lora --batch 4 --seq 256 --r 16 --target-modules all-linear}:
  * {@link TrainBenchmark}, LoRA training step time, tokens/s and MFU, then PEFT + torch on the same configuration
  * and the ratio of step times. With {@code --gradient-checkpointing} both sides recompute activations;
- * {@code --compare-checkpointing} instead measures both modes in this one process ({@link CheckpointingBenchmark}).
+ * {@code --compare-checkpointing} instead measures both modes in this one process ({@link CheckpointingBenchmark});
+ * {@code --objective dpo} compares DPO with SFT on the same rows in this one process ({@link PreferenceBenchmark}).
  */
 @Command(name = "train", description = "LoRA training step time, tokens/s, MFU; ratio to PEFT + torch.",
         defaultValueProvider = LoraOptions.BenchDefaults.class)
@@ -59,6 +61,11 @@ final class BenchTrainCommand implements Callable<Integer> {
             + "checkpointing in this process (alternating steps; peak RSS per mode).")
     boolean compareCheckpointing;
 
+    @Option(names = "--objective", defaultValue = "sft", description = "sft (default), or dpo: only compare DPO "
+            + "with SFT on the same --batch rows (--batch / 2 pairs) in this process (alternating steps; peak RSS "
+            + "each).")
+    String objective;
+
     @Option(names = "--loss-chunk", defaultValue = "128", description = "lm_head rows per chunk of the fused "
             + "training loss (default ${DEFAULT-VALUE}); 0 = full [batch, seq, vocab] logits.")
     int lossChunk;
@@ -92,6 +99,14 @@ final class BenchTrainCommand implements Callable<Integer> {
                     gradientCheckpointing || !given.hasMatchedOption("--gradient-checkpointing"), lossChunk, null,
                     null);
             out.print(SyntheticTrainBenchmark.report(synthetic, config, s, out::status));
+            return 0;
+        }
+        if (!objective.equalsIgnoreCase("sft")) {
+            if (!objective.equalsIgnoreCase("dpo")) {
+                throw new IllegalArgumentException("bench train --objective " + objective + " is not available "
+                        + "(sft, dpo)");
+            }
+            out.print(PreferenceBenchmark.report(model, config, batch, seq, steps, out::status));
             return 0;
         }
         out.print(compareCheckpointing ? CheckpointingBenchmark.report(model, config, batch, seq, steps, out::status)

@@ -3,6 +3,7 @@ package io.peft4j.cli;
 import io.peft4j.examples.AdapterHotSwap;
 import io.peft4j.examples.EvaluateAdapter;
 import io.peft4j.examples.MergeAndExport;
+import io.peft4j.examples.PreferenceTuning;
 import io.peft4j.examples.PromptTuningClassifier;
 import io.peft4j.examples.QLoraInstructionTuning;
 import picocli.CommandLine.Command;
@@ -26,7 +27,8 @@ import java.util.concurrent.Callable;
  * }</pre>
  */
 @Command(name = "example", description = "Run an example main from the examples module: "
-        + "QLoraInstructionTuning, PromptTuningClassifier, AdapterHotSwap, MergeAndExport, EvaluateAdapter.")
+        + "QLoraInstructionTuning, PromptTuningClassifier, PreferenceTuning, AdapterHotSwap, MergeAndExport, "
+        + "EvaluateAdapter.")
 final class ExampleCommand implements Callable<Integer> {
     /** An example's {@code main}. */
     interface Main {
@@ -45,6 +47,7 @@ final class ExampleCommand implements Callable<Integer> {
         Map<String, Main> m = new LinkedHashMap<>();
         m.put("QLoraInstructionTuning", QLoraInstructionTuning::main);
         m.put("PromptTuningClassifier", PromptTuningClassifier::main);
+        m.put("PreferenceTuning", PreferenceTuning::main);
         m.put("AdapterHotSwap", AdapterHotSwap::main);
         m.put("MergeAndExport", MergeAndExport::main);
         m.put("EvaluateAdapter", EvaluateAdapter::main);

@@ -92,6 +92,19 @@ class BenchCommandTest {
     }
 
     @Test
+    void benchTrain_objectiveDpo_comparesDpoWithSftOnTheSameRows() throws Exception {
+        JsonNode j = json("bench", "train", "--model", model, "--batch", "2", "--seq", "8", "--steps", "1", "--r", "4",
+                "--target-modules", "q_proj", "--objective", "dpo", "--json");
+        assertEquals("train_dpo", j.get("name").asText());
+        assertKeys(j, List.of("step_s_sft", "step_s_dpo", "ratio_step_time_dpo_sft", "peak_rss_mb_sft",
+                "peak_rss_mb_dpo", "ratio_peak_rss_dpo_sft"));
+        assertTrue(j.get("step_s_dpo").asDouble() > 0 && j.get("step_s_sft").asDouble() > 0, j.toString());
+        CliRun odd = CliRun.of("bench", "train", "--model", model, "--batch", "3", "--objective", "dpo");
+        assertEquals(2, odd.code(), odd.err());
+        assertTrue(odd.err().contains("even batch"), odd.err());
+    }
+
+    @Test
     void benchMixed_twoAdapters_reportsMixedAgainstSeparate() throws Exception {
         JsonNode j = json("bench", "mixed", "--model", model, "--adapters", "2", "--seq", "4", "--new-tokens", "2",
                 "--repeats", "1", "--json");

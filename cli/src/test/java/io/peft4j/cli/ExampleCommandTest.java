@@ -25,6 +25,7 @@ class ExampleCommandTest {
         assertEquals(2, r.code());
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().contains("no example 'NoSuchExample' (known: QLoraInstructionTuning, PromptTuningClassifier,"
+                + " PreferenceTuning,"
                 + " AdapterHotSwap, MergeAndExport, EvaluateAdapter)"), r.err());
     }
 
