@@ -116,6 +116,8 @@ public record PromptEncoderConfig(
         private int numVirtualTokens;
         private Integer hidden;
         private EncoderReparameterizationType type = EncoderReparameterizationType.MLP;
+        private int numLayers = 2;
+        private double dropout;
         private String taskType = "CAUSAL_LM";
         private String baseModel;
 
@@ -137,6 +139,18 @@ public record PromptEncoderConfig(
             return this;
         }
 
+        /** LSTM layers (PEFT's default 2; the MLP encoder ignores it, as PEFT's does). */
+        public Builder optEncoderNumLayers(int layers) {
+            this.numLayers = layers;
+            return this;
+        }
+
+        /** Dropout between LSTM layers while training (default 0; the MLP encoder ignores it, as PEFT's does). */
+        public Builder optEncoderDropout(double dropout) {
+            this.dropout = dropout;
+            return this;
+        }
+
         public Builder optTaskType(String taskType) {
             this.taskType = taskType;
             return this;
@@ -148,7 +162,7 @@ public record PromptEncoderConfig(
         }
 
         public PromptEncoderConfig build() {
-            return new PromptEncoderConfig(numVirtualTokens, null, null, null, null, type, hidden, 2, 0.0, null,
+            return new PromptEncoderConfig(numVirtualTokens, null, null, null, null, type, hidden, numLayers, dropout, null,
                     taskType, baseModel, null, false, PEFT_TYPE, new LinkedHashMap<>());
         }
     }

@@ -2,38 +2,25 @@ package io.peft4j.prompt.internal;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Random;
 
 /**
- * P-tuning's MLP prompt encoder as PEFT builds it: a trainable table {@code [P, H]} (torch {@code nn.Embedding},
- * standard normal) fed through Linear(H, E) → ReLU → Linear(E, E) → ReLU → Linear(E, H) (torch's default
- * {@code nn.Linear} init: weights and biases uniform in ±1/√fan_in). {@link #stateDict()} is what PEFT saves: the
- * encoder's output, computed when asked. Loading saved values into a training encoder is refused, because the file
- * does not hold the encoder.
+ * P-tuning's MLP prompt encoder as PEFT builds it: the virtual-token table {@code [P, H]} fed through
+ * Linear(H, E) → ReLU → Linear(E, E) → ReLU → Linear(E, H) (torch's default {@code nn.Linear} init: weights and
+ * biases uniform in ±1/√fan_in). PEFT ignores {@code encoder_num_layers} and {@code encoder_dropout} here, and so
+ * does this class.
  */
-public final class MlpPromptEncoder implements PromptSource {
-    private final NDManager manager;
-    private final NDArray table;       // [P, H]
+public final class MlpPromptEncoder extends PromptEncoder {
     private final NDArray[] weights;   // [E, H], [E, E], [H, E]
     private final NDArray[] biases;    // [E], [E], [H]
-    private NDArray saved;             // [P, H], last stateDict() output
 
     public MlpPromptEncoder(NDManager parent, int virtualTokens, int dim, int hidden, long seed) {
-        this.manager = parent.newSubManager();
-        Random rng = new Random(seed);
-        float[] t = new float[virtualTokens * dim];
-        for (int i = 0; i < t.length; i++) {
-            t[i] = (float) rng.nextGaussian();
-        }
-        this.table = param(t, new Shape(virtualTokens, dim));
+        super(parent, virtualTokens, dim, seed);
         int[][] shapes = {{hidden, dim}, {hidden, hidden}, {dim, hidden}};
         weights = new NDArray[3];
         biases = new NDArray[3];
@@ -41,23 +28,9 @@ public final class MlpPromptEncoder implements PromptSource {
             int out = shapes[l][0];
             int in = shapes[l][1];
             double bound = 1 / Math.sqrt(in);
-            weights[l] = param(uniform(rng, out * in, bound), new Shape(out, in));
-            biases[l] = param(uniform(rng, out, bound), new Shape(out));
+            weights[l] = uniform(new Shape(out, in), bound);
+            biases[l] = uniform(new Shape(out), bound);
         }
-    }
-
-    private NDArray param(float[] values, Shape shape) {
-        NDArray a = manager.create(values, shape);
-        a.setRequiresGradient(true);
-        return a;
-    }
-
-    private static float[] uniform(Random rng, int n, double bound) {
-        float[] out = new float[n];
-        for (int i = 0; i < n; i++) {
-            out[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
-        }
-        return out;
     }
 
     @Override
@@ -74,42 +47,11 @@ public final class MlpPromptEncoder implements PromptSource {
 
     @Override
     public List<NDArray> trainableParameters() {
-        List<NDArray> out = new ArrayList<>();
-        out.add(table);
+        List<NDArray> rest = new ArrayList<>();
         for (int l = 0; l < 3; l++) {
-            out.add(weights[l]);
-            out.add(biases[l]);
+            rest.add(weights[l]);
+            rest.add(biases[l]);
         }
-        return out;
-    }
-
-    @Override
-    public long parameterCount() {
-        return trainableParameters().stream().mapToLong(NDArray::size).sum();
-    }
-
-    /** {@code prompt_embeddings}: the encoder's current output (a fresh copy owned by this encoder). */
-    @Override
-    public Map<String, NDArray> stateDict() {
-        if (saved != null) {
-            saved.close();
-        }
-        try (NDScope scope = new NDScope()) {
-            saved = prompts(false).duplicate();
-            saved.attach(manager);
-            NDScope.unregister(saved);
-        }
-        return Map.of(PromptTable.KEY, saved);
-    }
-
-    @Override
-    public void onStateLoaded() {
-        throw new IllegalStateException("a P_TUNING adapter being trained cannot load saved weights: PEFT's file holds "
-                + "only the encoder's output (load it with PeftModel.loadAdapter instead)");
-    }
-
-    @Override
-    public void close() {
-        manager.close();
+        return concat(table, rest);
     }
 }
