@@ -40,7 +40,8 @@ final class FinetuneCommand implements Callable<Integer> {
     @Mixin
     JsonOption out;
 
-    @Option(names = "--method", defaultValue = "lora", description = "Adapter method: lora or prompt-tuning.")
+    @Option(names = "--method", defaultValue = "lora", description = "Adapter method: lora, prompt-tuning or "
+            + "p-tuning.")
     String method;
 
     @Option(names = "--num-virtual-tokens", defaultValue = "20",
@@ -53,6 +54,19 @@ final class FinetuneCommand implements Callable<Integer> {
 
     @Option(names = {"--prompt-init-text", "--init-text"}, description = "Prompt tuning: the text for --prompt-init text.")
     String promptInitText;
+
+    @Option(names = "--encoder-type", description = "P-tuning: the prompt encoder, mlp (default) or lstm.")
+    String encoderType;
+
+    @Option(names = "--encoder-hidden-size", description = "P-tuning: the encoder's hidden size (default 128).")
+    Integer encoderHiddenSize;
+
+    @Option(names = "--encoder-num-layers", description = "P-tuning with --encoder-type lstm: LSTM layers (default 2).")
+    Integer encoderNumLayers;
+
+    @Option(names = "--encoder-dropout", description = "P-tuning with --encoder-type lstm: dropout between LSTM layers "
+            + "(default 0).")
+    Double encoderDropout;
 
     @Mixin
     ModelOptions model;
@@ -122,8 +136,10 @@ final class FinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        boolean prompt = PromptTuningOptions.check(method, numVirtualTokens, promptInit, promptInitText,
-                gradientCheckpointing);
+        PromptTuningOptions.Encoder encoder = new PromptTuningOptions.Encoder(encoderType, encoderHiddenSize,
+                encoderNumLayers, encoderDropout);
+        PromptTuningOptions.Method adapterMethod = PromptTuningOptions.check(method, numVirtualTokens, promptInit,
+                promptInitText, encoder, gradientCheckpointing, resume);
         long start = System.nanoTime();
         model.refuseAdapter("finetune", "it trains a new adapter (continue an interrupted run with --resume)");
         LoraConfig lora = loraConfig(); // bad --r/--alpha/--dropout fail before the model loads
@@ -140,8 +156,9 @@ final class FinetuneCommand implements Callable<Integer> {
             String dataSha256 = Provenance.sha256(dataset.data);   // of the file as read, before a long run
             List<Example> eval = evalData == null ? List.of() : preference.isPreference() ? preference.rows(evalData,
                     ckpt, format.template, templateName(ckpt), dataset.maxSeqLen, out) : examples(evalData, ckpt, false);
-            peft.addAdapter(PeftModel.DEFAULT, prompt ? PromptTuningOptions.config(numVirtualTokens, promptInit,
-                    promptInitText, dataset.maxSeqLen, model.model.toString(), ckpt) : lora, seed);
+            peft.addAdapter(PeftModel.DEFAULT, adapterMethod.isSoftPrompt() ? PromptTuningOptions.config(adapterMethod,
+                    numVirtualTokens, promptInit, promptInitText, encoder, dataset.maxSeqLen, model.model.toString(),
+                    ckpt) : lora, seed);
             out.status("finetune: " + peft.trainableParameters());
             TrainerConfig cfg = TrainerConfig.builder().optLearningRate(lr).optSchedule(LrSchedule.parse(schedule))
                     .optWarmupSteps(warmup).optMaxSteps(maxSteps).optEpochs(epochs).optBatchSize(batchSize)

@@ -1,28 +1,72 @@
 package io.peft4j.cli;
 
+import io.peft4j.core.adapter.AdapterConfig;
 import io.peft4j.core.checkpoint.Checkpoint;
+import io.peft4j.prompt.EncoderReparameterizationType;
+import io.peft4j.prompt.PromptEncoderConfig;
 import io.peft4j.prompt.PromptTuningConfig;
 import io.peft4j.prompt.PromptTuningInit;
 
 import java.util.Locale;
 
-/** {@code finetune --method prompt-tuning}: checks its options (before the model loads) and builds its config. */
+/**
+ * {@code finetune --method prompt-tuning | p-tuning}: checks the soft-prompt options (before the model loads) and
+ * builds the method's config. The encoder options belong to P-tuning, the init options to prompt tuning; each is
+ * refused with the other method, so that a flag never silently does nothing.
+ */
 final class PromptTuningOptions {
+    /** {@code finetune}'s adapter methods. */
+    enum Method {
+        LORA, PROMPT_TUNING, P_TUNING;
+
+        boolean isSoftPrompt() {
+            return this != LORA;
+        }
+    }
+
+    /** The P-tuning encoder options as given (null = not given). */
+    record Encoder(String type, Integer hiddenSize, Integer numLayers, Double dropout) {
+        boolean given() {
+            return type != null || hiddenSize != null || numLayers != null || dropout != null;
+        }
+    }
+
     private PromptTuningOptions() {
     }
 
-    /** Validates {@code --method} and the prompt options; returns whether the method is prompt tuning. */
-    static boolean check(String method, int virtualTokens, String init, String initText, boolean checkpointing) {
-        String m = method.toLowerCase(Locale.ROOT);
-        if (!m.equals("lora") && !m.equals("prompt-tuning")) {
-            throw new IllegalArgumentException("--method " + method
-                    + " is not available in this build (supported: lora, prompt-tuning)");
+    /** Validates {@code --method} and the soft-prompt options; returns the method. */
+    static Method check(String method, int virtualTokens, String init, String initText, Encoder encoder,
+                        boolean checkpointing, boolean resume) {
+        Method m = switch (method.toLowerCase(Locale.ROOT)) {
+            case "lora" -> Method.LORA;
+            case "prompt-tuning" -> Method.PROMPT_TUNING;
+            case "p-tuning" -> Method.P_TUNING;
+            default -> throw new IllegalArgumentException("--method " + method
+                    + " is not available in this build (supported: lora, prompt-tuning, p-tuning)");
+        };
+        if (m != Method.P_TUNING && encoder.given()) {
+            throw new IllegalArgumentException("--encoder-* options are only used with --method p-tuning");
         }
-        if (!m.equals("prompt-tuning")) {
-            return false;
+        if (!m.isSoftPrompt()) {
+            return m;
         }
         if (virtualTokens <= 0) {
             throw new IllegalArgumentException("--num-virtual-tokens must be at least 1, got " + virtualTokens);
+        }
+        if (checkpointing) {
+            throw new IllegalArgumentException("--gradient-checkpointing is not supported with --method " + method);
+        }
+        if (m == Method.P_TUNING) {
+            if (!init.equalsIgnoreCase("random") || initText != null) {
+                throw new IllegalArgumentException("--prompt-init and --prompt-init-text are only used with --method "
+                        + "prompt-tuning (P-tuning's table is random, as in PEFT)");
+            }
+            if (resume) {
+                throw new IllegalArgumentException("--resume is not supported with --method p-tuning: a checkpoint "
+                        + "holds PEFT's saved form, the encoder's output, not the encoder being trained");
+            }
+            encoderConfig(virtualTokens, encoder, null);    // bad encoder values fail before the model loads
+            return m;
         }
         PromptTuningInit kind = init(init);
         if (kind == PromptTuningInit.TEXT && (initText == null || initText.isEmpty())) {
@@ -31,19 +75,22 @@ final class PromptTuningOptions {
         if (kind != PromptTuningInit.TEXT && initText != null) {
             throw new IllegalArgumentException("--prompt-init-text is only used with --prompt-init text");
         }
-        if (checkpointing) {
-            throw new IllegalArgumentException("--gradient-checkpointing is not supported with --method prompt-tuning");
-        }
-        return true;
+        return m;
     }
 
-    /** The prompt-tuning config for {@code ckpt}; refuses a prompt that leaves no room for {@code maxSeqLen}. */
-    static PromptTuningConfig config(int virtualTokens, String init, String initText, int maxSeqLen, String modelPath,
-                                     Checkpoint ckpt) {
+    /**
+     * The soft-prompt config of {@code method} for {@code ckpt}; refuses a prompt that leaves no room for
+     * {@code maxSeqLen}.
+     */
+    static AdapterConfig config(Method method, int virtualTokens, String init, String initText, Encoder encoder,
+                                int maxSeqLen, String modelPath, Checkpoint ckpt) {
         int window = ckpt.config().maxPositions();
         if (window > 0 && virtualTokens + maxSeqLen > window) {
             throw new IllegalArgumentException("--num-virtual-tokens " + virtualTokens + " + --max-seq-len " + maxSeqLen
                     + " exceed the model's context window of " + window + " positions");
+        }
+        if (method == Method.P_TUNING) {
+            return encoderConfig(virtualTokens, encoder, modelPath);
         }
         PromptTuningConfig.Builder b = PromptTuningConfig.builder().setNumVirtualTokens(virtualTokens)
                 .optBaseModelNameOrPath(modelPath);
@@ -56,6 +103,36 @@ final class PromptTuningOptions {
             return b.optPromptTuningInitText(initText, ckpt.tokenizer()).build();
         }
         return b.optPromptTuningInit(init(init)).build();
+    }
+
+    /** P-tuning's config: MLP encoder of 128 units unless told otherwise (LSTM: 2 layers, no dropout). */
+    private static PromptEncoderConfig encoderConfig(int virtualTokens, Encoder e, String modelPath) {
+        EncoderReparameterizationType type = e.type() == null ? EncoderReparameterizationType.MLP
+                : switch (e.type().toLowerCase(Locale.ROOT)) {
+                    case "mlp" -> EncoderReparameterizationType.MLP;
+                    case "lstm" -> EncoderReparameterizationType.LSTM;
+                    default -> throw new IllegalArgumentException("--encoder-type must be mlp or lstm, got '"
+                            + e.type() + "'");
+                };
+        int hidden = e.hiddenSize() == null ? 128 : e.hiddenSize();
+        if (hidden <= 0) {
+            throw new IllegalArgumentException("--encoder-hidden-size must be at least 1, got " + hidden);
+        }
+        int layers = e.numLayers() == null ? 2 : e.numLayers();
+        if (layers <= 0) {
+            throw new IllegalArgumentException("--encoder-num-layers must be at least 1, got " + layers);
+        }
+        double dropout = e.dropout() == null ? 0 : e.dropout();
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new IllegalArgumentException("--encoder-dropout must be in [0, 1), got " + dropout);
+        }
+        if (type == EncoderReparameterizationType.MLP && (e.numLayers() != null || e.dropout() != null)) {
+            throw new IllegalArgumentException("--encoder-num-layers and --encoder-dropout are only used with "
+                    + "--encoder-type lstm (PEFT's MLP encoder has exactly 3 layers and no dropout)");
+        }
+        return PromptEncoderConfig.builder().setNumVirtualTokens(virtualTokens).setEncoderHiddenSize(hidden)
+                .optEncoderReparameterizationType(type).optEncoderNumLayers(layers).optEncoderDropout(dropout)
+                .optBaseModelNameOrPath(modelPath).build();
     }
 
     private static PromptTuningInit init(String init) {

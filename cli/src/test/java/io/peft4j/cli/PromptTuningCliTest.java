@@ -17,7 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A prompt-tuning adapter goes through {@code --adapter} unchanged: eval's loss and generate use it, inspect shows
- * its config; {@code finetune --method prompt-tuning} refuses bad prompt options with exit 2 before loading.
+ * its config; {@code finetune --method prompt-tuning} refuses bad prompt options with exit 2 before loading;
+ * {@code finetune --method p-tuning} trains an LSTM-encoded prompt and saves PEFT's layout.
  */
 class PromptTuningCliTest {
     private static final ModelConfig TINY = TinyModelFolder.TINY;
@@ -52,6 +53,52 @@ class PromptTuningCliTest {
         assertEquals("PROMPT_TUNING", inspect.json().get("peft_type").asText());
         assertEquals(3, inspect.json().get("num_virtual_tokens").asInt());
         assertEquals(3L * TINY.hiddenSize(), inspect.json().get("parameters").asLong());
+    }
+
+    @Test
+    void finetunePTuningLstm_trainsSavesPeftsLayout_inspectAndGenerateUseIt() throws Exception {
+        String model = TinyModelFolder.write(tmp.resolve("dense"), TINY, 5).toString();
+        Path data = Files.writeString(tmp.resolve("train.jsonl"), "{\"instruction\":\"a b\",\"output\":\"c d\"}\n"
+                + "{\"instruction\":\"b c\",\"output\":\"d e\"}\n{\"instruction\":\"e f\",\"output\":\"g a\"}\n");
+        Path out = tmp.resolve("pt");
+        CliRun ft = CliRun.of("finetune", "--method", "p-tuning", "--encoder-type", "lstm", "--encoder-hidden-size",
+                "8", "--num-virtual-tokens", "4", "--model", model, "--data", data.toString(), "--output",
+                out.toString(), "--max-steps", "3", "--batch-size", "1", "--lr", "1e-2", "--template", "alpaca",
+                "--max-seq-len", "64", "--json");
+        assertEquals(0, ft.code(), ft.err());
+        assertTrue(ft.json().get("train_loss").asDouble() > 0, ft.out());
+        // table 4 x hidden, 2 layers x 2 directions of LSTM(in, 8), Linear(16, 16), Linear(16, hidden)
+        int h = TINY.hiddenSize();
+        long params = 4L * h + 2 * (32L * h + 32 * 8 + 64) + 2 * (32L * 16 + 32 * 8 + 64) + (16 * 16 + 16)
+                + (16L * h + h);
+        assertTrue(ft.err().contains(String.format("trainable params: %,d ", params)), ft.err());
+        String config = Files.readString(out.resolve("adapter_config.json"));
+        assertTrue(config.contains("\"peft_type\" : \"P_TUNING\"") && config.contains("\"LSTM\"")
+                && config.contains("\"inference_mode\" : true"), config);
+
+        CliRun inspect = CliRun.of("inspect", "--adapter", out.toString(), "--json");
+        assertEquals(0, inspect.code(), inspect.err());
+        assertEquals("P_TUNING", inspect.json().get("peft_type").asText());
+        assertEquals(4L * h, inspect.json().get("parameters").asLong(), "saved: the encoder's output table");
+        CliRun gen = CliRun.of("generate", "--model", model, "--adapter", out.toString(), "--prompt", "a b",
+                "--max-new-tokens", "3", "--json");
+        assertEquals(0, gen.code(), gen.err());
+    }
+
+    @Test
+    void finetunePTuning_badOptions_exit2NamingTheOption() throws Exception {
+        String data = Files.writeString(tmp.resolve("d.jsonl"), "{\"instruction\":\"a\",\"output\":\"b\"}\n").toString();
+        String[] common = {"finetune", "--method", "p-tuning", "--model", tmp.resolve("none").toString(),
+                "--data", data, "--output", tmp.resolve("o").toString()};
+        assertExit2(CliRun.of(concat(common, "--encoder-type", "gru")), "--encoder-type");
+        assertExit2(CliRun.of(concat(common, "--encoder-hidden-size", "0")), "--encoder-hidden-size");
+        assertExit2(CliRun.of(concat(common, "--encoder-dropout", "0.5")), "--encoder-dropout");
+        assertExit2(CliRun.of(concat(common, "--encoder-type", "lstm", "--encoder-num-layers", "0")),
+                "--encoder-num-layers");
+        assertExit2(CliRun.of(concat(common, "--prompt-init", "text", "--prompt-init-text", "x")), "--prompt-init");
+        assertExit2(CliRun.of(concat(common, "--resume")), "--resume");
+        assertExit2(CliRun.of("finetune", "--model", "x", "--data", data, "--output", "o", "--encoder-type", "lstm"),
+                "--encoder-");
     }
 
     @Test
