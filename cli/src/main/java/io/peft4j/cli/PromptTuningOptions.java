@@ -36,7 +36,7 @@ final class PromptTuningOptions {
 
     /** Validates {@code --method} and the soft-prompt options; returns the method. */
     static Method check(String method, int virtualTokens, String init, String initText, Encoder encoder,
-                        boolean checkpointing, boolean resume) {
+                        boolean checkpointing) {
         Method m = switch (method.toLowerCase(Locale.ROOT)) {
             case "lora" -> Method.LORA;
             case "prompt-tuning" -> Method.PROMPT_TUNING;
@@ -60,10 +60,6 @@ final class PromptTuningOptions {
             if (!init.equalsIgnoreCase("random") || initText != null) {
                 throw new IllegalArgumentException("--prompt-init and --prompt-init-text are only used with --method "
                         + "prompt-tuning (P-tuning's table is random, as in PEFT)");
-            }
-            if (resume) {
-                throw new IllegalArgumentException("--resume is not supported with --method p-tuning: a checkpoint "
-                        + "holds PEFT's saved form, the encoder's output, not the encoder being trained");
             }
             encoderConfig(virtualTokens, encoder, null);    // bad encoder values fail before the model loads
             return m;

@@ -96,7 +96,6 @@ class PromptTuningCliTest {
         assertExit2(CliRun.of(concat(common, "--encoder-type", "lstm", "--encoder-num-layers", "0")),
                 "--encoder-num-layers");
         assertExit2(CliRun.of(concat(common, "--prompt-init", "text", "--prompt-init-text", "x")), "--prompt-init");
-        assertExit2(CliRun.of(concat(common, "--resume")), "--resume");
         assertExit2(CliRun.of("finetune", "--model", "x", "--data", data, "--output", "o", "--encoder-type", "lstm"),
                 "--encoder-");
     }

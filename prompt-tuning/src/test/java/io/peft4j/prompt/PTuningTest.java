@@ -7,8 +7,10 @@ import io.peft4j.core.adapter.AdapterConfig;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.checkpoint.SafetensorsReader;
 import io.peft4j.core.model.llama.LlamaModel;
+import io.peft4j.core.train.StepMetrics;
 import io.peft4j.core.train.Trainer;
 import io.peft4j.core.train.TrainerConfig;
+import io.peft4j.core.train.TrainingListener;
 import io.peft4j.core.train.TrainingResult;
 import io.peft4j.prompt.internal.LstmPromptEncoder;
 import org.junit.jupiter.api.Test;
@@ -165,6 +167,50 @@ class PTuningTest {
             d[i] = f[i];
         }
         return d;
+    }
+
+    @Test
+    void resume_lstmEncoder_reproducesUninterruptedLossCurve() throws Exception {
+        PromptEncoderConfig config = PromptEncoderConfig.builder().setNumVirtualTokens(4).setEncoderHiddenSize(8)
+                .optEncoderReparameterizationType(EncoderReparameterizationType.LSTM).build();
+        TrainerConfig.Builder cfg = TrainerConfig.builder().optMaxSteps(6).optBatchSize(2).optLearningRate(1e-2);
+        List<Double> full;
+        try (NDManager m = Peft4j.newManager(); LlamaModel model = TinyModels.model(m);
+             PeftModel peft = PeftModel.wrap(model)) {
+            peft.addAdapter("default", config, 3L);
+            try (Trainer t = new Trainer(peft, cfg.build())) {
+                full = t.train(PromptTuningTest.data(), null).losses();
+            }
+        }
+        Path out = tmp.resolve("run");
+        try (NDManager m = Peft4j.newManager(); LlamaModel model = TinyModels.model(m);
+             PeftModel peft = PeftModel.wrap(model)) {
+            peft.addAdapter("default", config, 3L);
+            try (Trainer t = new Trainer(peft, cfg.optOutputDir(out).optCheckpointEvery(3).build())) {
+                t.addListener(new TrainingListener() {
+                    @Override
+                    public void onStep(StepMetrics s) {
+                        if (s.step() == 3) {
+                            t.requestStop();
+                        }
+                    }
+                });
+                t.train(PromptTuningTest.data(), null);
+            }
+        }
+        Path ckpt = Trainer.latestCheckpoint(out);
+        assertTrue(Files.isRegularFile(ckpt.resolve("adapters/default/training_state.safetensors")), "encoder kept");
+        try (NDManager m = Peft4j.newManager(); LlamaModel model = TinyModels.model(m);
+             PeftModel peft = PeftModel.wrap(model)) {
+            peft.addAdapter("default", config, 99L);      // another seed: every encoder value must come from the file
+            try (Trainer t = new Trainer(peft, cfg.optOutputDir(out).optCheckpointEvery(3).build())) {
+                List<Double> rest = t.resume(ckpt, PromptTuningTest.data(), null).losses();
+                assertEquals(full.size(), 6);
+                for (int i = 0; i < rest.size(); i++) {
+                    assertEquals(full.get(3 + i), rest.get(i), 1e-6, "loss of step " + (4 + i));
+                }
+            }
+        }
     }
 
     @ParameterizedTest

@@ -101,6 +101,15 @@ public interface Adapter extends AutoCloseable {
         return "base_model.model.";
     }
 
+    /**
+     * Whether the saved form ({@link #stateDict()}) is all that training needs to resume. False for P-tuning, whose
+     * file holds the prompt encoder's output while training updates the encoder: a training checkpoint then also
+     * stores {@link #trainableParameters()} themselves.
+     */
+    default boolean savedFormIsTrainingState() {
+        return true;
+    }
+
     /** True when {@link #forward} and {@link #forwardEmbeddings} are overridden and must be used while active. */
     default boolean wrapsForward() {
         return false;

@@ -67,10 +67,17 @@ abstract class PromptEncoder implements PromptSource {
         return Map.of(PromptTable.KEY, saved);
     }
 
+    /** The file holds the encoder's output: a training checkpoint also keeps the encoder's own parameters. */
+    @Override
+    public final boolean savedFormIsTrainingState() {
+        return false;
+    }
+
     @Override
     public final void onStateLoaded() {
         throw new IllegalStateException("a P_TUNING adapter being trained cannot load saved weights: PEFT's file holds "
-                + "only the encoder's output (load it with PeftModel.loadAdapter instead)");
+                + "only the encoder's output (load it with PeftModel.loadAdapter instead; a training checkpoint "
+                + "restores the encoder from its training_state.safetensors)");
     }
 
     @Override

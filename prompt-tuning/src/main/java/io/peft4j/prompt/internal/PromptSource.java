@@ -26,6 +26,11 @@ public interface PromptSource extends AutoCloseable {
     /** Called after {@link #stateDict()} arrays were overwritten by a load. */
     void onStateLoaded();
 
+    /** Whether {@link #stateDict()} is the trainable state itself (a table), not an encoder's output. */
+    default boolean savedFormIsTrainingState() {
+        return true;
+    }
+
     @Override
     void close();
 }

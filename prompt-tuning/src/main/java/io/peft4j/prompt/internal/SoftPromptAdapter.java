@@ -142,6 +142,11 @@ public final class SoftPromptAdapter implements Adapter {
     }
 
     @Override
+    public boolean savedFormIsTrainingState() {
+        return source.savedFormIsTrainingState();
+    }
+
+    @Override
     public void setActive(boolean active) {
         this.active = active;
     }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.peft4j.core.CheckpointFormatException;
 import io.peft4j.core.Json;
 import io.peft4j.core.PeftException;
+import io.peft4j.core.adapter.Adapter;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.checkpoint.SafetensorsReader;
 import io.peft4j.core.checkpoint.SafetensorsWriter;
@@ -27,7 +28,8 @@ import java.util.stream.Stream;
 
 /**
  * A resumable checkpoint folder {@code checkpoint-<step>}: {@code adapters/<name>/} (PEFT layout) for each active
- * adapter, {@code optimizer.safetensors} (AdamW moments {@code m.i}/{@code v.i}) and {@code trainer_state.json}
+ * adapter, plus {@code adapters/<name>/training_state.safetensors} (its trainable arrays {@code p.i}) when the PEFT
+ * file does not hold what training updates (P-tuning's encoder), {@code optimizer.safetensors} (AdamW moments {@code m.i}/{@code v.i}) and {@code trainer_state.json}
  * (step, optimizer step count, seed and the seed rules of {@link RngSeeds}; the RNG position is the step, since
  * dropout seeds are derived from it).
  * Written through {@link AtomicFolder} (temp folder, then swapped in by rename), so a crash never leaves a half
@@ -37,6 +39,8 @@ public final class TrainerCheckpoint {
     public static final String PREFIX = "checkpoint-";
     public static final String STATE = "trainer_state.json";
     public static final String OPTIMIZER = "optimizer.safetensors";
+    /** Per adapter whose saved file is not its training state ({@link Adapter#savedFormIsTrainingState()}). */
+    public static final String TRAINING_STATE = "training_state.safetensors";
 
     private TrainerCheckpoint() {
     }
@@ -49,7 +53,18 @@ public final class TrainerCheckpoint {
             AtomicFolder.replace(dir, tmp -> {
                 try {
                     for (String name : peft.activeAdapters()) {
-                        peft.saveAdapter(name, tmp.resolve("adapters").resolve(name));
+                        Path adapterDir = tmp.resolve("adapters").resolve(name);
+                        peft.saveAdapter(name, adapterDir);
+                        Adapter a = peft.adapter(name);
+                        if (!a.savedFormIsTrainingState()) {
+                            Map<String, NDArray> own = new LinkedHashMap<>();
+                            List<NDArray> arrays = a.trainableParameters();
+                            for (int i = 0; i < arrays.size(); i++) {
+                                own.put("p." + i, arrays.get(i));
+                            }
+                            SafetensorsWriter.writeArrays(adapterDir.resolve(TRAINING_STATE), own,
+                                    Map.of("format", "pt"));
+                        }
                     }
                 } catch (PeftException e) {
                     throw new IOException(e.getMessage(), e);
@@ -99,7 +114,23 @@ public final class TrainerCheckpoint {
                     .asLong() + ", this run uses " + cfg.seed() + " (the data order would differ)");
         }
         for (String name : peft.activeAdapters()) {
-            peft.loadAdapterWeights(name, dir.resolve("adapters").resolve(name));
+            Path adapterDir = dir.resolve("adapters").resolve(name);
+            Adapter a = peft.adapter(name);
+            if (a.savedFormIsTrainingState()) {
+                peft.loadAdapterWeights(name, adapterDir);
+                continue;
+            }
+            Path own = adapterDir.resolve(TRAINING_STATE);
+            try (SafetensorsReader c = SafetensorsReader.open(own)) {
+                List<NDArray> arrays = a.trainableParameters();
+                if (c.names().size() != arrays.size()) {
+                    throw new CheckpointFormatException(own, "adapter '" + name + "' training state has "
+                            + c.names().size() + " arrays, the adapter has " + arrays.size());
+                }
+                for (int i = 0; i < arrays.size(); i++) {
+                    copy(own, c, "p." + i, arrays.get(i));
+                }
+            }
         }
         Path optFile = dir.resolve(OPTIMIZER);
         try (SafetensorsReader c = SafetensorsReader.open(optFile)) {
