@@ -68,22 +68,33 @@ public final class PreferenceTuning {
             TrainerConfig config = TrainerConfig.builder().optMaxSteps(steps).optBatchSize(2).optLearningRate(1e-3)
                     .optSeed(7).optPadTokenId(Math.max(0, model.tokenizer().padTokenId())).build();
             try (Trainer trainer = new Trainer(model.peft(), config, dpo)) {
-                report("before", trainer.evaluate(heldOut), greedyPrefersChosen(model, template, heldOutRecords),
-                        heldOutRecords.size());
-                trainer.train(train, List.of());
-                report("after " + steps + " steps", trainer.evaluate(heldOut),
-                        greedyPrefersChosen(model, template, heldOutRecords), heldOutRecords.size());
+                long t0 = System.nanoTime();
+                EvalMetrics before = trainer.evaluate(heldOut);
+                long t1 = System.nanoTime();
+                report("before", before, greedyPrefersChosen(model, template, heldOutRecords), heldOutRecords.size(),
+                        t0, t1);
+                t0 = System.nanoTime();
+                double loss = trainer.train(train, List.of()).trainLoss();
+                System.out.printf("trained %d steps in %.1f s, last loss %.4f%n", steps, (System.nanoTime() - t0) / 1e9,
+                        loss);
+                t0 = System.nanoTime();
+                EvalMetrics after = trainer.evaluate(heldOut);
+                t1 = System.nanoTime();
+                report("after " + steps + " steps", after, greedyPrefersChosen(model, template, heldOutRecords),
+                        heldOutRecords.size(), t0, t1);
             }
             model.saveAdapters(adapterOut);
             System.out.println("adapter saved to " + adapterOut.toAbsolutePath());
         }
     }
 
-    private static void report(String when, EvalMetrics m, int preferred, int records) {
+    /** One line; {@code evalStart}..{@code evalEnd} timed the evaluation, the greedy check ran from then to now. */
+    private static void report(String when, EvalMetrics m, int preferred, int records, long evalStart, long evalEnd) {
         System.out.printf("%s: held-out rewards/accuracies %.3f, rewards/margins %.4f, log-prob margin %.4f, "
-                        + "greedy prefers chosen %d of %d%n", when, m.metrics().get("rewards/accuracies"),
-                m.metrics().get("rewards/margins"),
-                m.metrics().get("logps/chosen") - m.metrics().get("logps/rejected"), preferred, records);
+                        + "greedy prefers chosen %d of %d (eval %.1f s, greedy %.1f s)%n", when,
+                m.metrics().get("rewards/accuracies"), m.metrics().get("rewards/margins"),
+                m.metrics().get("logps/chosen") - m.metrics().get("logps/rejected"), preferred, records,
+                (evalEnd - evalStart) / 1e9, (System.nanoTime() - evalEnd) / 1e9);
     }
 
     /**

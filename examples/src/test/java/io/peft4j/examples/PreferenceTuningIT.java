@@ -29,9 +29,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * solution must pick the right number at least as often as before training.
  */
 class PreferenceTuningIT {
-    static final int TRAIN_PAIRS = 48;
-    static final int HELD_OUT_PAIRS = 24;
-    static final int STEPS = 30;
+    static final int TRAIN_PAIRS = 16;
+    static final int HELD_OUT_PAIRS = 10;
+    static final int STEPS = 8;
     private static final Pattern FINAL = Pattern.compile("\n#### (-?[0-9][0-9,]*)$");
 
     @TempDir
@@ -67,8 +67,8 @@ class PreferenceTuningIT {
     }
 
     /**
-     * Writes the first {@code count} records of a GSM8K file whose solution is at most 160 characters (question at
-     * most 240) as trl string-form pairs: chosen = the solution, rejected = the solution with its final number moved
+     * Writes the first {@code count} records of a GSM8K file whose solution is at most 120 characters (question at
+     * most 200) as trl string-form pairs: chosen = the solution, rejected = the solution with its final number moved
      * by a seeded non-zero d in [-9, 9].
      */
     static Path pairs(Path gsm8k, int count, Path out) throws IOException {
@@ -79,7 +79,7 @@ class PreferenceTuningIT {
             String question = r.get("question").asText();
             String solution = r.get("answer").asText().replaceAll("<<[^>]*>>", "");
             Matcher m = FINAL.matcher(solution);
-            if (solution.length() > 160 || question.length() > 240 || !m.find()) {
+            if (solution.length() > 120 || question.length() > 200 || !m.find()) {
                 continue;
             }
             long right = Long.parseLong(m.group(1).replace(",", ""));
