@@ -16,7 +16,9 @@ import java.util.Objects;
 
 /**
  * Batch inference: a DataFrame of prompts, each row with its own adapter, in; the same rows with
- * {@code generation} appended (and {@code exact_match} when there is a {@code reference} column) out. Each
+ * {@code generation} appended (and, when there is a {@code reference} column, {@code exact_match} and {@code loss}:
+ * the mean negative log-likelihood of the reference's tokens after the prompt under the row's adapter, so one job
+ * can evaluate many adapters at once) out. Each
  * executor JVM loads the base model once and each adapter folder once (keeping at most
  * {@link Builder#optMaxLoadedAdapters} loaded, least recently used unloaded first); rows of a partition are
  * generated in batches of {@link Builder#optBatchSize} with mixed adapters (greedy), or one at a time with the
@@ -43,6 +45,11 @@ public final class BatchInference {
     public static final String GENERATION = "generation";
     /** The appended exact-match column (generation and reference equal after trimming white space). */
     public static final String EXACT_MATCH = "exact_match";
+    /**
+     * The appended loss column: mean negative log-likelihood (nats per token) of the reference's tokens following
+     * the (rendered) prompt under the row's adapter; null for a null or empty reference.
+     */
+    public static final String LOSS = "loss";
 
     private final Builder b;
 
@@ -66,14 +73,14 @@ public final class BatchInference {
         int prompt = stringColumn(schema, b.promptColumn, true);
         int adapter = stringColumn(schema, ADAPTER, false);
         int reference = stringColumn(schema, REFERENCE, false);
-        for (String appended : List.of(GENERATION, EXACT_MATCH)) {
+        for (String appended : List.of(GENERATION, EXACT_MATCH, LOSS)) {
             if (columns.contains(appended)) {
                 throw new IllegalArgumentException("the input already has a '" + appended + "' column");
             }
         }
         StructType out = schema.add(GENERATION, DataTypes.StringType, false);
         if (reference >= 0) {
-            out = out.add(EXACT_MATCH, DataTypes.BooleanType, true);
+            out = out.add(EXACT_MATCH, DataTypes.BooleanType, true).add(LOSS, DataTypes.DoubleType, true);
         }
         InferJob job = new InferJob(b.modelPath, b.quantization, b.adapterRoot, b.template, b.maxNewTokens,
                 b.temperature, b.topK, b.topP, b.seed, b.batchSize, b.maxLoadedAdapters, prompt, adapter, reference);

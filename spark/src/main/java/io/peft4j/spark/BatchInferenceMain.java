@@ -9,8 +9,8 @@ import java.util.concurrent.Callable;
 /**
  * {@code spark-submit} entry point of {@link BatchInference}: reads prompts (Parquet or JSON Lines with
  * {@code prompt}, optional {@code adapter} and {@code reference} columns) and writes them with {@code generation}
- * (and {@code exact_match}) as JSON Lines to {@code --output}; prints the exact-match rate when there is a
- * reference. Bad options exit with code 2 and one line on stderr.
+ * (and {@code exact_match}, {@code loss}) as JSON Lines to {@code --output}; prints the exact-match rate and the mean
+ * reference loss when there is a reference. Bad options exit with code 2 and one line on stderr.
  *
  * <pre>{@code
  * spark-submit --class io.peft4j.spark.BatchInferenceMain --master spark://host:7077 --jars "$JARS" spark.jar \
@@ -69,6 +69,11 @@ public final class BatchInferenceMain implements Callable<Integer> {
             long scored = result.filter(result.col(BatchInference.EXACT_MATCH).isNotNull()).count();
             long hits = result.filter(result.col(BatchInference.EXACT_MATCH).equalTo(true)).count();
             System.out.printf("exact match: %d / %d%n", hits, scored);
+            Double meanLoss = result.agg(org.apache.spark.sql.functions.avg(BatchInference.LOSS)).first()
+                    .getAs(0);
+            if (meanLoss != null) {
+                System.out.printf("mean reference loss: %.4f nats/token%n", meanLoss);
+            }
         }
         System.out.println("wrote " + result.count() + " rows to " + output);
         return 0;

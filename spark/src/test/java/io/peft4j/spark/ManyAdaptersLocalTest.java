@@ -172,6 +172,12 @@ class ManyAdaptersLocalTest {
                 String expected = SingleProcess.generate(model, dir, r.getString(0), config);
                 assertEquals(expected, r.getString(3), "row " + r.getString(0) + " with " + adapter);
                 assertEquals(r.isNullAt(2) ? null : r.getString(2).strip().equals(expected.strip()), r.get(4));
+                if (r.isNullAt(2)) {
+                    assertTrue(r.isNullAt(5), "no reference, no loss");
+                } else if (config == greedy) {
+                    double want = SingleProcess.referenceLoss(model, dir, r.getString(0), r.getString(2));
+                    assertEquals(want, r.getDouble(5), 1e-4 * Math.max(1, want), "loss of row " + r.getString(0));
+                }
                 if (dir != null && !expected.equals(SingleProcess.generate(model, null, r.getString(0), config))) {
                     differFromBase++;
                 }

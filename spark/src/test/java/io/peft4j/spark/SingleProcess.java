@@ -1,5 +1,8 @@
 package io.peft4j.spark;
 
+import ai.djl.ndarray.NDManager;
+import io.peft4j.core.Peft4j;
+
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.adapter.Provenance;
 import io.peft4j.core.generate.GenerationConfig;
@@ -62,6 +65,40 @@ final class SingleProcess {
         try (Peft4jModel loaded = Peft4jModel.builder().setPath(model).optQuantization("none").optAdapter(adapter)
                 .build()) {
             return loaded.generate(List.of(prompt), config, TokenListener.NONE).texts().get(0);
+        }
+    }
+
+    /**
+     * The mean negative log-likelihood of {@code reference}'s tokens after {@code prompt} (as {@link BatchInference}'s
+     * {@code loss} column defines it), from the model's full logits and a log-softmax in double precision here.
+     */
+    static double referenceLoss(Path model, Path adapter, String prompt, String reference) throws Exception {
+        try (Peft4jModel loaded = Peft4jModel.builder().setPath(model).optQuantization("none").optAdapter(adapter)
+                .build(); NDManager m = Peft4j.newManager()) {
+            int[] p = loaded.tokenizer().encode(prompt, true);
+            int[] a = loaded.tokenizer().encode(reference, false);
+            int[] ids = java.util.Arrays.copyOf(p, p.length + a.length);
+            System.arraycopy(a, 0, ids, p.length, a.length);
+            long[] shape = {1, ids.length};
+            int[] ones = new int[ids.length];
+            java.util.Arrays.fill(ones, 1);
+            float[] logits = loaded.asCausalLM().forward(m.create(ids, new ai.djl.ndarray.types.Shape(shape)),
+                    m.create(ones, new ai.djl.ndarray.types.Shape(shape)), null).toFloatArray();
+            int vocab = logits.length / ids.length;
+            double nll = 0;
+            for (int t = p.length; t < ids.length; t++) {     // position t - 1 predicts token t
+                int row = (t - 1) * vocab;
+                double max = Double.NEGATIVE_INFINITY;
+                for (int v = 0; v < vocab; v++) {
+                    max = Math.max(max, logits[row + v]);
+                }
+                double sum = 0;
+                for (int v = 0; v < vocab; v++) {
+                    sum += Math.exp(logits[row + v] - max);
+                }
+                nll -= logits[row + ids[t]] - max - Math.log(sum);
+            }
+            return nll / a.length;
         }
     }
 }
