@@ -20,7 +20,8 @@ import java.util.Objects;
  * the mean negative log-likelihood of the reference's tokens after the prompt under the row's adapter, so one job
  * can evaluate many adapters at once) out. Each
  * executor JVM loads the base model once and each adapter folder once (keeping at most
- * {@link Builder#optMaxLoadedAdapters} loaded, least recently used unloaded first); rows of a partition are
+ * {@link Builder#optMaxLoadedAdapters} loaded and, with {@link Builder#optAdapterMemoryMb}, at most that many MB of
+ * adapter weights, least recently used unloaded first); rows of a partition are
  * generated in batches of {@link Builder#optBatchSize} with mixed adapters (greedy), or one at a time with the
  * job's seed (sampling). The {@code adapter} value is a PEFT adapter folder (absolute, or relative to
  * {@link Builder#optAdapterRoot}, e.g. the task name a {@link ManyAdapters} run wrote); null, empty or
@@ -83,7 +84,7 @@ public final class BatchInference {
             out = out.add(EXACT_MATCH, DataTypes.BooleanType, true).add(LOSS, DataTypes.DoubleType, true);
         }
         InferJob job = new InferJob(b.modelPath, b.quantization, b.adapterRoot, b.template, b.maxNewTokens,
-                b.temperature, b.topK, b.topP, b.seed, b.batchSize, b.maxLoadedAdapters, prompt, adapter, reference);
+                b.temperature, b.topK, b.topP, b.seed, b.batchSize, b.maxLoadedAdapters, b.adapterMemoryMb << 20, prompt, adapter, reference);
         job.generationConfig();   // bad sampling settings fail here, on the driver
         return prompts.mapPartitions((MapPartitionsFunction<Row, Row>) rows -> PartitionGenerator.run(job, rows),
                 Encoders.row(out));
@@ -119,6 +120,7 @@ public final class BatchInference {
         private long seed;
         private int batchSize = 8;
         private int maxLoadedAdapters = 16;
+        private long adapterMemoryMb;
 
         private Builder() {
         }
@@ -159,8 +161,18 @@ public final class BatchInference {
         /** Adapters kept loaded per executor before the least recently used is unloaded (default 16). */
         public Builder optMaxLoadedAdapters(int v) { maxLoadedAdapters = v; return this; }
 
+        /**
+         * MB of adapter weights (fp32) kept loaded per executor before the least recently used adapter is unloaded
+         * (default 0: no byte budget, only {@link #optMaxLoadedAdapters}); a batch's own adapters are never unloaded.
+         */
+        public Builder optAdapterMemoryMb(long v) { adapterMemoryMb = v; return this; }
+
         public BatchInference build() {
             Objects.requireNonNull(modelPath, "modelPath");
+            if (adapterMemoryMb < 0) {
+                throw new IllegalArgumentException("adapterMemoryMb must be >= 0 (0: no byte budget), got "
+                        + adapterMemoryMb);
+            }
             if (batchSize < 1 || maxLoadedAdapters < 1) {
                 throw new IllegalArgumentException("batchSize and maxLoadedAdapters must be >= 1, got " + batchSize
                         + " and " + maxLoadedAdapters);

@@ -50,6 +50,9 @@ public final class BatchInferenceMain implements Callable<Integer> {
     int batchSize;
     @Option(names = "--max-loaded-adapters", defaultValue = "16", description = "Adapters kept loaded per executor (LRU).")
     int maxLoadedAdapters;
+    @Option(names = "--adapter-memory-mb", defaultValue = "0", description = "MB of adapter weights kept loaded per "
+            + "executor before the least recently used is unloaded (0: no byte budget).")
+    long adapterMemoryMb;
 
     /** Runs the job; exit code 0, 1 on failure, 2 on bad options. */
     public static void main(String[] args) {
@@ -61,7 +64,8 @@ public final class BatchInferenceMain implements Callable<Integer> {
         BatchInference job = BatchInference.builder().setModelPath(model).optQuantization(quantize)
                 .optAdapterRoot(adapterRoot).optTemplate(template).optPromptColumn(promptColumn)
                 .optMaxNewTokens(maxNewTokens).optTemperature(temperature).optTopK(topK).optTopP(topP).optSeed(seed)
-                .optBatchSize(batchSize).optMaxLoadedAdapters(maxLoadedAdapters).build();
+                .optBatchSize(batchSize).optMaxLoadedAdapters(maxLoadedAdapters).optAdapterMemoryMb(adapterMemoryMb)
+                .build();
         SparkSession spark = SparkSession.builder().appName("peft4j-batch-inference").getOrCreate();
         var result = job.run(SparkInputs.read(spark, prompts)).cache();
         result.write().mode("overwrite").json(output);

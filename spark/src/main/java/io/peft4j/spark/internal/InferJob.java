@@ -18,13 +18,14 @@ import java.io.Serializable;
  * @param seed              sampling seed, the same for every row (as {@code peft4j generate --seed})
  * @param batchSize         greedy rows generated together (mixed adapters in one batch)
  * @param maxAdapters       adapters kept loaded per executor before the least recently used is unloaded
+ * @param adapterBudgetBytes bytes of adapter weights kept loaded per executor (0: no byte budget, only the count)
  * @param promptIndex       index of the prompt column
  * @param adapterIndex      index of the adapter column, or -1 (every row uses the base model)
  * @param referenceIndex    index of the reference column, or -1 (no exact match)
  */
 public record InferJob(String modelPath, String quantization, String adapterRoot, String template, int maxNewTokens,
                        double temperature, int topK, double topP, long seed, int batchSize, int maxAdapters,
-                       int promptIndex, int adapterIndex, int referenceIndex) implements Serializable {
+                       long adapterBudgetBytes, int promptIndex, int adapterIndex, int referenceIndex) implements Serializable {
     private static final long serialVersionUID = 1L;
 
     /** The generation settings, exactly as {@code peft4j generate} builds them from the same flags. */

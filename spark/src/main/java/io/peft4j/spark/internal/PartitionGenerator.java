@@ -104,7 +104,7 @@ public final class PartitionGenerator implements Iterator<Row> {
                 }
                 prompts.add(template == null ? prompt : template.render(Conversation.of(Message.user(prompt)), true));
             }
-            cache.evict(job.maxAdapters(), names);
+            cache.evict(job.maxAdapters(), job.adapterBudgetBytes(), names);
             GenerationConfig config = job.generationConfig();
             List<String> texts = new ArrayList<>();
             if (config.sampling()) {
