@@ -127,6 +127,40 @@ public final class ManyAdapters {
     }
 
     /** The distinct task names in name order, each checked to be a safe folder name. */
+    /**
+     * Records laid out as one folder per task ({@code dir/<task>/} holding Parquet or JSON Lines files) as one table
+     * with the {@code task} column {@link #run} takes: each task's files are read in name order (hidden files and
+     * Spark's {@code _SUCCESS} markers skipped), so a task's records keep the order of its files. The folder must be
+     * local or a shared mount, like the output.
+     *
+     * @throws IllegalArgumentException when {@code dir} is not such a folder or a file already has a {@code task}
+     *                                  column
+     */
+    public static Dataset<Row> readTaskFolders(SparkSession spark, String dir) {
+        java.nio.file.Path root = java.nio.file.Path.of(SparkPaths.local(dir, "records"));
+        List<java.nio.file.Path> taskDirs = SparkInputs.taskFolders(root);
+        if (taskDirs.isEmpty()) {
+            throw new IllegalArgumentException(root + " is not a folder of task folders");
+        }
+        Dataset<Row> all = null;
+        for (java.nio.file.Path taskDir : taskDirs) {
+            String task = taskDir.getFileName().toString();
+            for (java.nio.file.Path file : SparkInputs.dataFiles(taskDir)) {
+                Dataset<Row> part = SparkInputs.read(spark, file.toString());
+                if (Arrays.asList(part.columns()).contains(TASK)) {
+                    throw new IllegalArgumentException(file + " already has a '" + TASK + "' column; in a folder per "
+                            + "task the folder name is the task");
+                }
+                part = part.withColumn(TASK, lit(task));
+                all = all == null ? part : all.unionByName(part, true);
+            }
+        }
+        if (all == null) {
+            throw new IllegalArgumentException(root + ": the task folders hold no data files");
+        }
+        return all;
+    }
+
     static List<String> tasks(Dataset<Row> records) {
         List<String> tasks = new ArrayList<>(records.select(col(TASK).cast("string")).distinct()
                 .as(Encoders.STRING()).collectAsList());

@@ -11,7 +11,7 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code spark-submit} entry point of {@link ManyAdapters}: reads the records (Parquet or JSON Lines with a
- * {@code task} column), trains one adapter per task into {@code --output} and prints the summary (optionally also
+ * {@code task} column, or a folder of task folders, {@link ManyAdapters#readTaskFolders}), trains one adapter per task into {@code --output} and prints the summary (optionally also
  * written as JSON with {@code --summary}). Bad options exit with code 2 and one line on stderr.
  *
  * <pre>{@code
@@ -26,7 +26,8 @@ import java.util.concurrent.Callable;
 public final class ManyAdaptersMain implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Base model (.gguf or HF folder), same path on every executor.")
     String model;
-    @Option(names = "--records", required = true, description = "Training records: Parquet or JSON Lines with a 'task' column (and optional 'split' = eval).")
+    @Option(names = "--records", required = true, description = "Training records: Parquet or JSON Lines with a 'task' "
+            + "column (and optional 'split' = eval), or a folder with one folder of such files per task.")
     String records;
     @Option(names = "--output", required = true, description = "Folder every executor mounts; receives <task>/ adapters.")
     String output;
@@ -86,7 +87,7 @@ public final class ManyAdaptersMain implements Callable<Integer> {
         ManyAdapters job = ManyAdapters.builder().setModelPath(model).setOutputDir(output).optQuantization(quantize)
                 .optPartitions(partitions).optTraining(options).build();
         SparkSession spark = SparkSession.builder().appName("peft4j-many-adapters").getOrCreate();
-        Dataset<Row> result = job.run(SparkInputs.read(spark, records));
+        Dataset<Row> result = job.run(SparkInputs.readRecords(spark, records));
         result.show(Integer.MAX_VALUE, false);
         if (summary != null) {
             result.coalesce(1).write().mode("overwrite").json(summary);

@@ -1,6 +1,7 @@
 package io.peft4j.spark;
 
 import io.peft4j.core.adapter.AdapterRegistry;
+import io.peft4j.core.checkpoint.SafetensorsReader;
 import io.peft4j.core.generate.GenerationConfig;
 import io.peft4j.core.testing.TinyHfFolder;
 import io.peft4j.spark.internal.BaseModels;
@@ -126,6 +127,43 @@ class ManyAdaptersLocalTest {
             }
         }
         assertEquals(1, trainingLoads, "the base model loads once in this JVM for 3 tasks in 2 partitions");
+    }
+
+    @Test
+    void folderPerTask_trainsTheSameAdapters() throws Exception {
+        Path root = tmp.resolve("task-folders");
+        for (Map.Entry<String, List<String[]>> t : TASKS.entrySet()) {
+            Path dir = Files.createDirectories(root.resolve(t.getKey()));
+            List<String> lines = Files.readAllLines(jsonl(t.getKey()));
+            int half = lines.size() / 2;                  // two files per task: their name order is the record order
+            Files.write(dir.resolve("part-1.jsonl"), lines.subList(0, half));
+            Files.write(dir.resolve("part-2.jsonl"), lines.subList(half, lines.size()));
+            Files.writeString(dir.resolve("_SUCCESS"), "");
+        }
+        Dataset<Row> records = ManyAdapters.readTaskFolders(spark, root.toString());
+        assertEquals(TASKS.values().stream().mapToInt(List::size).sum(), records.count());
+        Path out = tmp.resolve("adapters-from-folders");
+        List<Row> rows = ManyAdapters.builder().setModelPath(model.toString()).setOutputDir(out.toString())
+                .optPartitions(2).optTraining(TrainingOptions.builder().optMaxSteps(STEPS).optLearningRate(LR)
+                        .optBatchSize(BATCH).optMaxSeqLen(MAX_SEQ).build()).build().run(records).collectAsList();
+        assertEquals(TASKS.size(), rows.size());
+        for (Row r : rows) {
+            String task = r.getString(0);
+            assertEquals("trained", r.getString(1), task);
+            assertEquals(TASKS.get(task).size(), r.getLong(2), task);
+            try (SafetensorsReader a = SafetensorsReader.open(out.resolve(task).resolve("adapter_model.safetensors"));
+                 SafetensorsReader b = SafetensorsReader.open(adapters.resolve(task)
+                         .resolve("adapter_model.safetensors"))) {
+                assertEquals(b.names(), a.names(), task);
+                for (String name : a.names()) {
+                    assertArrayEquals(b.readFloats(name), a.readFloats(name), task + " " + name);
+                }
+            }
+        }
+        Path flat = Files.writeString(tmp.resolve("not-tasks.jsonl"), "{}");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ManyAdapters.readTaskFolders(spark, flat.toString()));
+        assertTrue(e.getMessage().contains("not a folder of task folders"), e.getMessage());
     }
 
     @Test
