@@ -87,7 +87,8 @@ class PromptTuningCliTest {
 
     @Test
     void finetunePTuning_badOptions_exit2NamingTheOption() throws Exception {
-        String data = Files.writeString(tmp.resolve("d.jsonl"), "{\"instruction\":\"a\",\"output\":\"b\"}\n").toString();
+        String data = Files.writeString(tmp.resolve("d.jsonl"), "{\"instruction\":\"a\",\"output\":\"b\"}\n")
+                .toString();
         String[] common = {"finetune", "--method", "p-tuning", "--model", tmp.resolve("none").toString(),
                 "--data", data, "--output", tmp.resolve("o").toString()};
         assertExit2(CliRun.of(concat(common, "--encoder-type", "gru")), "--encoder-type");

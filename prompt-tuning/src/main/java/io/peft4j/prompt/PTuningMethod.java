@@ -14,8 +14,8 @@ import io.peft4j.prompt.internal.SoftPromptAdapter;
  * The P-tuning {@link AdapterMethod} (peft_type {@code P_TUNING}; Liu et al. 2021, arXiv:2103.10385), registered
  * through {@code META-INF/services}. A fresh adapter trains an MLP prompt encoder over a virtual-token table (PEFT's
  * {@code PromptEncoder}); with {@code inference_mode} (every adapter file PEFT or peft4j writes) the adapter is just
- * the saved table {@code prompt_embeddings}, as PEFT loads it. The encoder is PEFT's MLP (default) or its bidirectional LSTM + MLP head
- * ({@code encoder_reparameterization_type} LSTM). Stateless, thread-safe.
+ * the saved table {@code prompt_embeddings}, as PEFT loads it. The encoder is PEFT's MLP (default) or its
+ * bidirectional LSTM + MLP head ({@code encoder_reparameterization_type} LSTM). Stateless, thread-safe.
  *
  * <pre>{@code
  * peft.addAdapter("default", PromptEncoderConfig.builder().setNumVirtualTokens(20).setEncoderHiddenSize(128).build(), 42L);

@@ -162,7 +162,8 @@ public record PromptEncoderConfig(
         }
 
         public PromptEncoderConfig build() {
-            return new PromptEncoderConfig(numVirtualTokens, null, null, null, null, type, hidden, numLayers, dropout, null,
+            return new PromptEncoderConfig(numVirtualTokens, null, null, null, null, type, hidden, numLayers, dropout,
+                    null,
                     taskType, baseModel, null, false, PEFT_TYPE, new LinkedHashMap<>());
         }
     }

@@ -84,7 +84,8 @@ public final class BatchInference {
             out = out.add(EXACT_MATCH, DataTypes.BooleanType, true).add(LOSS, DataTypes.DoubleType, true);
         }
         InferJob job = new InferJob(b.modelPath, b.quantization, b.adapterRoot, b.template, b.maxNewTokens,
-                b.temperature, b.topK, b.topP, b.seed, b.batchSize, b.maxLoadedAdapters, b.adapterMemoryMb << 20, prompt, adapter, reference);
+                b.temperature, b.topK, b.topP, b.seed, b.batchSize, b.maxLoadedAdapters, b.adapterMemoryMb << 20,
+                prompt, adapter, reference);
         job.generationConfig();   // bad sampling settings fail here, on the driver
         return prompts.mapPartitions((MapPartitionsFunction<Row, Row>) rows -> PartitionGenerator.run(job, rows),
                 Encoders.row(out));

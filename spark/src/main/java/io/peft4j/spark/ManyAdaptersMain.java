@@ -11,8 +11,9 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code spark-submit} entry point of {@link ManyAdapters}: reads the records (Parquet or JSON Lines with a
- * {@code task} column, or a folder of task folders, {@link ManyAdapters#readTaskFolders}), trains one adapter per task into {@code --output} and prints the summary (optionally also
- * written as JSON with {@code --summary}). Bad options exit with code 2 and one line on stderr.
+ * {@code task} column, or a folder of task folders, {@link ManyAdapters#readTaskFolders}), trains one adapter per
+ * task into {@code --output} and prints the summary (optionally also written as JSON with {@code --summary}). Bad
+ * options exit with code 2 and one line on stderr.
  *
  * <pre>{@code
  * spark-submit --class io.peft4j.spark.ManyAdaptersMain --master spark://host:7077 --jars "$JARS" spark.jar \

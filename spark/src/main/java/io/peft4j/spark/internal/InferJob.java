@@ -25,7 +25,8 @@ import java.io.Serializable;
  */
 public record InferJob(String modelPath, String quantization, String adapterRoot, String template, int maxNewTokens,
                        double temperature, int topK, double topP, long seed, int batchSize, int maxAdapters,
-                       long adapterBudgetBytes, int promptIndex, int adapterIndex, int referenceIndex) implements Serializable {
+                       long adapterBudgetBytes, int promptIndex, int adapterIndex, int referenceIndex)
+        implements Serializable {
     private static final long serialVersionUID = 1L;
 
     /** The generation settings, exactly as {@code peft4j generate} builds them from the same flags. */

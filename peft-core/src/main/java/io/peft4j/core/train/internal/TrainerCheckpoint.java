@@ -29,7 +29,8 @@ import java.util.stream.Stream;
 /**
  * A resumable checkpoint folder {@code checkpoint-<step>}: {@code adapters/<name>/} (PEFT layout) for each active
  * adapter, plus {@code adapters/<name>/training_state.safetensors} (its trainable arrays {@code p.i}) when the PEFT
- * file does not hold what training updates (P-tuning's encoder), {@code optimizer.safetensors} (AdamW moments {@code m.i}/{@code v.i}) and {@code trainer_state.json}
+ * file does not hold what training updates (P-tuning's encoder), {@code optimizer.safetensors} (AdamW moments
+ * {@code m.i}/{@code v.i}) and {@code trainer_state.json}
  * (step, optimizer step count, seed and the seed rules of {@link RngSeeds}; the RNG position is the step, since
  * dropout seeds are derived from it).
  * Written through {@link AtomicFolder} (temp folder, then swapped in by rename), so a crash never leaves a half
