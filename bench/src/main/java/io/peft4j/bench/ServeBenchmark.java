@@ -116,6 +116,7 @@ public final class ServeBenchmark {
         AtomicInteger tokens = new AtomicInteger();
         AtomicInteger next = new AtomicInteger();
         List<long[]> rss = Collections.synchronizedList(new ArrayList<>());   // {ms since start, bytes}
+        List<long[]> heap = Collections.synchronizedList(new ArrayList<>());  // {ms since start, committed heap}
         long start = System.nanoTime();
         long end = start + seconds * 1_000_000_000L;
         List<Thread> threads = new ArrayList<>();
@@ -144,7 +145,9 @@ public final class ServeBenchmark {
         while (System.nanoTime() < end) {
             Thread.sleep(2000);
             System.gc();
-            rss.add(new long[] {(System.nanoTime() - start) / 1_000_000, ProcessMemory.rssBytes().orElse(-1)});
+            long at = (System.nanoTime() - start) / 1_000_000;
+            rss.add(new long[] {at, ProcessMemory.rssBytes().orElse(-1)});
+            heap.add(new long[] {at, Runtime.getRuntime().totalMemory()});
             status.accept(String.format("bench serve: %ds, %d requests, %d failed, %d wrong",
                     (System.nanoTime() - start) / 1_000_000_000L, latencies.size(), failures.get(), wrong.get()));
         }
@@ -169,7 +172,7 @@ public final class ServeBenchmark {
         out.put("tokens_per_s", round(tokens.get() / concurrentS));
         out.put("serial_tokens_per_s", round(serialTokS));
         out.put("ratio_throughput_vs_serial", round(tokens.get() / concurrentS / serialTokS));
-        rssKeys(out, rss, seconds);
+        rssKeys(out, rss, heap, seconds);
         out.put("load_average", round(ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()));
         return out;
     }
@@ -207,16 +210,25 @@ public final class ServeBenchmark {
         return JSON.readTree(r.body());
     }
 
-    /** RSS (MB, median of the samples within 10 s) at 1 and 2 minutes, or at the middle and end of a shorter run. */
-    private static void rssKeys(Map<String, Object> out, List<long[]> samples, int seconds) {
+    /**
+     * RSS (MB, median of the samples within 10 s) at 1 and 2 minutes, or at the middle and end of a shorter run, and
+     * the same for the committed Java heap, so that growth of the heap (the serial collector's old generation) can be
+     * told from native growth ({@code rss_outside_heap_growth_pct}).
+     */
+    private static void rssKeys(Map<String, Object> out, List<long[]> samples, List<long[]> heap, int seconds) {
         boolean minutes = seconds >= 120;
         long first = minutes ? 60_000 : seconds * 500L;
         long second = minutes ? 120_000 : seconds * 1000L;
         double a = medianAround(samples, first);
         double b = medianAround(samples, second);
+        double ha = medianAround(heap, first);
+        double hb = medianAround(heap, second);
         out.put(minutes ? "rss_mb_1min" : "rss_mb_mid", round(a));
         out.put(minutes ? "rss_mb_2min" : "rss_mb_end", round(b));
         out.put("rss_growth_pct", round(100 * (b - a) / a));
+        out.put(minutes ? "heap_committed_mb_1min" : "heap_committed_mb_mid", round(ha));
+        out.put(minutes ? "heap_committed_mb_2min" : "heap_committed_mb_end", round(hb));
+        out.put("rss_outside_heap_growth_pct", round(100 * ((b - hb) - (a - ha)) / (a - ha)));
     }
 
     private static double medianAround(List<long[]> samples, long atMs) {
