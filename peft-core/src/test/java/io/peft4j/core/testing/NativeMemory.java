@@ -130,6 +130,29 @@ public final class NativeMemory {
         return seen ? OptionalLong.of(kb) : OptionalLong.empty();
     }
 
+    /**
+     * kB {@code malloc} has handed out less the JVM's own share ({@link #mallocInUseKb()} − {@link #jvmMallocKb()}):
+     * what libtorch, JNI and direct buffers hold. The two counts cannot be read at once, so the JVM's share is read
+     * before and after glibc's and the reading is kept only when it moved by at most 256 kB meanwhile (up to 5
+     * tries; else the last). Without Native Memory Tracking it is glibc's count; empty without glibc.
+     */
+    public static OptionalLong mallocLessJvmKb() {
+        OptionalLong all = OptionalLong.empty();
+        for (int attempt = 0; attempt < 5; attempt++) {
+            OptionalLong jvmBefore = jvmMallocKb();
+            all = mallocInUseKb();
+            OptionalLong jvmAfter = jvmMallocKb();
+            if (all.isEmpty() || jvmBefore.isEmpty() || jvmAfter.isEmpty()) {
+                return all;
+            }
+            long remainder = all.getAsLong() - jvmAfter.getAsLong();
+            if (Math.abs(jvmAfter.getAsLong() - jvmBefore.getAsLong()) <= 256 || attempt == 4) {
+                return OptionalLong.of(remainder);
+            }
+        }
+        return all;
+    }
+
     /** glibc's {@code struct mallinfo2}: ten {@code size_t} fields, returned by value. */
     public static final class MallInfo2 extends Structure implements Structure.ByValue {
         public long arena;

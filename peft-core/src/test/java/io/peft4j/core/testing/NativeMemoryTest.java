@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * read and is a part of what glibc has handed out, and a direct buffer (category {@code Other}) stays in what
  * remains after subtracting it, so a leak of direct buffers would still show. The two counts are read one after the
  * other, not atomically, and the JVM's share moves by several MB on its own (compiler arenas), so the remainder is
- * the median of 7 readings and the buffer is large against that noise (256 MB, ±24 MB).
+ * the median of 7 checked readings and the buffer is large against that noise (256 MB, ±24 MB).
  */
 class NativeMemoryTest {
     private static final int BUFFER_MB = 256;
@@ -38,11 +38,11 @@ class NativeMemoryTest {
                 "a " + BUFFER_MB + " MB direct buffer moved the count by " + grewKb + " kB");
     }
 
-    /** Median of 7 readings of glibc's count less the JVM's own share. */
+    /** Median of 7 readings of glibc's count less the JVM's own share ({@link NativeMemory#mallocLessJvmKb()}). */
     private static long remainderKb() {
         long[] r = new long[7];
         for (int i = 0; i < r.length; i++) {
-            r[i] = NativeMemory.mallocInUseKb().getAsLong() - NativeMemory.jvmMallocKb().getAsLong();
+            r[i] = NativeMemory.mallocLessJvmKb().getAsLong();
         }
         Arrays.sort(r);
         return r[r.length / 2];

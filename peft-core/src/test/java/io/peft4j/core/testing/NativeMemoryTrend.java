@@ -1,7 +1,5 @@
 package io.peft4j.core.testing;
 
-import java.util.OptionalLong;
-
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -40,11 +38,8 @@ public final class NativeMemoryTrend {
     /** Records both measures at {@code step} (after a full GC); the malloc count less the JVM's own share. */
     public void sample(double step) {
         rssKb.add(step, NativeMemory.settledKb());
-        OptionalLong jvm = NativeMemory.jvmMallocKb();
-        NativeMemory.mallocInUseKb().ifPresent(kb -> {
-            mallocKb.add(step, kb - jvm.orElse(0));
-            jvm.ifPresent(j -> jvmMallocKb.add(step, j));
-        });
+        NativeMemory.mallocLessJvmKb().ifPresent(kb -> mallocKb.add(step, kb));
+        NativeMemory.jvmMallocKb().ifPresent(kb -> jvmMallocKb.add(step, kb));
     }
 
     /** What the JVM itself held of the malloc'd bytes at each sample (empty without Native Memory Tracking). */
