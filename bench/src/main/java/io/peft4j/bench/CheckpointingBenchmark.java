@@ -1,7 +1,6 @@
 package io.peft4j.bench;
 
 import io.peft4j.core.PeftException;
-import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.train.Example;
@@ -71,23 +70,13 @@ public final class CheckpointingBenchmark {
     /** Attaches {@code config}, runs {@code steps + 1} steps per mode (the first is the warm-up), detaches it. */
     public static Result run(CausalLM model, LoraConfig config, int batch, int seq, int steps) throws PeftException {
         List<Example> data = TrainBenchmark.randomData(model, batch, seq);
-        double[][] times = new double[2][steps];
-        long[] peaks = new long[2];
+        AlternatingSteps.Result r;
         try (PeftModel peft = PeftModel.wrap(model)) {
             peft.addAdapter(PeftModel.DEFAULT, config, 1L);
-            for (int i = 0; i <= steps; i++) {
-                for (int mode = 1; mode >= 0; mode--) {     // checkpointed first
-                    boolean measurePeak = i == 0 && ProcessMemory.resetPeak();
-                    double secs = oneStep(peft, data, batch, mode == 1);
-                    if (i > 0) {
-                        times[mode][i - 1] = secs;
-                    } else {
-                        peaks[mode] = measurePeak ? ProcessMemory.peakRssBytes().orElse(-1) : -1;
-                    }
-                }
-            }
+            // mode 1 (checkpointed) first: memory the larger ordinary step leaves cannot inflate its peak
+            r = AlternatingSteps.run(steps, new int[] {1, 0}, mode -> oneStep(peft, data, batch, mode == 1));
         }
-        return new Result(Medians.upper(times[0]), Medians.upper(times[1]), peaks[0], peaks[1]);
+        return new Result(r.medianSeconds()[0], r.medianSeconds()[1], r.peakRssBytes()[0], r.peakRssBytes()[1]);
     }
 
     private static double oneStep(PeftModel peft, List<Example> data, int batch, boolean checkpoint)

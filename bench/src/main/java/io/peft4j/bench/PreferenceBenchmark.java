@@ -1,7 +1,6 @@
 package io.peft4j.bench;
 
 import io.peft4j.core.PeftException;
-import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.train.CrossEntropyObjective;
@@ -90,29 +89,19 @@ public final class PreferenceBenchmark {
         List<Example> rows = pairRows(model, batch, seq);
         TrainingObjective[] objectives = {CrossEntropyObjective.INSTANCE,
             PreferenceObjective.of(PreferenceConfig.builder().optBeta(0.1).build())};
-        double[][] times = new double[2][steps];
-        long[] peaks = new long[2];
+        AlternatingSteps.Result r;
         try (PeftModel peft = PeftModel.wrap(model)) {
             peft.addAdapter(PeftModel.DEFAULT, config, 1L);
-            for (int i = 0; i <= steps; i++) {
-                for (int o = 0; o < 2; o++) {                   // SFT first
-                    boolean measurePeak = i == 0 && ProcessMemory.resetPeak();
-                    // a preference item is a pair of rows: half as many items make the same rows
-                    TrainerConfig cfg = TrainerConfig.builder().optMaxSteps(1).optBatchSize(o == 0 ? batch : batch / 2)
-                            .optShuffle(false).optLearningRate(1e-4).build();
-                    double secs;
-                    try (Trainer t = new Trainer(peft, cfg, objectives[o])) {
-                        secs = t.train(rows, null).seconds();
-                    }
-                    if (i > 0) {
-                        times[o][i - 1] = secs;
-                    } else {
-                        peaks[o] = measurePeak ? ProcessMemory.peakRssBytes().orElse(-1) : -1;
-                    }
+            r = AlternatingSteps.run(steps, new int[] {0, 1}, o -> {        // SFT first
+                // a preference item is a pair of rows: half as many items make the same rows
+                TrainerConfig cfg = TrainerConfig.builder().optMaxSteps(1).optBatchSize(o == 0 ? batch : batch / 2)
+                        .optShuffle(false).optLearningRate(1e-4).build();
+                try (Trainer t = new Trainer(peft, cfg, objectives[o])) {
+                    return t.train(rows, null).seconds();
                 }
-            }
+            });
         }
-        return new Result(Medians.upper(times[0]), Medians.upper(times[1]), peaks[0], peaks[1]);
+        return new Result(r.medianSeconds()[0], r.medianSeconds()[1], r.peakRssBytes()[0], r.peakRssBytes()[1]);
     }
 
     /** {@code batch / 2} seeded random pairs of rows: a shared prompt half (not trained), then different answers. */

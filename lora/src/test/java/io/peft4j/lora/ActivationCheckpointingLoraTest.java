@@ -39,18 +39,7 @@ class ActivationCheckpointingLoraTest {
             NDArray targets = m.create(new long[] {5, 9, 33, 2, 60, 7, 4, 11, 3, 8, 12, 1}, new Shape(12, 1));
             float loss = peft.backward(ids, mask, logits -> logits.reshape(12, TinyModels.VOCAB).logSoftmax(-1)
                     .gather(targets, 1).sum().neg(), checkpoint, rngSeed);
-            List<NDArray> params = peft.trainableArrays();
-            int n = 0;
-            for (NDArray p : params) {
-                n += (int) p.size();
-            }
-            float[] grads = new float[n];
-            int off = 0;
-            for (NDArray p : params) {
-                float[] g = p.getGradient().toFloatArray();
-                System.arraycopy(g, 0, grads, off, g.length);
-                off += g.length;
-            }
+            float[] grads = TinyModels.flatGradients(peft.trainableArrays());
             return new float[][] {{loss}, grads};
         }
     }

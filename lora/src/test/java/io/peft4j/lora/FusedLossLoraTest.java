@@ -64,18 +64,7 @@ class FusedLossLoraTest {
             Function<NDArray, NDArray> loss = step.lossOf(0);
             assertInstanceOf(TokenCrossEntropy.class, loss);
             float value = peft.backward(b.inputIdsArray(m), b.attentionMaskArray(m), loss, checkpoint, 77L);
-            List<NDArray> params = peft.trainableArrays();
-            int n = 0;
-            for (NDArray p : params) {
-                n += (int) p.size();
-            }
-            float[] grads = new float[n];
-            int off = 0;
-            for (NDArray p : params) {
-                float[] g = p.getGradient().toFloatArray();
-                System.arraycopy(g, 0, grads, off, g.length);
-                off += g.length;
-            }
+            float[] grads = TinyModels.flatGradients(peft.trainableArrays());
             return new float[][] {{value}, grads};
         }
     }

@@ -45,4 +45,20 @@ final class TinyModels {
         }
         return max;
     }
+
+    /** The gradients of {@code params}, in order, as one flat array. */
+    static float[] flatGradients(java.util.List<NDArray> params) {
+        int n = 0;
+        for (NDArray p : params) {
+            n += (int) p.size();
+        }
+        float[] grads = new float[n];
+        int off = 0;
+        for (NDArray p : params) {
+            float[] g = p.getGradient().toFloatArray();
+            System.arraycopy(g, 0, grads, off, g.length);
+            off += g.length;
+        }
+        return grads;
+    }
 }
