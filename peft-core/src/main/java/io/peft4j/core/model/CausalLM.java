@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.ModelConfig;
+import io.peft4j.core.model.block.PrefixKeyValues;
 
 import java.util.Map;
 import java.util.function.Function;
@@ -52,6 +53,22 @@ public interface CausalLM extends AutoCloseable {
      * trainable rows here).
      */
     NDArray forwardEmbeddings(NDArray inputEmbeddings, NDArray attentionMask, KvCache cache);
+
+    /**
+     * {@link #forwardEmbeddings} where every attention layer first sees {@code prefix}'s keys and values (prefix
+     * tuning): P leading positions that every token may attend to, so the input's positions start at P. Without a
+     * cache and outside {@link io.peft4j.core.Inference} the prefix stays in the graph (gradients reach it); with a
+     * cache, which must then be empty, the prefix is copied into it as its first P positions and later steps find it
+     * there. {@code prefix == null} is plain {@link #forwardEmbeddings}. This default supports only that.
+     */
+    default NDArray forwardEmbeddings(NDArray inputEmbeddings, NDArray attentionMask, KvCache cache,
+                                      PrefixKeyValues prefix) {
+        if (prefix == null) {
+            return forwardEmbeddings(inputEmbeddings, attentionMask, cache);
+        }
+        throw new UnsupportedOperationException("attention prefixes (prefix tuning) are not supported by "
+                + getClass().getSimpleName());
+    }
 
     /**
      * Training forward + backward: back-propagates {@code loss.apply(logits)} (a scalar) into every array that

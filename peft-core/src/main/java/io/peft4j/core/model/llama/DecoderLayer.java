@@ -98,6 +98,9 @@ final class DecoderLayer {
         KeyValues kv = new KeyValues(ks.transpose(0, 2, 1, 3), vs.transpose(0, 2, 1, 3));  // [B, kvHeads, T, D]
         if (cache != null) {
             kv = cache.append(index, kv);
+        } else if (in.prefix() != null) {   // prefix tuning in the graph: its keys and values come first
+            KeyValues p = in.prefix().forBatch(index, b);
+            kv = new KeyValues(p.keys().concat(kv.keys(), 2), p.values().concat(kv.values(), 2));
         }
         return GroupedQueryAttention.attend(qs, kv, in.bias());
     }

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.model.KvCache;
 import io.peft4j.core.model.block.AttentionLayout;
 import io.peft4j.core.model.block.KeyValues;
+import io.peft4j.core.model.block.PrefixKeyValues;
 
 import java.util.Arrays;
 
@@ -94,6 +95,35 @@ final class LlamaKvCache implements KvCache {
         keys[layer].set(target, fresh.keys());
         values[layer].set(target, fresh.values());
         NDIndex all = new NDIndex(":" + batch + ", :, " + origin + ":" + (end + pending));
+        return new KeyValues(keys[layer].get(all), values[layer].get(all));
+    }
+
+    /**
+     * Writes {@code prefix} (prefix tuning's keys and values, the same for every row) as the first positions of an
+     * empty cache: real positions every later token attends to.
+     */
+    void seedPrefix(PrefixKeyValues prefix) {
+        if (length() != 0 || pending != 0) {
+            throw new IllegalStateException("an attention prefix goes into an empty cache, this one holds "
+                    + length() + " positions");
+        }
+        int p = prefix.length();
+        boolean[][] real = new boolean[batch][p];
+        for (boolean[] row : real) {
+            Arrays.fill(row, true);
+        }
+        begin(real, p);
+        for (int l = 0; l < keys.length; l++) {
+            try (NDScope scope = new NDScope()) {
+                append(l, prefix.forBatch(l, batch));
+            }
+        }
+        commit();
+    }
+
+    /** Everything cached for {@code layer}: views {@code [B, kvHeads, length, D]} (for tests and inspection). */
+    KeyValues cached(int layer) {
+        NDIndex all = new NDIndex(":" + batch + ", :, " + origin + ":" + end);
         return new KeyValues(keys[layer].get(all), values[layer].get(all));
     }
 

@@ -14,10 +14,12 @@ import io.peft4j.core.model.DenseLinearFactory;
 import io.peft4j.core.model.KvCache;
 import io.peft4j.core.model.LinearLayerFactory;
 import io.peft4j.core.model.block.AttentionLayout;
+import io.peft4j.core.model.block.PrefixKeyValues;
 import io.peft4j.core.model.block.RmsNorm;
 import io.peft4j.core.model.block.RotaryEmbedding;
 import io.peft4j.core.model.block.WeightOverride;
 
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -122,6 +124,46 @@ public final class LlamaModel implements CausalLM {
         return linears.get(LM_HEAD).forward(hidden(inputEmbeddings, attentionMask, cache));
     }
 
+    @Override
+    public NDArray forwardEmbeddings(NDArray inputEmbeddings, NDArray attentionMask, KvCache cache,
+                                     PrefixKeyValues prefix) {
+        return linears.get(LM_HEAD).forward(hidden(inputEmbeddings, attentionMask, cache, prefix));
+    }
+
+    /**
+     * {@link #hidden(NDArray, NDArray, KvCache)} with an attention prefix (see
+     * {@link CausalLM#forwardEmbeddings(NDArray, NDArray, KvCache, PrefixKeyValues)}). In the graph (no cache, not
+     * in an inference scope) every layer concatenates its prefix before the input's keys and values; otherwise the
+     * prefix is copied into the cache (a temporary one when none is given) and the plain path runs over it.
+     */
+    public NDArray hidden(NDArray inputEmbeddings, NDArray attentionMask, KvCache cache, PrefixKeyValues prefix) {
+        if (prefix == null) {
+            return hidden(inputEmbeddings, attentionMask, cache);
+        }
+        int b = Math.toIntExact(inputEmbeddings.getShape().get(0));
+        prefix.check(config.numLayers(), b, config.numKvHeads(), config.headDim());
+        LlamaKvCache kv = ownCache(cache, b);
+        if (kv == null && !Inference.active()) {
+            int tokens = Math.toIntExact(inputEmbeddings.getShape().get(1));
+            ContextWindowException.check(config, prefix.length() + tokens, "prefix plus sequence");
+            LayerInputs in = prefixInputs(inputEmbeddings, attentionMask, prefix);
+            NDArray x = inputEmbeddings;
+            for (DecoderLayer layer : layers) {
+                x = layer.forward(x, in, null);
+            }
+            return finalNorm.forward(x);
+        }
+        LlamaKvCache seeded = kv != null ? kv : (LlamaKvCache) newKvCache(b);
+        try {
+            seeded.seedPrefix(prefix);
+            return hidden(inputEmbeddings, attentionMask, seeded);
+        } finally {
+            if (kv == null) {
+                seeded.close();
+            }
+        }
+    }
+
     /**
      * The final-norm hidden states {@code [B, T, hidden]} (what the lm_head reads) for input embeddings
      * {@code [B, T, hidden]}; mask and cache as in {@link #forward}. Outside a {@code GradientCollector} the layers
@@ -158,7 +200,26 @@ public final class LlamaModel implements CausalLM {
      * @param keyRope   rotation tables for keys
      * @param bias      additive attention mask, or {@code null} when nothing is masked
      */
-    record LayerInputs(RotaryEmbedding.Tables queryRope, RotaryEmbedding.Tables keyRope, NDArray bias) {
+    record LayerInputs(RotaryEmbedding.Tables queryRope, RotaryEmbedding.Tables keyRope, NDArray bias,
+                       PrefixKeyValues prefix) {
+        LayerInputs(RotaryEmbedding.Tables queryRope, RotaryEmbedding.Tables keyRope, NDArray bias) {
+            this(queryRope, keyRope, bias, null);
+        }
+    }
+
+    /** Layer inputs of a graph forward after {@code prefix}: its P positions are real keys before the input's. */
+    private LayerInputs prefixInputs(NDArray inputEmbeddings, NDArray attentionMask, PrefixKeyValues prefix) {
+        int b = Math.toIntExact(inputEmbeddings.getShape().get(0));
+        int t = Math.toIntExact(inputEmbeddings.getShape().get(1));
+        int p = prefix.length();
+        boolean[][] past = new boolean[b][p];
+        for (boolean[] row : past) {
+            Arrays.fill(row, true);
+        }
+        AttentionLayout layout = new AttentionLayout(past, p, AttentionLayout.readMask(attentionMask, b, t), b, t);
+        NDManager m = inputEmbeddings.getManager();
+        RotaryEmbedding.Tables keyRope = rope.tables(layout.positions(), 1f, m);
+        return new LayerInputs(keyRope.scaled(attentionScale), keyRope, layout.bias(m), prefix);
     }
 
     /** Rope tables and attention bias for {@code inputEmbeddings [B, T, hidden]} (begins the cache step if any). */
@@ -190,7 +251,7 @@ public final class LlamaModel implements CausalLM {
         if (sequences == null) {
             sequences = new int[b][t];
             for (int[] row : sequences) {
-                java.util.Arrays.fill(row, 1);
+                Arrays.fill(row, 1);
             }
         }
         int[][] positions = positionIds == null ? null : AttentionLayout.readInts(positionIds, b, t, "positionIds");
