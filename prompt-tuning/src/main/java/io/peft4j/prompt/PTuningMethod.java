@@ -57,6 +57,7 @@ public final class PTuningMethod implements AdapterMethod {
                     filled.encoderDropout(), seed)
                     : new MlpPromptEncoder(model.manager(), p, h, e, seed);
         }
-        return new SoftPromptAdapter(name, filled, c -> c.withInferenceMode(true), source);
+        return new SoftPromptAdapter(name, filled, c -> c.withInferenceMode(true), source,
+                SoftPromptAdapter.Injection.INPUT_EMBEDDINGS);
     }
 }

@@ -5,8 +5,8 @@ import io.peft4j.core.adapter.AdapterConfig;
 
 /**
  * The settings every prompt-learning method shares (PEFT's {@code PromptLearningConfig}): how many virtual tokens
- * are prepended and the model dimensions PEFT records beside them. Implemented by {@link PromptTuningConfig} and
- * {@link PromptEncoderConfig}.
+ * are prepended and the model dimensions PEFT records beside them. Implemented by {@link PromptTuningConfig},
+ * {@link PromptEncoderConfig} and {@link PrefixTuningConfig}.
  *
  * <pre>{@code
  * PromptLearningConfig c = (PromptLearningConfig) peft.adapter("default").config();
@@ -41,10 +41,20 @@ public interface PromptLearningConfig extends AdapterConfig {
 
     /** Checks the shared fields against {@code model} (used by {@link #withModelDims}). */
     static void checkDims(PromptLearningConfig c, Integer numLayers, Integer numHeads, ModelConfig model) {
+        checkDims(c, numLayers, numHeads, model, model.hiddenSize(), "the model's hidden size", model.numHeads());
+    }
+
+    /**
+     * {@link #checkDims(PromptLearningConfig, Integer, Integer, ModelConfig)} against the {@code token_dim} and
+     * {@code num_attention_heads} the method derives from the model ({@code tokenDimSource} names where it comes
+     * from in the error).
+     */
+    static void checkDims(PromptLearningConfig c, Integer numLayers, Integer numHeads, ModelConfig model,
+                          int tokenDim, String tokenDimSource, int heads) {
         String what = "invalid " + c.peftType() + " config for this base model: ";
-        if (c.tokenDim() != null && c.tokenDim() != model.hiddenSize()) {
-            throw new IllegalArgumentException(what + "token_dim = " + c.tokenDim() + " but the model's hidden size is "
-                    + model.hiddenSize());
+        if (c.tokenDim() != null && c.tokenDim() != tokenDim) {
+            throw new IllegalArgumentException(what + "token_dim = " + c.tokenDim() + " but " + tokenDimSource + " is "
+                    + tokenDim);
         }
         if (c.numTransformerSubmodules() != null && c.numTransformerSubmodules() != 1) {
             throw new IllegalArgumentException(what + "num_transformer_submodules = " + c.numTransformerSubmodules()
@@ -54,9 +64,9 @@ public interface PromptLearningConfig extends AdapterConfig {
             throw new IllegalArgumentException(what + "num_layers = " + numLayers + " but the model has "
                     + model.numLayers());
         }
-        if (numHeads != null && numHeads != model.numHeads()) {
+        if (numHeads != null && numHeads != heads) {
             throw new IllegalArgumentException(what + "num_attention_heads = " + numHeads + " but the model has "
-                    + model.numHeads());
+                    + heads);
         }
         if (model.maxPositions() > 0 && c.numVirtualTokens() >= model.maxPositions()) {
             throw new IllegalArgumentException(what + "num_virtual_tokens = " + c.numVirtualTokens()

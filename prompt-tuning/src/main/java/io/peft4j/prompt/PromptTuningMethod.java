@@ -47,7 +47,8 @@ public final class PromptTuningMethod implements AdapterMethod {
         int p = filled.numVirtualTokens();
         int h = mc.hiddenSize();
         PromptTable table = new PromptTable(model.manager(), initialValues(model, filled, seed), p, h);
-        return new SoftPromptAdapter(name, filled, c -> c.withInferenceMode(true), table);
+        return new SoftPromptAdapter(name, filled, c -> c.withInferenceMode(true), table,
+                SoftPromptAdapter.Injection.INPUT_EMBEDDINGS);
     }
 
     /** PEFT's {@code PromptEmbedding.__init__} initialisation, {@code [P * hidden]} floats. */

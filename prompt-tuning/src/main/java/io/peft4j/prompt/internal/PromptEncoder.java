@@ -10,8 +10,8 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * What P-tuning's two prompt encoders share (PEFT's {@code PromptEncoder}): a trainable virtual-token table
- * {@code [P, H]} (torch {@code nn.Embedding}: standard normal) that a subclass's network turns into the prompts,
+ * What the prompt encoders share (P-tuning's MLP and LSTM, PEFT's {@code PromptEncoder}, and prefix tuning's
+ * projection): a trainable virtual-token table {@code [P, H]} (torch {@code nn.Embedding}: standard normal) that a subclass's network turns into the prompts,
  * parameters created the way torch initialises them, and saving as PEFT does: {@link #stateDict()} is the encoder's
  * output ({@code prompt_embeddings}), computed when asked. Loading saved values into a training encoder is refused,
  * because the file does not hold the encoder.
@@ -75,9 +75,9 @@ abstract class PromptEncoder implements PromptSource {
 
     @Override
     public final void onStateLoaded() {
-        throw new IllegalStateException("a P_TUNING adapter being trained cannot load saved weights: PEFT's file holds "
-                + "only the encoder's output (load it with PeftModel.loadAdapter instead; a training checkpoint "
-                + "restores the encoder from its training_state.safetensors)");
+        throw new IllegalStateException("a prompt encoder being trained (P_TUNING, or PREFIX_TUNING with "
+                + "prefix_projection) cannot load saved weights: PEFT's file holds only the encoder's output (load "
+                + "it with PeftModel.loadAdapter instead; a training checkpoint restores the encoder from its training_state.safetensors)");
     }
 
     @Override

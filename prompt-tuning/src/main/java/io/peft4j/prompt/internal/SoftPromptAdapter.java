@@ -7,21 +7,31 @@ import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.adapter.Adapter;
 import io.peft4j.core.adapter.AdapterConfig;
 import io.peft4j.core.model.CausalLM;
+import io.peft4j.core.ModelConfig;
 import io.peft4j.core.model.KvCache;
+import io.peft4j.core.model.block.KeyValues;
+import io.peft4j.core.model.block.PrefixKeyValues;
 import io.peft4j.prompt.PromptLearningConfig;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.UnaryOperator;
 
 /**
- * A soft-prompt adapter: while active, every forward that starts a sequence prepends the {@link PromptSource}'s
- * virtual-token embeddings {@code [P, H]} to the input embeddings {@code [B, T, H]}, extends the attention mask with
- * P ones (virtual tokens are real tokens to the model, so positions count them, as PEFT's do), runs the base model
- * and returns the logits of the caller's T positions only. With a KV cache the prompt goes in at prefill (an empty
- * cache) only; later steps find it cached. The base model is never changed. Not thread-safe: its
- * {@code PeftModel} serialises calls.
+ * A soft-prompt adapter: while active, every forward that starts a sequence puts the {@link PromptSource}'s P virtual
+ * tokens before the input, in one of two ways ({@link Injection}):
+ * <ul>
+ *   <li>{@link Injection#INPUT_EMBEDDINGS} (prompt tuning, P-tuning): the rows {@code [P, H]} are prepended to the
+ *       input embeddings {@code [B, T, H]}, the attention mask gets P ones (virtual tokens are real tokens to the
+ *       model, so positions count them, as PEFT's do), and the logits of the caller's T positions are returned;</li>
+ *   <li>{@link Injection#ATTENTION_PREFIX} (prefix tuning): the rows {@code [P, layers·2·token_dim]} are split, as
+ *       PEFT's {@code get_prompt} splits them, into each layer's keys and values {@code [kvHeads, P, D]}, which every
+ *       attention layer sees before the input ({@link PrefixKeyValues}).</li>
+ * </ul>
+ * With a KV cache the prompt goes in at prefill (an empty cache) only; later steps find it cached. The base model is
+ * never changed. Not thread-safe: its {@code PeftModel} serialises calls.
  *
  * <pre>{@code
  * Adapter a = AdapterMethod.forPeftType("PROMPT_TUNING").attach(model, "default", config, 42L);
@@ -34,6 +44,7 @@ public final class SoftPromptAdapter implements Adapter {
     private final PromptLearningConfig config;
     private final UnaryOperator<PromptLearningConfig> savedForm;
     private final PromptSource source;
+    private final Injection injection;
     private boolean active;
     private boolean enabled = true;
     private boolean training;
@@ -44,11 +55,20 @@ public final class SoftPromptAdapter implements Adapter {
      *                  {@code inference_mode: true})
      */
     public SoftPromptAdapter(String name, PromptLearningConfig config,
-                             UnaryOperator<PromptLearningConfig> savedForm, PromptSource source) {
+                             UnaryOperator<PromptLearningConfig> savedForm, PromptSource source, Injection injection) {
         this.name = name;
         this.config = config;
         this.savedForm = savedForm;
         this.source = source;
+        this.injection = injection;
+    }
+
+    /** Where the virtual tokens enter the model. */
+    public enum Injection {
+        /** Prepended to the input embeddings (prompt tuning, P-tuning). */
+        INPUT_EMBEDDINGS,
+        /** Every attention layer's past keys and values (prefix tuning). */
+        ATTENTION_PREFIX
     }
 
     @Override
@@ -67,7 +87,10 @@ public final class SoftPromptAdapter implements Adapter {
         NDManager m = inputEmbeddings.getManager();
         long b = inputEmbeddings.getShape().get(0);
         int p = config.numVirtualTokens();
-        NDArray prompts = source.prompts(training);                       // [P, H]
+        NDArray prompts = source.prompts(training);                       // [P, H] or [P, layers·2·token_dim]
+        if (injection == Injection.ATTENTION_PREFIX) {
+            return base.forwardEmbeddings(inputEmbeddings, attentionMask, cache, prefix(prompts, base, m));
+        }
         NDArray expanded = attach(prompts.expandDims(0), m);
         NDArray batch = attach(expanded.broadcast(b, p, prompts.getShape().get(1)), m);   // [B, P, H]
         NDArray input = attach(batch.concat(inputEmbeddings, 1), m);      // [B, P + T, H]
@@ -78,6 +101,24 @@ public final class SoftPromptAdapter implements Adapter {
         }
         NDArray logits = base.forwardEmbeddings(input, mask, cache);      // [B, P + T, vocab]
         return logits.get(new NDIndex(":, " + p + ":, :"));
+    }
+
+    /**
+     * PEFT's split of the prefix rows: {@code [P, layers·2·token_dim]} viewed as {@code [P, layers·2, kvHeads, D]},
+     * permuted to {@code [layers·2, kvHeads, P, D]}; layer {@code l}'s keys are slice {@code 2l}, its values
+     * {@code 2l + 1}, each given a batch axis of 1.
+     */
+    private static PrefixKeyValues prefix(NDArray prompts, CausalLM base, NDManager m) {
+        ModelConfig mc = base.config();
+        int p = Math.toIntExact(prompts.getShape().get(0));
+        NDArray split = attach(attach(prompts.reshape(p, 2L * mc.numLayers(), mc.numKvHeads(), mc.headDim()), m)
+                .transpose(1, 2, 0, 3), m);
+        List<KeyValues> layers = new ArrayList<>(mc.numLayers());
+        for (int l = 0; l < mc.numLayers(); l++) {
+            layers.add(new KeyValues(attach(attach(split.get(2 * l), m).expandDims(0), m),
+                    attach(attach(split.get(2 * l + 1), m).expandDims(0), m)));
+        }
+        return new PrefixKeyValues(layers);
     }
 
     private static NDArray attach(NDArray a, NDManager m) {
