@@ -40,12 +40,12 @@ final class FinetuneCommand implements Callable<Integer> {
     @Mixin
     JsonOption out;
 
-    @Option(names = "--method", defaultValue = "lora", description = "Adapter method: lora, prompt-tuning or "
-            + "p-tuning.")
+    @Option(names = "--method", defaultValue = "lora", description = "Adapter method: lora, prompt-tuning, "
+            + "p-tuning or prefix-tuning.")
     String method;
 
     @Option(names = "--num-virtual-tokens", defaultValue = "20",
-            description = "Prompt tuning: soft-prompt tokens prepended to every input (default ${DEFAULT-VALUE}).")
+            description = "Soft prompts: virtual tokens before every input (default ${DEFAULT-VALUE}).")
     int numVirtualTokens;
 
     @Option(names = {"--prompt-init", "--init"}, defaultValue = "random",
@@ -58,8 +58,13 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--encoder-type", description = "P-tuning: the prompt encoder, mlp (default) or lstm.")
     String encoderType;
 
-    @Option(names = "--encoder-hidden-size", description = "P-tuning: the encoder's hidden size (default 128).")
+    @Option(names = "--encoder-hidden-size", description = "P-tuning: the encoder's hidden size (default 128); "
+            + "prefix tuning with --prefix-projection: the projection's (default: the key/value width).")
     Integer encoderHiddenSize;
+
+    @Option(names = "--prefix-projection", description = "Prefix tuning: train a tanh MLP that produces the prefix "
+            + "(PEFT's prefix_projection) instead of the prefix itself.")
+    boolean prefixProjection;
 
     @Option(names = "--encoder-num-layers", description = "P-tuning with --encoder-type lstm: LSTM layers (default 2).")
     Integer encoderNumLayers;
@@ -139,7 +144,7 @@ final class FinetuneCommand implements Callable<Integer> {
         PromptTuningOptions.Encoder encoder = new PromptTuningOptions.Encoder(encoderType, encoderHiddenSize,
                 encoderNumLayers, encoderDropout);
         PromptTuningOptions.Method adapterMethod = PromptTuningOptions.check(method, numVirtualTokens, promptInit,
-                promptInitText, encoder, gradientCheckpointing);
+                promptInitText, encoder, prefixProjection, gradientCheckpointing);
         long start = System.nanoTime();
         model.refuseAdapter("finetune", "it trains a new adapter (continue an interrupted run with --resume)");
         LoraConfig lora = loraConfig(); // bad --r/--alpha/--dropout fail before the model loads
@@ -157,8 +162,8 @@ final class FinetuneCommand implements Callable<Integer> {
             List<Example> eval = evalData == null ? List.of() : preference.isPreference() ? preference.rows(evalData,
                     ckpt, format.template, templateName(ckpt), dataset.maxSeqLen, out) : examples(evalData, ckpt, false);
             peft.addAdapter(PeftModel.DEFAULT, adapterMethod.isSoftPrompt() ? PromptTuningOptions.config(adapterMethod,
-                    numVirtualTokens, promptInit, promptInitText, encoder, dataset.maxSeqLen, model.model.toString(),
-                    ckpt) : lora, seed);
+                    numVirtualTokens, promptInit, promptInitText, encoder, prefixProjection, dataset.maxSeqLen,
+                    model.model.toString(), ckpt) : lora, seed);
             out.status("finetune: " + peft.trainableParameters());
             TrainerConfig cfg = TrainerConfig.builder().optLearningRate(lr).optSchedule(LrSchedule.parse(schedule))
                     .optWarmupSteps(warmup).optMaxSteps(maxSteps).optEpochs(epochs).optBatchSize(batchSize)

@@ -3,6 +3,7 @@ package io.peft4j.cli;
 import io.peft4j.core.adapter.AdapterConfig;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.prompt.EncoderReparameterizationType;
+import io.peft4j.prompt.PrefixTuningConfig;
 import io.peft4j.prompt.PromptEncoderConfig;
 import io.peft4j.prompt.PromptTuningConfig;
 import io.peft4j.prompt.PromptTuningInit;
@@ -10,14 +11,15 @@ import io.peft4j.prompt.PromptTuningInit;
 import java.util.Locale;
 
 /**
- * {@code finetune --method prompt-tuning | p-tuning}: checks the soft-prompt options (before the model loads) and
- * builds the method's config. The encoder options belong to P-tuning, the init options to prompt tuning; each is
- * refused with the other method, so that a flag never silently does nothing.
+ * {@code finetune --method prompt-tuning | p-tuning | prefix-tuning}: checks the soft-prompt options (before the model
+ * loads) and builds the method's config. The encoder options belong to P-tuning (and {@code --encoder-hidden-size}
+ * also to prefix tuning's {@code --prefix-projection}), the init options to prompt tuning; each is refused with the
+ * other methods, so that a flag never silently does nothing.
  */
 final class PromptTuningOptions {
     /** {@code finetune}'s adapter methods. */
     enum Method {
-        LORA, PROMPT_TUNING, P_TUNING;
+        LORA, PROMPT_TUNING, P_TUNING, PREFIX_TUNING;
 
         boolean isSoftPrompt() {
             return this != LORA;
@@ -36,15 +38,24 @@ final class PromptTuningOptions {
 
     /** Validates {@code --method} and the soft-prompt options; returns the method. */
     static Method check(String method, int virtualTokens, String init, String initText, Encoder encoder,
-                        boolean checkpointing) {
+                        boolean prefixProjection, boolean checkpointing) {
         Method m = switch (method.toLowerCase(Locale.ROOT)) {
             case "lora" -> Method.LORA;
             case "prompt-tuning" -> Method.PROMPT_TUNING;
             case "p-tuning" -> Method.P_TUNING;
+            case "prefix-tuning" -> Method.PREFIX_TUNING;
             default -> throw new IllegalArgumentException("--method " + method
-                    + " is not available in this build (supported: lora, prompt-tuning, p-tuning)");
+                    + " is not available in this build (supported: lora, prompt-tuning, p-tuning, prefix-tuning)");
         };
-        if (m != Method.P_TUNING && encoder.given()) {
+        if (prefixProjection && m != Method.PREFIX_TUNING) {
+            throw new IllegalArgumentException("--prefix-projection is only used with --method prefix-tuning");
+        }
+        if (m == Method.PREFIX_TUNING && (encoder.type() != null || encoder.numLayers() != null
+                || encoder.dropout() != null || (encoder.hiddenSize() != null && !prefixProjection))) {
+            throw new IllegalArgumentException("with --method prefix-tuning only --encoder-hidden-size is used, and "
+                    + "only with --prefix-projection");
+        }
+        if (m != Method.P_TUNING && m != Method.PREFIX_TUNING && encoder.given()) {
             throw new IllegalArgumentException("--encoder-* options are only used with --method p-tuning");
         }
         if (!m.isSoftPrompt()) {
@@ -56,12 +67,17 @@ final class PromptTuningOptions {
         if (checkpointing) {
             throw new IllegalArgumentException("--gradient-checkpointing is not supported with --method " + method);
         }
-        if (m == Method.P_TUNING) {
+        if (m == Method.P_TUNING || m == Method.PREFIX_TUNING) {
             if (!init.equalsIgnoreCase("random") || initText != null) {
                 throw new IllegalArgumentException("--prompt-init and --prompt-init-text are only used with --method "
-                        + "prompt-tuning (P-tuning's table is random, as in PEFT)");
+                        + "prompt-tuning (the table of " + method + " is random, as in PEFT)");
             }
-            encoderConfig(virtualTokens, encoder, null);    // bad encoder values fail before the model loads
+            // bad encoder values fail before the model loads
+            if (m == Method.P_TUNING) {
+                encoderConfig(virtualTokens, encoder, null);
+            } else {
+                prefixConfig(virtualTokens, encoder, true, null);
+            }
             return m;
         }
         PromptTuningInit kind = init(init);
@@ -79,7 +95,7 @@ final class PromptTuningOptions {
      * {@code maxSeqLen}.
      */
     static AdapterConfig config(Method method, int virtualTokens, String init, String initText, Encoder encoder,
-                                int maxSeqLen, String modelPath, Checkpoint ckpt) {
+                                boolean prefixProjection, int maxSeqLen, String modelPath, Checkpoint ckpt) {
         int window = ckpt.config().maxPositions();
         if (window > 0 && virtualTokens + maxSeqLen > window) {
             throw new IllegalArgumentException("--num-virtual-tokens " + virtualTokens + " + --max-seq-len " + maxSeqLen
@@ -87,6 +103,9 @@ final class PromptTuningOptions {
         }
         if (method == Method.P_TUNING) {
             return encoderConfig(virtualTokens, encoder, modelPath);
+        }
+        if (method == Method.PREFIX_TUNING) {
+            return prefixConfig(virtualTokens, encoder, prefixProjection, modelPath);
         }
         PromptTuningConfig.Builder b = PromptTuningConfig.builder().setNumVirtualTokens(virtualTokens)
                 .optBaseModelNameOrPath(modelPath);
@@ -129,6 +148,19 @@ final class PromptTuningOptions {
         return PromptEncoderConfig.builder().setNumVirtualTokens(virtualTokens).setEncoderHiddenSize(hidden)
                 .optEncoderReparameterizationType(type).optEncoderNumLayers(layers).optEncoderDropout(dropout)
                 .optBaseModelNameOrPath(modelPath).build();
+    }
+
+    /** Prefix tuning's config: the prefix itself, or with a projection of {@code --encoder-hidden-size} units. */
+    private static PrefixTuningConfig prefixConfig(int virtualTokens, Encoder e, boolean projection, String modelPath) {
+        PrefixTuningConfig.Builder b = PrefixTuningConfig.builder().setNumVirtualTokens(virtualTokens)
+                .optPrefixProjection(projection).optBaseModelNameOrPath(modelPath);
+        if (e.hiddenSize() != null) {
+            if (e.hiddenSize() <= 0) {
+                throw new IllegalArgumentException("--encoder-hidden-size must be at least 1, got " + e.hiddenSize());
+            }
+            b.optEncoderHiddenSize(e.hiddenSize());
+        }
+        return b.build();
     }
 
     private static PromptTuningInit init(String init) {

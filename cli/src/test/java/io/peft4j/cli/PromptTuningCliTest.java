@@ -110,8 +110,52 @@ class PromptTuningCliTest {
         assertExit2(CliRun.of(concat(common, "--prompt-init", "fancy")), "--prompt-init");
         assertExit2(CliRun.of(concat(common, "--prompt-init", "text")), "--prompt-init-text");
         assertExit2(CliRun.of(concat(common, "--gradient-checkpointing")), "--gradient-checkpointing");
-        assertExit2(CliRun.of("finetune", "--method", "prefix-tuning", "--model", "x", "--data", data, "--output",
-                "o"), "--method prefix-tuning");
+        assertExit2(CliRun.of("finetune", "--method", "adalora", "--model", "x", "--data", data, "--output",
+                "o"), "--method adalora");
+    }
+
+    @Test
+    void finetunePrefixTuningWithProjection_savesPeftsShape_inspectAndGenerateUseIt() throws Exception {
+        String model = TinyModelFolder.write(tmp.resolve("dense"), TINY, 5).toString();
+        Path data = Files.writeString(tmp.resolve("train.jsonl"), "{\"instruction\":\"a b\",\"output\":\"c d\"}\n"
+                + "{\"instruction\":\"b c\",\"output\":\"d e\"}\n");
+        Path out = tmp.resolve("prefix");
+        CliRun ft = CliRun.of("finetune", "--method", "prefix-tuning", "--prefix-projection", "--encoder-hidden-size",
+                "8", "--num-virtual-tokens", "4", "--model", model, "--data", data.toString(), "--output",
+                out.toString(), "--max-steps", "2", "--batch-size", "1", "--lr", "1e-2", "--template", "alpaca",
+                "--max-seq-len", "64", "--json");
+        assertEquals(0, ft.code(), ft.err());
+        int kvWidth = TINY.numKvHeads() * TINY.headDim();
+        int width = TINY.numLayers() * 2 * kvWidth;
+        // table 4 x kv width, Linear(kv width, 8), Linear(8, layers x 2 x kv width)
+        long params = 4L * kvWidth + (8L * kvWidth + 8) + (8L * width + width);
+        assertTrue(ft.err().contains(String.format("trainable params: %,d ", params)), ft.err());
+        String config = Files.readString(out.resolve("adapter_config.json"));
+        assertTrue(config.contains("\"peft_type\" : \"PREFIX_TUNING\"") && config.contains("\"prefix_projection\" : true")
+                && config.contains("\"token_dim\" : " + kvWidth), config);
+        CliRun inspect = CliRun.of("inspect", "--adapter", out.toString(), "--json");
+        assertEquals(0, inspect.code(), inspect.err());
+        assertEquals("PREFIX_TUNING", inspect.json().get("peft_type").asText());
+        assertEquals(4, inspect.json().get("num_virtual_tokens").asInt());
+        assertEquals(4L * width, inspect.json().get("parameters").asLong(), "saved: the prefix itself");
+        CliRun gen = CliRun.of("generate", "--model", model, "--adapter", out.toString(), "--prompt", "a b",
+                "--max-new-tokens", "3", "--json");
+        assertEquals(0, gen.code(), gen.err());
+    }
+
+    @Test
+    void finetunePrefixTuning_badOptions_exit2NamingTheOption() throws Exception {
+        String data = Files.writeString(tmp.resolve("d.jsonl"), "{\"instruction\":\"a\",\"output\":\"b\"}\n").toString();
+        String[] common = {"finetune", "--method", "prefix-tuning", "--model", tmp.resolve("none").toString(),
+                "--data", data, "--output", tmp.resolve("o").toString()};
+        assertExit2(CliRun.of(concat(common, "--encoder-type", "mlp")), "--encoder-hidden-size");
+        assertExit2(CliRun.of(concat(common, "--encoder-hidden-size", "8")), "--prefix-projection");
+        assertExit2(CliRun.of(concat(common, "--prefix-projection", "--encoder-hidden-size", "0")),
+                "--encoder-hidden-size");
+        assertExit2(CliRun.of(concat(common, "--prompt-init", "vocab")), "--prompt-init");
+        assertExit2(CliRun.of(concat(common, "--num-virtual-tokens", "0")), "--num-virtual-tokens");
+        assertExit2(CliRun.of("finetune", "--method", "p-tuning", "--prefix-projection", "--model", "x", "--data",
+                data, "--output", "o"), "--prefix-projection");
     }
 
     private static String[] concat(String[] a, String... b) {
