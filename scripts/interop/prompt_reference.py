@@ -6,9 +6,11 @@
                    (num_virtual_tokens=8, prompt_tuning_init=INIT: RANDOM | SAMPLE_VOCAB | TEXT; for TEXT the tokenizer
                    is the GGUF's own, through tokenizer_kwargs={"gguf_file": ...}; torch seed 0) or, for INIT P_TUNING,
                    a P_TUNING adapter (MLP encoder, encoder_hidden_size=64, run once so the saved
-                   prompt_embeddings are the encoder's output), saves it with
+                   prompt_embeddings are the encoder's output), or, for INIT PREFIX_TUNING, a PREFIX_TUNING adapter
+                   (the prefix itself, nn.Embedding's standard normal init) and, for INIT PREFIX_PROJECTION, one with
+                   prefix_projection=True and encoder_hidden_size=64 (saved as the projection's output), saves it with
                    save_pretrained(OUT_DIR) and writes the logits of the IDS positions (the virtual positions
-                   stripped) to OUT_DIR/logits.f32.
+                   stripped; prefix tuning has none) to OUT_DIR/logits.f32.
   check ADAPTER_DIR OUT_FILE
                    Loads the base model, then PeftModel.from_pretrained(ADAPTER_DIR); writes the logits of the IDS
                    positions to OUT_FILE and prints one JSON line: missing / unexpected keys of the adapter file,
@@ -43,7 +45,8 @@ def base_model():
 
 
 def write_logits(model, out_file):
-    virtual = model.active_peft_config.num_virtual_tokens
+    config = model.active_peft_config
+    virtual = 0 if config.peft_type == "PREFIX_TUNING" else config.num_virtual_tokens
     with torch.no_grad():
         logits = model(input_ids=torch.tensor([IDS])).logits[:, virtual:, :].to(torch.float32).contiguous()
     with open(out_file, "wb") as f:
@@ -52,10 +55,17 @@ def write_logits(model, out_file):
 
 
 def create(out_dir, init, text):
-    from peft import PromptEncoderConfig, PromptTuningConfig, get_peft_model
+    from peft import PrefixTuningConfig, PromptEncoderConfig, PromptTuningConfig, get_peft_model
     torch.manual_seed(0)
-    if init == "P_TUNING":
-        config = PromptEncoderConfig(task_type="CAUSAL_LM", num_virtual_tokens=VIRTUAL_TOKENS, encoder_hidden_size=64)
+    if init in ("P_TUNING", "PREFIX_TUNING", "PREFIX_PROJECTION"):
+        if init == "P_TUNING":
+            config = PromptEncoderConfig(task_type="CAUSAL_LM", num_virtual_tokens=VIRTUAL_TOKENS,
+                                         encoder_hidden_size=64)
+        elif init == "PREFIX_TUNING":
+            config = PrefixTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=VIRTUAL_TOKENS)
+        else:
+            config = PrefixTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=VIRTUAL_TOKENS,
+                                        prefix_projection=True, encoder_hidden_size=64)
         model = get_peft_model(base_model(), config)
         model.eval()
         model.save_pretrained(out_dir)

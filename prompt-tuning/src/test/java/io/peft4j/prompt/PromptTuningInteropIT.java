@@ -12,6 +12,8 @@ import io.peft4j.core.train.Trainer;
 import io.peft4j.core.train.TrainerConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,7 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Prompt-tuning adapter files against Python PEFT ({@code scripts/interop/prompt_reference.py}) on the real SmolLM2
  * GGUF: an adapter PEFT creates (TEXT init) loads here with PEFT's logits and equals our own TEXT init of the same
  * text; an adapter peft4j trains loads in PEFT ({@code PeftModel.from_pretrained}) with no missing / unexpected keys
- * and the same logits. The same both ways for P-tuning (MLP encoder; the file holds the encoder's output).
+ * and the same logits. The same both ways for P-tuning (MLP encoder; the file holds the encoder's output) and for
+ * prefix tuning (the prefix itself, and with PEFT's projection; the file holds {@code [P, layers·2·token_dim]} split
+ * per layer as PEFT's {@code get_prompt} splits it, grouped-query dims included).
  */
 class PromptTuningInteropIT {
     static final long[] IDS = {1, 504, 3458, 314, 253, 1345, 28, 1007};
@@ -64,20 +68,26 @@ class PromptTuningInteropIT {
         });
     }
 
-    @Test
-    void peftCreatedPTuningAdapter_loadsHere_withPeftLogits() throws Exception {
-        Path dir = tmp.resolve("py-pt");
-        ReferenceScripts.run("prompt_reference.py", "create", dir.toString(), "P_TUNING");
+    @ParameterizedTest
+    @ValueSource(strings = {"P_TUNING", "PREFIX_TUNING", "PREFIX_PROJECTION"})
+    void peftCreatedEncoderOrPrefixAdapter_loadsHere_withPeftLogits(String kind) throws Exception {
+        Path dir = tmp.resolve("py-" + kind);
+        ReferenceScripts.run("prompt_reference.py", "create", dir.toString(), kind);
         float[] want = ReferenceScripts.readF32(dir.resolve("logits.f32"));
         ReferenceScripts.withRealModel(IDS, (model, peft, ids, ckpt) -> {
             float[] base = logits(model, ids);
             peft.loadAdapter(dir, "default");
             float[] got = logits(peft.asCausalLM(), ids);
-            System.err.printf("PEFT-made P-tuning: max |d| %.3g (the prompt moves logits by %.3g)%n",
+            System.err.printf("PEFT-made %s: max |d| %.3g (the prompt moves logits by %.3g)%n", kind,
                     maxDiff(want, got), maxDiff(base, got));
             assertTrue(maxDiff(base, got) > 10 * TOLERANCE, "the prompt changes the logits");
             assertTrue(maxDiff(want, got) < TOLERANCE, "max |d| vs PEFT " + maxDiff(want, got));
         });
+    }
+
+    @Test
+    void peft4jTrainedPrefixAdapter_loadsInPeft_noMissingKeys_sameLogits() throws Exception {
+        trainSaveCheck(PrefixTuningConfig.builder().setNumVirtualTokens(8).build(), "prefix tuning");
     }
 
     @Test
