@@ -25,14 +25,14 @@ import java.util.concurrent.TimeUnit;
  * {@code POST /v1/completions} and {@code POST /v1/chat/completions}: validates the body, queues one
  * {@link Sequence} per prompt and choice, and answers with one JSON object or, with {@code stream}, OpenAI's
  * server-sent event chunks ending with {@code data: [DONE]}. A client that goes away cancels its rows: a streaming
- * one is found when the next chunk cannot be written, a non-streaming one by a {@link ConnectionProbe} each time the
- * handler wakes (after every decode step that gave it text, or every {@value #PROBE_MS} ms while it waits). Runs on
- * Jetty's request threads; thread-safe.
+ * one is found when the next chunk cannot be written, a non-streaming one by a {@code ConnectionProbe} each time the
+ * handler wakes (after every decode step that gave it text, or every 100 ms while it waits). Runs on Jetty's request
+ * threads; thread-safe.
  */
 public final class CompletionHandler {
     private static final Logger LOG = LoggerFactory.getLogger(CompletionHandler.class);
     /** How long a non-streaming handler waits for an event before it probes its connection anyway. */
-    static final long PROBE_MS = 100;
+    private static final long PROBE_MS = 100;
 
     private final ObjectMapper json;
     private final RequestParser parser;
