@@ -114,7 +114,7 @@ public final class CompletionHandler {
                 }
                 if (open > 0 && probe.clientGone()) {   // the client closed: cancel now, not at max_tokens
                     LOG.debug("client of {} closed its connection; cancelling {} choices", id, open);
-                    return;                                 // (finally cancels the rows)
+                    return;                                 // (finally cancels the rows; nothing to answer)
                 }
             }
         } finally {

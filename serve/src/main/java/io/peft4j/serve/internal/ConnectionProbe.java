@@ -18,11 +18,13 @@ import java.nio.ByteBuffer;
  * request whose body it has read, Jetty 12 does not read the socket (no fill interest), so neither its failure
  * listeners nor {@code EndPoint.isOpen()} / {@code isInputShutdown()} see a client's FIN; only a read does.
  *
- * <p>A read returns -1 (or fails) once the client has closed; 0 while it waits. A byte means the client pipelined
- * another request behind this one (which RFC 9112 section 9.3.2 tells clients not to do after a POST): the byte is
- * handed back to Jetty's connection ({@link Connection.UpgradeTo#onUpgradeTo}) ahead of the rest, still in the
- * socket, and the probe stops reading. Only the thread handling the request may call {@link #clientGone}, and only
- * after the body was read. Over any other transport (HTTP/2, a non-Jetty container) the probe never reports a close.
+ * <p>A read returns -1 (or fails) once the client has closed; 0 while it waits. On -1 the probe closes the
+ * connection, so nothing is answered on it: a client that only shut down its sending side after the request counts as
+ * gone too (as nginx does: its 499). A byte means the client pipelined another request behind this one (which RFC
+ * 9112 section 9.3.2 tells clients not to do after a POST): the byte is handed back to Jetty's connection
+ * ({@link Connection.UpgradeTo#onUpgradeTo}) ahead of the rest, still in the socket, and the probe stops reading. Only
+ * the thread handling the request may call {@link #clientGone}, and only after the body was read. Over any other
+ * transport (HTTP/2, a non-Jetty container) the probe never reports a close.
  *
  * <pre>{@code
  * ConnectionProbe probe = ConnectionProbe.of(ctx.req());
@@ -65,7 +67,7 @@ final class ConnectionProbe {
         return NONE;
     }
 
-    /** True once the client has closed the connection (or it failed); never blocks. */
+    /** True once the client has closed the connection (or it failed), which is then closed; never blocks. */
     boolean clientGone() {
         if (stopped) {
             return false;
@@ -79,6 +81,7 @@ final class ConnectionProbe {
         }
         if (read < 0) {
             stopped = true;
+            endPoint.close();
             return true;
         }
         if (read > 0) {                       // a pipelined request: give its first byte back, stop reading
