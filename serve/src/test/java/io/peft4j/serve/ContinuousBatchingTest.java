@@ -199,9 +199,50 @@ class ContinuousBatchingTest {
         }
     }
 
-    /** A raw HTTP/1.1 POST of {@code body} to /v1/completions; the caller reads (or not) and closes. */
+    @Test
+    void clientDisconnectWhileQueued_leavesTheQueueBeforeTheRequestsAheadOfIt() throws Exception {
+        try (TinyServer one = new TinyServer(temp.resolve("one"), ServeConfig.builder().optMaxBatch(1))) {
+            String ahead = "{\"model\":\"a\",\"prompt\":\"AB\",\"max_tokens\":250}";
+            List<Socket> earlier = new ArrayList<>();   // 8 x 250 steps, one at a time, ahead of the queued one
+            try {
+                for (int i = 0; i < 8; i++) {
+                    earlier.add(post(one, ahead));
+                }
+                awaitMetric(one, "peft4j_queue_depth", 7);
+                try (Socket queued = post(one, "{\"model\":\"b\",\"prompt\":\"AB\",\"max_tokens\":250}")) {
+                    awaitMetric(one, "peft4j_queue_depth", 8);
+                }
+                awaitMetric(one, "peft4j_cancelled_choices_total", 1);
+                assertTrue(one.metric("peft4j_queue_depth") > 0, "left while requests ahead of it still wait");
+                assertEquals(0, one.metric("peft4j_generation_tokens_total{model=\"b\"}"), "never ran");
+                assertEquals(2, one.metric("peft4j_prompt_tokens_total{model=\"b\"}"), "left the queue");
+            } finally {
+                for (Socket r : earlier) {
+                    r.close();
+                }
+            }
+            one.idleArrays();   // waits for the 8 to be cancelled (or finish)
+            assertEquals(0, one.metric("peft4j_queue_depth") + one.metric("peft4j_running_rows"));
+            System.err.printf("queued disconnect: %d choices cancelled in all%n",
+                    one.metric("peft4j_cancelled_choices_total"));
+        }
+    }
+
+    /** Waits until {@code name} reaches {@code value} (a 60 s guard against a hang, not a timing assertion). */
+    static void awaitMetric(TinyServer server, String name, long value) throws Exception {
+        for (int i = 0; i < 6000 && server.metric(name) < value; i++) {
+            Thread.sleep(10);
+        }
+        assertEquals(value, server.metric(name), name);
+    }
+
     static Socket post(String body) throws Exception {
-        Socket socket = new Socket(s.server.uri().getHost(), s.server.port());
+        return post(s, body);
+    }
+
+    /** A raw HTTP/1.1 POST of {@code body} to /v1/completions; the caller reads (or not) and closes. */
+    static Socket post(TinyServer server, String body) throws Exception {
+        Socket socket = new Socket(server.server.uri().getHost(), server.server.port());
         OutputStream out = socket.getOutputStream();
         out.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                 + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
