@@ -24,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The scheduler under concurrent load on a tiny random model: greedy output per adapter equals the library's
- * Generator whatever else is in the batch; a client that disconnects frees its row; unloading waits for the
+ * Generator whatever else is in the batch; a client that disconnects (streaming or waiting for a whole answer) frees
+ * its rows within a few decode steps; a request pipelined behind another is still answered; unloading waits for the
  * requests using the adapter; live NDArrays return to their idle count.
  */
 class ContinuousBatchingTest {
@@ -129,12 +130,9 @@ class ContinuousBatchingTest {
     @Test
     void clientDisconnectMidStream_freesItsRow_othersKeepServing() throws Exception {
         long idle = s.idleArrays();
+        long cancelled = s.metric("peft4j_cancelled_choices_total");
         String body = "{\"model\":\"a\",\"prompt\":\"AB\",\"max_tokens\":250,\"stream\":true}";
-        try (Socket socket = new Socket(s.server.uri().getHost(), s.server.port())) {
-            OutputStream out = socket.getOutputStream();
-            out.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
-            out.flush();
+        try (Socket socket = post(body)) {
             BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(),
                     StandardCharsets.UTF_8));
             String line;
@@ -147,6 +145,109 @@ class ContinuousBatchingTest {
         assertEquals(200, other.statusCode());
         assertEquals(idle, s.idleArrays(), "the abandoned row left and its arrays were freed");
         assertEquals(0, s.metric("peft4j_running_rows"));
+        assertEquals(cancelled + 1, s.metric("peft4j_cancelled_choices_total"), "counted as cancelled");
+    }
+
+    @Test
+    void clientDisconnectWhileWaitingForAWholeAnswer_cancelsItsRowsWithinAFewSteps() throws Exception {
+        long idle = s.idleArrays();
+        s.post("/v1/completions", Map.of("model", "a", "prompt", "A", "max_tokens", 1));   // "a" has a token count
+        long cancelled = s.metric("peft4j_cancelled_choices_total");
+        long generated = s.metric("peft4j_generation_tokens_total{model=\"a\"}");
+        long start = s.metric("peft4j_batch_size_count");
+        long atClose;
+        try (Socket socket = post("{\"model\":\"a\",\"prompt\":\"AB\",\"max_tokens\":250,\"n\":2}")) {
+            for (int i = 0; i < 6000 && s.metric("peft4j_batch_size_count") < start + 5; i++) {
+                Thread.sleep(10);   // a failure guard only: both rows have decoded 5 steps
+            }
+            atClose = s.metric("peft4j_batch_size_count");
+            assertTrue(atClose >= start + 5, "the rows decode");
+        }   // the client goes away without reading, with ~245 tokens per row to go
+        for (int i = 0; i < 6000 && s.metric("peft4j_cancelled_choices_total") < cancelled + 2; i++) {
+            Thread.sleep(10);
+        }
+        assertEquals(cancelled + 2, s.metric("peft4j_cancelled_choices_total"), "both choices cancelled");
+        long after = s.metric("peft4j_batch_size_count") - atClose;   // the batch is empty now: no more steps
+        long tokens = s.metric("peft4j_generation_tokens_total{model=\"a\"}") - generated;
+        System.err.printf("non-streaming disconnect: %d decode steps before the close, %d after it, %d tokens "
+                + "generated of 500%n", atClose - start, after, tokens);
+        assertTrue(after <= 25, after + " decode steps after the client closed");
+        assertTrue(tokens <= 2 * (atClose - start + after + 1), tokens + " tokens for 2 rows");
+        assertEquals(0, s.metric("peft4j_running_rows"));
+        assertEquals(idle, s.idleArrays(), "the abandoned rows left and their arrays were freed");
+    }
+
+    @Test
+    void requestPipelinedBehindAWholeAnswer_bothAnsweredInOrder() throws Exception {
+        String expected = s.generatorText("a", "AB", 40);
+        long start = s.metric("peft4j_batch_size_count");
+        try (Socket socket = post("{\"model\":\"a\",\"prompt\":\"AB\",\"max_tokens\":40,\"temperature\":0,"
+                + "\"repetition_penalty\":10}")) {
+            for (int i = 0; i < 6000 && s.metric("peft4j_batch_size_count") < start + 2; i++) {
+                Thread.sleep(10);   // a failure guard only
+            }
+            socket.getOutputStream().write("GET /v1/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));   // while the first one decodes (RFC 9112 says don't)
+            socket.setSoTimeout(60_000);
+            String both = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            int second = both.indexOf("HTTP/1.1 ", 1);
+            assertTrue(both.startsWith("HTTP/1.1 200") && second > 0, both);
+            assertTrue(both.substring(0, second).contains("\"text\":" + TinyServer.JSON.writeValueAsString(expected)),
+                    both);
+            assertTrue(both.substring(second).startsWith("HTTP/1.1 200") && both.substring(second)
+                    .contains("\"id\":\"tiny\""), both);
+        }
+    }
+
+    @Test
+    void clientDisconnectWhileQueued_leavesTheQueueBeforeTheRequestsAheadOfIt() throws Exception {
+        try (TinyServer one = new TinyServer(temp.resolve("one"), ServeConfig.builder().optMaxBatch(1))) {
+            String ahead = "{\"model\":\"a\",\"prompt\":\"AB\",\"max_tokens\":250}";
+            List<Socket> earlier = new ArrayList<>();   // 8 x 250 steps, one at a time, ahead of the queued one
+            try {
+                for (int i = 0; i < 8; i++) {
+                    earlier.add(post(one, ahead));
+                }
+                awaitMetric(one, "peft4j_queue_depth", 7);
+                try (Socket queued = post(one, "{\"model\":\"b\",\"prompt\":\"AB\",\"max_tokens\":250}")) {
+                    awaitMetric(one, "peft4j_queue_depth", 8);
+                }
+                awaitMetric(one, "peft4j_cancelled_choices_total", 1);
+                assertTrue(one.metric("peft4j_queue_depth") > 0, "left while requests ahead of it still wait");
+                assertEquals(0, one.metric("peft4j_generation_tokens_total{model=\"b\"}"), "never ran");
+                assertEquals(2, one.metric("peft4j_prompt_tokens_total{model=\"b\"}"), "left the queue");
+            } finally {
+                for (Socket r : earlier) {
+                    r.close();
+                }
+            }
+            one.idleArrays();   // waits for the 8 to be cancelled (or finish)
+            assertEquals(0, one.metric("peft4j_queue_depth") + one.metric("peft4j_running_rows"));
+            System.err.printf("queued disconnect: %d choices cancelled in all%n",
+                    one.metric("peft4j_cancelled_choices_total"));
+        }
+    }
+
+    /** Waits until {@code name} reaches {@code value} (a 60 s guard against a hang, not a timing assertion). */
+    static void awaitMetric(TinyServer server, String name, long value) throws Exception {
+        for (int i = 0; i < 6000 && server.metric(name) < value; i++) {
+            Thread.sleep(10);
+        }
+        assertEquals(value, server.metric(name), name);
+    }
+
+    static Socket post(String body) throws Exception {
+        return post(s, body);
+    }
+
+    /** A raw HTTP/1.1 POST of {@code body} to /v1/completions; the caller reads (or not) and closes. */
+    static Socket post(TinyServer server, String body) throws Exception {
+        Socket socket = new Socket(server.server.uri().getHost(), server.server.port());
+        OutputStream out = socket.getOutputStream();
+        out.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        return socket;
     }
 
     @Test

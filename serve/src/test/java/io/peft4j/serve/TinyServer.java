@@ -107,9 +107,9 @@ final class TinyServer implements AutoCloseable {
         return JSON.readTree(r.body());
     }
 
-    /** A gauge or counter (without labels) from {@code /metrics}. */
+    /** A gauge or counter from {@code /metrics}, labels included in {@code name} ({@code x{model="a"}}). */
     long metric(String name) throws IOException, InterruptedException {
-        Matcher m = Pattern.compile("(?m)^" + name + " (\\d+)$").matcher(get("/metrics").body());
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + " (\\d+)$").matcher(get("/metrics").body());
         if (!m.find()) {
             throw new AssertionError("no metric " + name);
         }

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.http.Context;
 import io.peft4j.core.tokenizer.Tokenizer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -22,10 +24,16 @@ import java.util.concurrent.TimeUnit;
 /**
  * {@code POST /v1/completions} and {@code POST /v1/chat/completions}: validates the body, queues one
  * {@link Sequence} per prompt and choice, and answers with one JSON object or, with {@code stream}, OpenAI's
- * server-sent event chunks ending with {@code data: [DONE]}. A streaming client that goes away cancels its rows
- * (found when the next chunk cannot be written). Runs on Jetty's request threads; thread-safe.
+ * server-sent event chunks ending with {@code data: [DONE]}. A client that goes away cancels its rows: a streaming
+ * one is found when the next chunk cannot be written, a non-streaming one by a {@code ConnectionProbe} each time the
+ * handler wakes (after every decode step that gave it text, or every 100 ms while it waits). Runs on Jetty's request
+ * threads; thread-safe.
  */
 public final class CompletionHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(CompletionHandler.class);
+    /** How long a non-streaming handler waits for an event before it probes its connection anyway. */
+    private static final long PROBE_MS = 100;
+
     private final ObjectMapper json;
     private final RequestParser parser;
     private final AdapterCatalog catalog;
@@ -90,16 +98,23 @@ public final class CompletionHandler {
             texts[i] = new StringBuilder();
         }
         int open = rows.size();
+        ConnectionProbe probe = ConnectionProbe.of(ctx.req());
         try {
             while (open > 0) {
-                Sequence.Event e = events.take();
-                if (e.error() != null) {
-                    throw e.error();
+                // every wake-up (a step's tokens, or PROBE_MS without any) probes the connection once
+                for (Sequence.Event e = events.poll(PROBE_MS, TimeUnit.MILLISECONDS); e != null; e = events.poll()) {
+                    if (e.error() != null) {
+                        throw e.error();
+                    }
+                    texts[e.choice()].append(e.text());
+                    if (e.finishReason() != null) {
+                        finish[e.choice()] = e.finishReason();
+                        open--;
+                    }
                 }
-                texts[e.choice()].append(e.text());
-                if (e.finishReason() != null) {
-                    finish[e.choice()] = e.finishReason();
-                    open--;
+                if (open > 0 && probe.clientGone()) {   // the client closed: cancel now, not at max_tokens
+                    LOG.debug("client of {} closed its connection; cancelling {} choices", id, open);
+                    return;                                 // (finally cancels the rows; nothing to answer)
                 }
             }
         } finally {

@@ -16,6 +16,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.ToIntFunction;
@@ -130,14 +131,16 @@ public final class Engine implements AutoCloseable {
                 if (closing) {
                     return;
                 }
-                for (int free = maxBatch - live(); free > 0 && !pending.isEmpty(); ) {
-                    Sequence s = pending.poll();
+                for (Iterator<Sequence> it = pending.iterator(); it.hasNext(); ) {   // gone before they joined
+                    Sequence s = it.next();
                     if (s.cancelled()) {
+                        it.remove();
+                        metrics.cancelled();
                         leave(s);
-                    } else {
-                        joining.add(s);
-                        free--;
                     }
+                }
+                for (int free = maxBatch - live(); free > 0 && !pending.isEmpty(); free--) {
+                    joining.add(pending.poll());
                 }
             }
             dropCancelled();
@@ -328,6 +331,7 @@ public final class Engine implements AutoCloseable {
     private void dropCancelled() {
         for (Sequence s : rows) {
             if (!s.finished() && s.cancelled()) {
+                metrics.cancelled();
                 s.fail(new ApiError(499, "client_closed", null, null, "client closed the request"));
                 leave(s);
             }

@@ -10,8 +10,8 @@ import java.util.function.LongSupplier;
 
 /**
  * The server's counters, rendered in Prometheus' text format for {@code GET /metrics}: requests and tokens per
- * adapter, HTTP errors per status, queue depth and running rows, a histogram of decode batch sizes, prefills of
- * joining rows and live NDArrays. Thread-safe (atomics).
+ * adapter, HTTP errors per status, choices cancelled because their client went away, queue depth and running rows,
+ * a histogram of decode batch sizes, prefills of joining rows and live NDArrays. Thread-safe (atomics).
  */
 public final class EngineMetrics {
     private static final int[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128};
@@ -25,6 +25,7 @@ public final class EngineMetrics {
     private final AtomicLong batchSum = new AtomicLong();
     private final AtomicLong prefills = new AtomicLong();
     private final AtomicLong prefillTokens = new AtomicLong();
+    private final AtomicLong cancelled = new AtomicLong();
     private volatile IntSupplier queueDepth = () -> 0;
     private volatile IntSupplier running = () -> 0;
     private volatile LongSupplier liveArrays = () -> 0;
@@ -68,6 +69,11 @@ public final class EngineMetrics {
         prefillTokens.addAndGet(tokens);
     }
 
+    /** One choice left unfinished because its client went away (streaming or not). */
+    void cancelled() {
+        cancelled.incrementAndGet();
+    }
+
     public long generatedTokens() {
         return generationTokens.values().stream().mapToLong(AtomicLong::get).sum();
     }
@@ -96,6 +102,8 @@ public final class EngineMetrics {
                 prefills.get());
         counter(sb, "peft4j_prefill_tokens_total", "Row-positions prefilled for joining rows, left padding included.",
                 prefillTokens.get());
+        counter(sb, "peft4j_cancelled_choices_total", "Choices cancelled unfinished because their client went away.",
+                cancelled.get());
         sb.append("# HELP peft4j_batch_size Rows per decode step.\n# TYPE peft4j_batch_size histogram\n");
         for (int i = 0; i < BATCH_BUCKETS.length; i++) {
             sb.append("peft4j_batch_size_bucket{le=\"").append(BATCH_BUCKETS[i]).append("\"} ")
