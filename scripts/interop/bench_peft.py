@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""PEFT + torch LoRA training step time on the configuration `peft4j bench train` measures, for its printed ratio.
+"""PEFT + torch adapter training step time on the configuration `peft4j bench train` measures, for its printed ratio.
 
 Loads the GGUF in fp32 (transformers gguf_file=), adds a PEFT LoRA (r, alpha, target modules or a full-match
-regex, dropout (default 0), optionally rsLoRA / DoRA: the same LoRA options `peft4j bench train` takes), trains on
+regex, dropout (default 0), optionally rsLoRA / DoRA: the same LoRA options `peft4j bench train` takes) or, with
+--method prompt-tuning | prefix-tuning, a soft prompt of --num-virtual-tokens (random init), trains on
 seeded random ids [batch, seq] with labels = ids and torch.optim.AdamW (lr 1e-4) over the trainable parameters,
 torch.set_num_threads(THREADS); one warm-up step, then the median of STEPS steps (forward, backward, step,
 zero_grad). With --gradient-checkpointing, transformers' gradient_checkpointing_enable (non-reentrant) is on.
@@ -10,7 +11,8 @@ peak_rss_mb is this process's peak resident memory (VmHWM, model load included; 
 over execve from the JVM that spawned us). The last stdout line is one
 JSON object.
 
-Usage: python bench_peft.py --model GGUF [--batch 4] [--seq 256] [--r 16] [--alpha 32] [--dropout 0]
+Usage: python bench_peft.py --model GGUF [--method lora | prompt-tuning | prefix-tuning] [--num-virtual-tokens 20]
+                            [--batch 4] [--seq 256] [--r 16] [--alpha 32] [--dropout 0]
                             [--target-modules all-linear | --target-regex REGEX] [--use-rslora] [--use-dora]
                             [--steps 3] [--threads 2] [--gradient-checkpointing]
 """
@@ -21,7 +23,7 @@ import statistics
 import time
 
 import torch
-from peft import LoraConfig, get_peft_model
+from peft import LoraConfig, PrefixTuningConfig, PromptTuningConfig, get_peft_model
 from transformers import AutoModelForCausalLM
 
 
@@ -39,6 +41,8 @@ def main():
     ap.add_argument("--model", required=True)
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--seq", type=int, default=256)
+    ap.add_argument("--method", default="lora", choices=["lora", "prompt-tuning", "prefix-tuning"])
+    ap.add_argument("--num-virtual-tokens", type=int, default=20)
     ap.add_argument("--r", type=int, default=16)
     ap.add_argument("--alpha", type=float, default=32)
     ap.add_argument("--dropout", type=float, default=0.0)
@@ -58,9 +62,14 @@ def main():
         targets = a.target_regex                  # a str is a full-match regex in PEFT
     else:
         targets = a.target_modules if a.target_modules == "all-linear" else a.target_modules.split(",")
-    model = get_peft_model(base, LoraConfig(r=a.r, lora_alpha=a.alpha, target_modules=targets,
-                                            lora_dropout=a.dropout, use_rslora=a.use_rslora, use_dora=a.use_dora,
-                                            task_type="CAUSAL_LM"))
+    if a.method == "prompt-tuning":
+        config = PromptTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=a.num_virtual_tokens)
+    elif a.method == "prefix-tuning":
+        config = PrefixTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=a.num_virtual_tokens)
+    else:
+        config = LoraConfig(r=a.r, lora_alpha=a.alpha, target_modules=targets, lora_dropout=a.dropout,
+                            use_rslora=a.use_rslora, use_dora=a.use_dora, task_type="CAUSAL_LM")
+    model = get_peft_model(base, config)
     if a.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     model.train()
@@ -81,7 +90,7 @@ def main():
     times = [step() for _ in range(a.steps)]
     s = statistics.median(times)
     print(json.dumps({"name": "peft_train", "torch": torch.__version__, "threads": torch.get_num_threads(),
-                      "batch": a.batch, "seq": a.seq, "r": a.r,
+                      "batch": a.batch, "seq": a.seq, "method": a.method, "r": a.r,
                       "target_modules": a.target_regex if a.target_regex is not None else a.target_modules,
                       "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad),
                       "gradient_checkpointing": a.gradient_checkpointing,

@@ -2,6 +2,7 @@ package io.peft4j.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.peft4j.core.PeftException;
+import io.peft4j.core.adapter.AdapterConfig;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.model.CausalLM;
@@ -14,6 +15,7 @@ import io.peft4j.core.train.TrainerConfig;
 import io.peft4j.core.train.TrainingListener;
 import io.peft4j.lora.LoraConfig;
 import io.peft4j.lora.TargetModules;
+import io.peft4j.prompt.PromptLearningConfig;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -27,7 +29,7 @@ import java.util.Random;
 import java.util.function.Consumer;
 
 /**
- * LoRA training throughput on random tokens: median optimizer-step time over {@code steps} timed steps (after one
+ * Adapter training throughput (LoRA, or a soft prompt: prompt tuning, prefix tuning) on random tokens: median optimizer-step time over {@code steps} timed steps (after one
  * warm-up), tokens/s, and model FLOPs utilisation against the fp32 GEMM peak measured in the same run. Training
  * FLOPs are counted as 2 × forward (the forward plus the activation gradients; LoRA's own weight gradients are
  * negligible), as is usual for frozen-base fine-tuning. {@link #report} is {@code peft4j bench train}: the same on a
@@ -88,13 +90,13 @@ public final class TrainBenchmark {
      * is {@link PeerScript#NONE}, PEFT + torch on the same configuration (2 threads); returns the {@code --json} keys
      * ({@code peak_rss_mb} is this process's, model load included).
      */
-    public static Map<String, Object> report(Path model, LoraConfig config, Shapes s, PeerScript peer,
+    public static Map<String, Object> report(Path model, AdapterConfig config, Shapes s, PeerScript peer,
                                              Consumer<String> status) throws Exception {
         Map<String, Object> res = new LinkedHashMap<>();
         res.put("name", "train");
         try (BenchModel base = BenchModel.open(model)) {
-            status.accept("bench train: peft4j LoRA r=" + config.r() + " " + describe(config.targetModules())
-                    + ", batch " + s.batch() + ", seq " + s.seq() + " ...");
+            status.accept("bench train: peft4j " + label(config) + ", batch " + s.batch() + ", seq " + s.seq()
+                    + " ...");
             List<Example> data = s.data() == null ? randomData(base.model(), s.batch() * (s.steps() + 1), s.seq())
                     : InstructionRows.packed(base.checkpoint(), s.data(), s.template(), s.seq(),
                     s.batch() * (s.steps() + 1));
@@ -104,7 +106,12 @@ public final class TrainBenchmark {
             res.put("data", s.data() == null ? "random" : s.data().getFileName().toString());
             res.put("trained_token_share", round(trainedShare(data)));
             res.put("loss_chunk", s.lossChunk());
-            res.put("r", config.r());
+            res.put("method", config.peftType());
+            if (config instanceof LoraConfig lora) {
+                res.put("r", lora.r());
+            } else if (config instanceof PromptLearningConfig prompt) {
+                res.put("num_virtual_tokens", prompt.numVirtualTokens());
+            }
             res.put("trainable_params", b.trainable());
             res.put("step_s", round(b.stepSeconds()));
             res.put("tokens_per_s", round(b.tokensPerS()));
@@ -116,14 +123,18 @@ public final class TrainBenchmark {
                     ? ProcessMemory.peakRssBytes().getAsLong() / (1024 * 1024) : null);
         }
         // bench_peft.py trains on random tokens only: instruction data is measured for peft4j alone
-        Optional<JsonNode> ref = s.data() != null ? Optional.empty() : peer.run("bench_peft.py", peerArgs(model, config, s), "bench train", "PEFT", status);
+        Optional<JsonNode> ref = s.data() != null ? Optional.empty()
+                : peer.run("bench_peft.py", peerArgs(model, config, s), "bench train", "PEFT", status);
         if (ref.isPresent()) {
             double theirs = ref.get().get("step_s").asDouble();
             res.put("peft_step_s", round(theirs));
             res.put("peft_tokens_per_s", round(ref.get().get("tokens_per_s").asDouble()));
             res.put("ratio_step_time", round((Double) res.get("step_s") / theirs));
-            res.put("peft_peak_rss_mb", ref.get().path("peak_rss_mb").isNumber()
-                    ? ref.get().get("peak_rss_mb").asLong() : null);
+            Long theirRss = ref.get().path("peak_rss_mb").isNumber() ? ref.get().get("peak_rss_mb").asLong() : null;
+            res.put("peft_peak_rss_mb", theirRss);
+            if (theirRss != null && res.get("peak_rss_mb") instanceof Long ours) {
+                res.put("ratio_peak_rss", round((double) ours / theirRss));
+            }
         }
         return res;
     }
@@ -136,12 +147,30 @@ public final class TrainBenchmark {
         return t.names() != null ? String.join(",", t.names()) : t.isAllLinear() ? "all-linear" : "re:" + t.regex();
     }
 
-    /** bench_peft.py's arguments for the same LoRA configuration and shapes. */
-    private static List<String> peerArgs(Path model, LoraConfig config, Shapes s) {
-        TargetModules t = config.targetModules();
+    /** One status-line description of the adapter: LoRA's rank and targets, or the soft prompt's method and size. */
+    static String label(AdapterConfig config) {
+        if (config instanceof LoraConfig lora) {
+            return "LoRA r=" + lora.r() + " " + describe(lora.targetModules());
+        }
+        if (config instanceof PromptLearningConfig prompt) {
+            return config.peftType() + " " + prompt.numVirtualTokens() + " virtual tokens";
+        }
+        return config.peftType();
+    }
+
+    /** bench_peft.py's arguments for the same adapter configuration and shapes. */
+    private static List<String> peerArgs(Path model, AdapterConfig adapter, Shapes s) {
         List<String> args = new ArrayList<>(List.of("--model", model.toString(), "--batch", "" + s.batch(),
-                "--seq", "" + s.seq(), "--r", "" + config.r(), "--alpha", "" + config.loraAlpha(),
-                "--dropout", "" + config.loraDropout(), "--steps", "" + s.steps(), "--threads", "2"));
+                "--seq", "" + s.seq(), "--steps", "" + s.steps(), "--threads", "2"));
+        if (adapter instanceof PromptLearningConfig prompt) {
+            args.addAll(List.of("--method", adapter.peftType().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
+                    "--num-virtual-tokens", "" + prompt.numVirtualTokens()));
+            return args;
+        }
+        LoraConfig config = (LoraConfig) adapter;
+        TargetModules t = config.targetModules();
+        args.addAll(List.of("--r", "" + config.r(), "--alpha", "" + config.loraAlpha(),
+                "--dropout", "" + config.loraDropout()));
         args.addAll(t.names() != null || t.isAllLinear() ? List.of("--target-modules", describe(t))
                 : List.of("--target-regex", t.regex()));
         if (config.useRslora()) {
@@ -160,14 +189,14 @@ public final class TrainBenchmark {
      * Attaches {@code config} to {@code model}, trains {@code steps + 1} steps of [batch, seq] (with activation
      * checkpointing when {@code checkpointActivations}) and detaches it.
      */
-    public static Result run(CausalLM model, LoraConfig config, int batch, int seq, int steps,
+    public static Result run(CausalLM model, AdapterConfig config, int batch, int seq, int steps,
                              boolean checkpointActivations) throws PeftException {
         return run(model, config, new Shapes(batch, seq, steps, checkpointActivations),
                 randomData(model, batch * (steps + 1), seq));
     }
 
-    /** {@link #run(CausalLM, LoraConfig, int, int, int, boolean)} on {@code data} with the loss chunk of {@code s}. */
-    public static Result run(CausalLM model, LoraConfig config, Shapes s, List<Example> data) throws PeftException {
+    /** {@link #run(CausalLM, AdapterConfig, int, int, int, boolean)} on {@code data} with the loss chunk of {@code s}. */
+    public static Result run(CausalLM model, AdapterConfig config, Shapes s, List<Example> data) throws PeftException {
         int batch = s.batch();
         int seq = s.seq();
         int steps = s.steps();

@@ -5,7 +5,10 @@ import io.peft4j.bench.PeerScript;
 import io.peft4j.bench.PreferenceBenchmark;
 import io.peft4j.bench.SyntheticTrainBenchmark;
 import io.peft4j.bench.TrainBenchmark;
+import io.peft4j.core.adapter.AdapterConfig;
 import io.peft4j.lora.LoraConfig;
+import io.peft4j.prompt.PrefixTuningConfig;
+import io.peft4j.prompt.PromptTuningConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParseResult;
@@ -14,16 +17,18 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
  * {@code peft4j bench train --model PATH --method lora --batch 4 --seq 256 --r 16 --target-modules all-linear}:
  * {@link TrainBenchmark}, LoRA training step time, tokens/s and MFU, then PEFT + torch on the same configuration
- * and the ratio of step times. With {@code --gradient-checkpointing} both sides recompute activations;
+ * and the ratios of step times and peak RSS; {@code --method prompt-tuning | prefix-tuning} does the same for a soft
+ * prompt of {@code --num-virtual-tokens}. With {@code --gradient-checkpointing} both sides recompute activations;
  * {@code --compare-checkpointing} instead measures both modes in this one process ({@link CheckpointingBenchmark});
  * {@code --objective dpo} compares DPO with SFT on the same rows in this one process ({@link PreferenceBenchmark}).
  */
-@Command(name = "train", description = "LoRA training step time, tokens/s, MFU; ratio to PEFT + torch.",
+@Command(name = "train", description = "Adapter training step time, tokens/s, MFU; ratio to PEFT + torch.",
         defaultValueProvider = LoraOptions.BenchDefaults.class)
 final class BenchTrainCommand implements Callable<Integer> {
     @Mixin
@@ -39,8 +44,13 @@ final class BenchTrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--method", defaultValue = "lora", description = "lora")
+    @Option(names = "--method", defaultValue = "lora", description = "lora, prompt-tuning or prefix-tuning (random "
+            + "init, --num-virtual-tokens).")
     String method;
+
+    @Option(names = "--num-virtual-tokens", defaultValue = "20", description = "Soft prompts: virtual tokens "
+            + "(default ${DEFAULT-VALUE}).")
+    int numVirtualTokens;
 
     @Option(names = "--batch", defaultValue = "4")
     int batch;
@@ -85,10 +95,19 @@ final class BenchTrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!"lora".equalsIgnoreCase(method)) {
-            throw new IllegalArgumentException("bench train --method " + method + " is not available (lora)");
+        AdapterConfig config = switch (method.toLowerCase(Locale.ROOT)) {
+            case "lora" -> lora.builder().build();
+            case "prompt-tuning" -> PromptTuningConfig.builder().setNumVirtualTokens(virtualTokens()).build();
+            case "prefix-tuning" -> PrefixTuningConfig.builder().setNumVirtualTokens(virtualTokens()).build();
+            default -> throw new IllegalArgumentException("bench train --method " + method
+                    + " is not available (lora, prompt-tuning, prefix-tuning)");
+        };
+        if (!(config instanceof LoraConfig) && (synthetic != null || compareCheckpointing || gradientCheckpointing
+                || !objective.equalsIgnoreCase("sft"))) {
+            throw new IllegalArgumentException("bench train --method " + method + " measures SFT on --model without "
+                    + "activation checkpointing (--synthetic, --gradient-checkpointing, --compare-checkpointing and "
+                    + "--objective are LoRA's)");
         }
-        LoraConfig config = lora.builder().build();
         if ((model == null) == (synthetic == null)) {
             throw new IllegalArgumentException("bench train needs exactly one of --model PATH and --synthetic NAME");
         }
@@ -98,7 +117,7 @@ final class BenchTrainCommand implements Callable<Integer> {
                     given.hasMatchedOption("--seq") ? seq : 512, given.hasMatchedOption("--steps") ? steps : 2,
                     gradientCheckpointing || !given.hasMatchedOption("--gradient-checkpointing"), lossChunk, null,
                     null);
-            out.print(SyntheticTrainBenchmark.report(synthetic, config, s, out::status));
+            out.print(SyntheticTrainBenchmark.report(synthetic, (LoraConfig) config, s, out::status));
             return 0;
         }
         if (!objective.equalsIgnoreCase("sft")) {
@@ -106,12 +125,20 @@ final class BenchTrainCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("bench train --objective " + objective + " is not available "
                         + "(sft, dpo)");
             }
-            out.print(PreferenceBenchmark.report(model, config, batch, seq, steps, out::status));
+            out.print(PreferenceBenchmark.report(model, (LoraConfig) config, batch, seq, steps, out::status));
             return 0;
         }
-        out.print(compareCheckpointing ? CheckpointingBenchmark.report(model, config, batch, seq, steps, out::status)
+        out.print(compareCheckpointing ? CheckpointingBenchmark.report(model, (LoraConfig) config, batch, seq, steps,
+                out::status)
                 : TrainBenchmark.report(model, config, new TrainBenchmark.Shapes(batch, seq, steps,
                 gradientCheckpointing, lossChunk, data, template), noReference ? PeerScript.NONE : PeerScript.of(python), out::status));
         return 0;
+    }
+
+    private int virtualTokens() {
+        if (numVirtualTokens <= 0) {
+            throw new IllegalArgumentException("--num-virtual-tokens must be at least 1, got " + numVirtualTokens);
+        }
+        return numVirtualTokens;
     }
 }

@@ -82,6 +82,28 @@ class BenchCommandTest {
     }
 
     @Test
+    void benchTrain_softPrompts_countPeftsParameters_andRefuseLoraOnlyModes() throws Exception {
+        JsonNode pt = json("bench", "train", "--model", model, "--method", "prompt-tuning", "--num-virtual-tokens", "5",
+                "--batch", "1", "--seq", "8", "--steps", "1", "--no-reference", "--json");
+        assertEquals("PROMPT_TUNING", pt.get("method").asText());
+        assertEquals(5, pt.get("num_virtual_tokens").asInt());
+        assertEquals(5 * 64, pt.get("trainable_params").asLong(), "5 rows of hidden 64");
+        assertTrue(pt.get("step_s").asDouble() > 0, pt.toString());
+        JsonNode prefix = json("bench", "train", "--model", model, "--method", "prefix-tuning", "--num-virtual-tokens",
+                "5", "--batch", "1", "--seq", "8", "--steps", "1", "--no-reference", "--json");
+        assertEquals("PREFIX_TUNING", prefix.get("method").asText());
+        assertEquals(5 * 2 * 2 * 32, prefix.get("trainable_params").asLong(), "5 x layers 2 x (k, v) x kv width 32");
+        CliRun checkpointed = CliRun.of("bench", "train", "--model", model, "--method", "prefix-tuning",
+                "--gradient-checkpointing", "--no-reference");
+        assertEquals(2, checkpointed.code(), checkpointed.err());
+        assertTrue(checkpointed.err().contains("--gradient-checkpointing"), checkpointed.err());
+        CliRun zero = CliRun.of("bench", "train", "--model", model, "--method", "prompt-tuning",
+                "--num-virtual-tokens", "0", "--no-reference");
+        assertEquals(2, zero.code(), zero.err());
+        assertTrue(zero.err().contains("--num-virtual-tokens"), zero.err());
+    }
+
+    @Test
     void benchTrain_compareCheckpointing_reportsBothModes() throws Exception {
         JsonNode j = json("bench", "train", "--model", model, "--batch", "1", "--seq", "8", "--steps", "1", "--r", "4",
                 "--target-modules", "q_proj", "--compare-checkpointing", "--json");
