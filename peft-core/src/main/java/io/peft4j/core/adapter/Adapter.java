@@ -1,6 +1,7 @@
 package io.peft4j.core.adapter;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.model.KvCache;
 
@@ -121,6 +122,15 @@ public interface Adapter extends AutoCloseable {
      */
     default boolean supportsMixedBatch() {
         return false;
+    }
+
+    /**
+     * For adapters that change the model's inputs (soft prompts) and {@link #supportsMixedBatch()}: the virtual
+     * tokens this adapter puts before a sequence of its rows in a mixed batch, computed for inference (no dropout);
+     * arrays it creates belong to {@code manager}. Null (the default) for adapters that change only projections.
+     */
+    default VirtualTokens virtualTokens(CausalLM model, NDManager manager) {
+        return null;
     }
 
     /** Detaches from the model and frees the adapter's arrays. */

@@ -5,8 +5,13 @@ import ai.djl.ndarray.NDManager;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.model.CausalLM;
+import io.peft4j.core.adapter.internal.MixedVirtualTokens;
 import io.peft4j.core.model.KvCache;
+import ai.djl.ndarray.index.NDIndex;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -44,11 +49,18 @@ public final class MixedAdapterModel implements CausalLM {
         return routing;
     }
 
+    /**
+     * Logits {@code [B, T, vocab]} with each row's adapter. At the start of a sequence (no or an empty cache) rows
+     * whose adapter is a soft prompt get its virtual tokens first ({@link VirtualTokens}, left-padded to the longest
+     * in the batch and masked), so each row's logits are those it has alone; later steps find them in the cache.
+     */
     @Override
     public NDArray forward(NDArray inputIds, NDArray attentionMask, KvCache cache) {
         check(inputIds);
         try (AdapterRouting.Scope s = routing.enter()) {
-            return base.forward(inputIds, attentionMask, cache);
+            List<VirtualTokens> virtual = virtualTokens(inputIds, cache);
+            return virtual == null ? base.forward(inputIds, attentionMask, cache)
+                    : MixedVirtualTokens.forward(base, base.embed(inputIds), attentionMask, cache, virtual);
         }
     }
 
@@ -56,7 +68,10 @@ public final class MixedAdapterModel implements CausalLM {
     public NDArray forwardLast(NDArray inputIds, NDArray attentionMask, KvCache cache) {
         check(inputIds);
         try (AdapterRouting.Scope s = routing.enter()) {
-            return base.forwardLast(inputIds, attentionMask, cache);
+            List<VirtualTokens> virtual = virtualTokens(inputIds, cache);
+            return virtual == null ? base.forwardLast(inputIds, attentionMask, cache)
+                    : MixedVirtualTokens.forward(base, base.embed(inputIds), attentionMask, cache, virtual)
+                    .get(new NDIndex(":, -1, :"));
         }
     }
 
@@ -64,8 +79,31 @@ public final class MixedAdapterModel implements CausalLM {
     public NDArray forwardEmbeddings(NDArray inputEmbeddings, NDArray attentionMask, KvCache cache) {
         check(inputEmbeddings);
         try (AdapterRouting.Scope s = routing.enter()) {
-            return base.forwardEmbeddings(inputEmbeddings, attentionMask, cache);
+            List<VirtualTokens> virtual = virtualTokens(inputEmbeddings, cache);
+            return virtual == null ? base.forwardEmbeddings(inputEmbeddings, attentionMask, cache)
+                    : MixedVirtualTokens.forward(base, inputEmbeddings, attentionMask, cache, virtual);
         }
+    }
+
+    /** Each row's virtual tokens at the start of a sequence, or null when no row has any (or the cache has). */
+    private List<VirtualTokens> virtualTokens(NDArray input, KvCache cache) {
+        if (cache != null && cache.length() > 0) {
+            return null;
+        }
+        int rows = Math.toIntExact(input.getShape().get(0));
+        Map<String, VirtualTokens> byAdapter = new HashMap<>();
+        List<VirtualTokens> perRow = new ArrayList<>(rows);
+        boolean any = false;
+        for (int r = 0; r < rows; r++) {
+            String name = routing.rows() < 0 ? routing.single() : routing.rowAdapters().get(r);
+            VirtualTokens v = null;
+            if (!AdapterRouting.BASE.equals(name)) {
+                v = byAdapter.computeIfAbsent(name, n -> registry.get(n).virtualTokens(base, input.getManager()));
+            }
+            any |= v != null;
+            perRow.add(v);
+        }
+        return any ? perRow : null;
     }
 
     private void check(NDArray input) {

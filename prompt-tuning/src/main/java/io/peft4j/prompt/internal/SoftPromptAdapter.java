@@ -6,6 +6,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.adapter.Adapter;
 import io.peft4j.core.adapter.AdapterConfig;
+import io.peft4j.core.adapter.VirtualTokens;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.model.KvCache;
@@ -134,6 +135,22 @@ public final class SoftPromptAdapter implements Adapter {
     @Override
     public boolean wrapsForward() {
         return true;
+    }
+
+    /** Rows of a mixed batch may use this soft prompt: {@link #virtualTokens} is what they get first. */
+    @Override
+    public boolean supportsMixedBatch() {
+        return true;
+    }
+
+    /** The virtual tokens of inference (no dropout): the prompt rows, or the per-layer prefix. */
+    @Override
+    public VirtualTokens virtualTokens(CausalLM model, NDManager manager) {
+        NDArray prompts = source.prompts(false);
+        if (injection == Injection.ATTENTION_PREFIX) {
+            return new VirtualTokens(null, prefix(prompts, model, manager));
+        }
+        return new VirtualTokens(prompts, null);
     }
 
     @Override

@@ -14,17 +14,38 @@ import java.util.List;
  * NDArray logits = model.forwardEmbeddings(model.embed(ids), mask, null, prefix);   // [B, T, vocab]
  * }</pre>
  *
+ * Rows of a mixed batch may carry prefixes of different lengths: they are left-padded to the longest, and
+ * {@code mask} says which prefix positions of each row are real (padded keys and values should be zeros).
+ *
  * @param layers one {@link KeyValues} per decoder layer, in layer order
+ * @param mask   {@code [B][P]}, true where a row's prefix position is real; null when every position is
  *
  * @since 0.1.0
  */
-public record PrefixKeyValues(List<KeyValues> layers) {
+public record PrefixKeyValues(List<KeyValues> layers, boolean[][] mask) {
 
     public PrefixKeyValues {
         layers = List.copyOf(layers);
         if (layers.isEmpty()) {
             throw new IllegalArgumentException("a prefix needs the keys and values of at least one layer");
         }
+    }
+
+    /** A prefix whose every position is real for every row. */
+    public PrefixKeyValues(List<KeyValues> layers) {
+        this(layers, null);
+    }
+
+    /** {@code [batch][P]}: which prefix positions are real for each row ({@link #mask} or all true). */
+    public boolean[][] realPositions(int batch) {
+        if (mask != null) {
+            return mask;
+        }
+        boolean[][] all = new boolean[batch][length()];
+        for (boolean[] row : all) {
+            java.util.Arrays.fill(row, true);
+        }
+        return all;
     }
 
     /** Prefix positions (P). */
@@ -43,10 +64,14 @@ public record PrefixKeyValues(List<KeyValues> layers) {
                     + layers.size());
         }
         int p = length();
+        if (mask != null && (mask.length != batch || java.util.Arrays.stream(mask).anyMatch(r -> r.length != p))) {
+            throw new IllegalArgumentException("a prefix mask must be [" + batch + "][" + p + "]");
+        }
         for (int i = 0; i < layers.size(); i++) {
             for (NDArray a : new NDArray[] {layers.get(i).keys(), layers.get(i).values()}) {
                 long[] s = a.getShape().getShape();
-                boolean fits = s.length == 4 && (s[0] == 1 || s[0] == batch) && s[1] == kvHeads && s[2] == p
+                boolean fits = s.length == 4 && ((s[0] == 1 && mask == null) || s[0] == batch) && s[1] == kvHeads
+                        && s[2] == p
                         && s[3] == headDim;
                 if (!fits) {
                     throw new IllegalArgumentException("prefix layer " + i + " must be [1 or " + batch + ", " + kvHeads

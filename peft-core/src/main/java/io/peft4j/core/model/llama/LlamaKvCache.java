@@ -108,11 +108,7 @@ final class LlamaKvCache implements KvCache {
                     + length() + " positions");
         }
         int p = prefix.length();
-        boolean[][] real = new boolean[batch][p];
-        for (boolean[] row : real) {
-            Arrays.fill(row, true);
-        }
-        begin(real, p);
+        begin(prefix.realPositions(batch), p);
         for (int l = 0; l < keys.length; l++) {
             try (NDScope scope = new NDScope()) {
                 append(l, prefix.forBatch(l, batch));

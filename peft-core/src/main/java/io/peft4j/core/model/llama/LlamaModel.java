@@ -212,11 +212,8 @@ public final class LlamaModel implements CausalLM {
         int b = Math.toIntExact(inputEmbeddings.getShape().get(0));
         int t = Math.toIntExact(inputEmbeddings.getShape().get(1));
         int p = prefix.length();
-        boolean[][] past = new boolean[b][p];
-        for (boolean[] row : past) {
-            Arrays.fill(row, true);
-        }
-        AttentionLayout layout = new AttentionLayout(past, p, AttentionLayout.readMask(attentionMask, b, t), b, t);
+        AttentionLayout layout = new AttentionLayout(prefix.realPositions(b), p,
+                AttentionLayout.readMask(attentionMask, b, t), b, t);
         NDManager m = inputEmbeddings.getManager();
         RotaryEmbedding.Tables keyRope = rope.tables(layout.positions(), 1f, m);
         return new LayerInputs(keyRope.scaled(attentionScale), keyRope, layout.bias(m), prefix);
