@@ -1,0 +1,219 @@
+package io.peft4j.spark;
+
+import io.peft4j.core.testing.TinyHfFolder;
+import io.peft4j.spark.internal.TaskTrainer;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@link ManyAdapters} on a real multi-process Spark standalone cluster ({@link StandaloneCluster}: a Master and two
+ * Workers started by the test as separate JVMs, each Worker launching its own executor JVM), the driver in this JVM.
+ * Six tasks on a tiny random model: the tasks run on both Workers (the summary's {@code executor} column and the
+ * executors' own logs say so), and every adapter is byte-identical to the same task trained alone by the
+ * single-process {@code finetune} path. Then a second job, with one Worker and its executor killed (SIGKILL, the
+ * process tree) as soon as the first adapter is complete: Spark reruns the lost work on the other Worker, the job
+ * completes and every adapter is again byte-identical to its single-process reference.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class StandaloneClusterIT {
+    static final int TASKS = 6;
+    static final int STEPS = 24;
+    static final double LR = 0.1;
+    static final int BATCH = 2;
+    static final int MAX_SEQ = 64;
+
+    @TempDir
+    static Path tmp;
+    static Path model;
+    static StandaloneCluster cluster;
+    static int threads;
+    static final Map<String, List<String[]>> RECORDS = new LinkedHashMap<>();
+    static final Map<String, Path> REFERENCES = new LinkedHashMap<>();
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        model = TinyHfFolder.write(tmp.resolve("tiny"), 7L);
+        List<List<String[]>> bases = new ArrayList<>(ManyAdaptersLocalTest.TASKS.values());
+        List<String> names = new ArrayList<>(ManyAdaptersLocalTest.TASKS.keySet());
+        for (int k = 0; k < TASKS; k++) {        // six tasks: the local test's three, each in two record orders
+            List<String[]> recs = new ArrayList<>(bases.get(k % bases.size()));
+            java.util.Collections.rotate(recs, k / bases.size());
+            RECORDS.put(names.get(k % names.size()) + "-" + k, recs);
+        }
+        for (String task : RECORDS.keySet()) {
+            reference(task);
+        }
+        // libtorch's sums depend on its intra-op thread count, and Spark sets OMP_NUM_THREADS = spark.task.cpus (1)
+        // on executors: the executors get this JVM's count, so "trained alone" means with the same threads
+        threads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+        List<String> jars = StandaloneCluster.classpath().stream().filter(e -> e.endsWith(".jar")
+                && Files.isRegularFile(Path.of(e))).toList();
+        cluster = StandaloneCluster.start(tmp.resolve("cluster"), 2, jars);
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    static SparkSession session(String app) {
+        return cluster.session(app, 1).config("spark.executorEnv.OMP_NUM_THREADS", Integer.toString(threads))
+                .getOrCreate();
+    }
+
+    static ManyAdapters job(Path out) {
+        return ManyAdapters.builder().setModelPath(model.toString()).setOutputDir(out.toString()).optPartitions(TASKS)
+                .optTraining(TrainingOptions.builder().optMaxSteps(STEPS).optLearningRate(LR).optBatchSize(BATCH)
+                        .optMaxSeqLen(MAX_SEQ).build()).build();
+    }
+
+    static Dataset<Row> records(SparkSession spark) {
+        List<Row> rows = new ArrayList<>();
+        RECORDS.forEach((task, recs) -> recs.forEach(r -> rows.add(RowFactory.create(task, r[0], r[1], r[2],
+                "train"))));
+        return spark.createDataFrame(rows, ManyAdaptersLocalTest.RECORDS);
+    }
+
+    /** The task trained alone by the single-process finetune path (once per task, kept for both tests). */
+    static Path reference(String task) throws Exception {
+        Path ref = REFERENCES.get(task);
+        if (ref == null) {
+            List<String> lines = new ArrayList<>();
+            for (String[] r : RECORDS.get(task)) {
+                lines.add(io.peft4j.core.Json.MAPPER.createObjectNode().put("instruction", r[0]).put("input", r[1])
+                        .put("output", r[2]).toString());
+            }
+            Path data = Files.write(tmp.resolve(task + ".jsonl"), lines);
+            ref = tmp.resolve("reference").resolve(task);
+            SingleProcess.finetune(model, data, ref, STEPS, LR, BATCH, MAX_SEQ);
+            REFERENCES.put(task, ref);
+        }
+        return ref;
+    }
+
+    static void assertAdaptersEqualReferences(Path out, List<Row> summary) throws Exception {
+        assertEquals(TASKS, summary.size());
+        assertEquals(RECORDS.keySet(), new HashSet<>(summary.stream().map(r -> r.getString(0)).toList()),
+                "one summary row per task");
+        for (String task : RECORDS.keySet()) {
+            for (String f : List.of("adapter_model.safetensors", "adapter_config.json")) {
+                assertArrayEquals(Files.readAllBytes(reference(task).resolve(f)),
+                        Files.readAllBytes(out.resolve(task).resolve(f)),
+                        task + "/" + f + " differs from the task trained alone");
+            }
+        }
+        try (var s = Files.list(out)) {
+            assertEquals(RECORDS.keySet(), new HashSet<>(s.map(p -> p.getFileName().toString()).toList()),
+                    "no temp or old folders beside the adapters");
+        }
+    }
+
+    @Test
+    @Order(1)
+    void sixTasks_runOnBothWorkers_bitIdenticalToSingleProcess() throws Exception {
+        Path out = tmp.resolve("adapters-1");
+        SparkSession spark = session("peft4j-standalone-it-1");
+        String app = spark.sparkContext().applicationId();
+        List<Row> summary;
+        try {
+            summary = job(out).run(records(spark)).collectAsList();
+        } finally {
+            spark.stop();
+        }
+        System.out.println("summary of job 1 (" + threads + " threads): " + summary);
+        Map<String, Integer> workerOf = cluster.executorWorkers(app);
+        Set<Integer> workersUsed = new TreeSet<>();
+        for (Row r : summary) {
+            assertEquals(TaskTrainer.TRAINED, r.getString(1), r.getString(0));
+            assertEquals(STEPS, r.getLong(3), r.getString(0));
+            Integer worker = workerOf.get(r.getString(8));
+            assertTrue(worker != null, "executor " + r.getString(8) + " of " + r.getString(0) + " is one of the "
+                    + "Workers' executors " + workerOf);
+            workersUsed.add(worker);
+        }
+        assertEquals(Set.of(0, 1), workersUsed, "tasks ran on both Workers: " + summary);
+        for (int w = 0; w < 2; w++) {
+            String logs = executorLogs(w, app);
+            assertTrue(RECORDS.keySet().stream().anyMatch(t -> logs.contains("task " + t + ": ")),
+                    "worker " + w + "'s executor log names a task it trained:\n" + logs);
+        }
+        assertAdaptersEqualReferences(out, summary);
+    }
+
+    @Test
+    @Order(2)
+    void killOneWorkerMidJob_jobCompletes_everyAdapterByteIdentical() throws Exception {
+        Path out = tmp.resolve("adapters-2");
+        SparkSession spark = session("peft4j-standalone-it-2");
+        String app = spark.sparkContext().applicationId();
+        List<Row> summary;
+        try {
+            CompletableFuture<List<Row>> running = CompletableFuture.supplyAsync(() -> job(out).run(records(spark))
+                    .collectAsList());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (RECORDS.keySet().stream().noneMatch(t -> TaskTrainer.isComplete(out.resolve(t)))) {
+                assertTrue(System.nanoTime() < deadline, "no adapter complete after 120 s");
+                assertFalse(running.isDone(), "the job ended before any adapter was complete");
+                Thread.sleep(50);
+            }
+            assertFalse(cluster.executors(1).isEmpty(), "worker 1 runs an executor");
+            long done = RECORDS.keySet().stream().filter(t -> TaskTrainer.isComplete(out.resolve(t))).count();
+            cluster.kill(1);
+            assertFalse(cluster.workers().get(1).isAlive());
+            assertTrue(done < TASKS && !running.isDone(), "killed mid-job: " + done + " of " + TASKS + " complete");
+            summary = running.get(5, TimeUnit.MINUTES);
+        } finally {
+            spark.stop();
+        }
+        System.out.println("summary of job 2: " + summary);
+        assertEquals(TASKS, summary.size());
+        for (Row r : summary) {
+            assertTrue(Set.of(TaskTrainer.TRAINED, TaskTrainer.SKIPPED).contains(r.getString(1)), r.toString());
+            assertEquals(STEPS, r.getLong(3), r.getString(0));
+        }
+        Map<String, Integer> workerOf = cluster.executorWorkers(app);
+        assertTrue(summary.stream().anyMatch(r -> r.getString(1).equals(TaskTrainer.TRAINED)
+                        && Integer.valueOf(0).equals(workerOf.get(r.getString(8)))),
+                "the surviving worker trained the rest: " + summary);
+        assertAdaptersEqualReferences(out, summary);
+    }
+
+    private static String executorLogs(int worker, String app) throws Exception {
+        StringBuilder sb = new StringBuilder();
+        for (Path exec : cluster.executorDirs(worker, app)) {
+            Path stderr = exec.resolve("stderr");
+            if (Files.exists(stderr)) {
+                sb.append(Files.readString(stderr));
+            }
+        }
+        return sb.toString();
+    }
+}
