@@ -1,5 +1,6 @@
 package io.peft4j.spark;
 
+import io.peft4j.core.io.OutputLock;
 import io.peft4j.core.testing.TinyHfFolder;
 import io.peft4j.spark.internal.TaskTrainer;
 import org.apache.spark.sql.Dataset;
@@ -36,14 +37,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Workers started by the test as separate JVMs, each Worker launching its own executor JVM), the driver in this JVM.
  * Six tasks on a tiny random model: the tasks run on both Workers (the summary's {@code executor} column and the
  * executors' own logs say so), and every adapter is byte-identical to the same task trained alone by the
- * single-process {@code finetune} path. Then a second job, with one Worker and its executor killed (SIGKILL, the
- * process tree) as soon as the first adapter is complete: Spark reruns the lost work on the other Worker, the job
- * completes and every adapter is again byte-identical to its single-process reference.
+ * single-process {@code finetune} path (on one libtorch thread, as the executors). Then a second job of the same
+ * application, in which one Worker and its executor are killed (SIGKILL, the process tree) while that executor
+ * trains a task, once the first adapter is complete: Spark reruns the lost work on the other Worker, the interrupted
+ * task is trained again there, the job completes and every adapter is again byte-identical to its reference. Needs
+ * nothing beyond the test classpath and {@code java}: the cluster runs from this JVM's classpath.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StandaloneClusterIT {
     static final int TASKS = 6;
-    static final int STEPS = 24;
+    static final int STEPS = 64;
     static final double LR = 0.1;
     static final int BATCH = 2;
     static final int MAX_SEQ = 64;
@@ -53,6 +56,8 @@ class StandaloneClusterIT {
     static Path model;
     static StandaloneCluster cluster;
     static int threadsBefore;
+    static SparkSession spark;
+    static String app;
     static final Map<String, List<String[]>> RECORDS = new LinkedHashMap<>();
     static final Map<String, Path> REFERENCES = new LinkedHashMap<>();
 
@@ -82,17 +87,21 @@ class StandaloneClusterIT {
         List<String> jars = StandaloneCluster.classpath().stream().filter(e -> e.endsWith(".jar")
                 && Files.isRegularFile(Path.of(e))).toList();
         cluster = StandaloneCluster.start(tmp.resolve("cluster"), 2, jars);
+        spark = cluster.session("peft4j-standalone-it", 1).getOrCreate();
+        app = spark.sparkContext().applicationId();
     }
 
     @AfterAll
     static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
+        try {
+            if (spark != null) {
+                spark.stop();
+            }
+        } finally {
+            if (cluster != null) {
+                cluster.close();
+            }
         }
-    }
-
-    static SparkSession session(String app) {
-        return cluster.session(app, 1).getOrCreate();
     }
 
     static ManyAdapters job(Path out) {
@@ -146,15 +155,7 @@ class StandaloneClusterIT {
     @Order(1)
     void sixTasks_runOnBothWorkers_bitIdenticalToSingleProcess() throws Exception {
         Path out = tmp.resolve("adapters-1");
-        SparkSession spark = session("peft4j-standalone-it-1");
-        String app = spark.sparkContext().applicationId();
-        List<Row> summary;
-        try {
-            summary = job(out).run(records(spark)).collectAsList();
-        } finally {
-            spark.stop();
-        }
-        System.out.println("summary of job 1: " + summary);
+        List<Row> summary = job(out).run(records(spark)).collectAsList();
         Map<String, Integer> workerOf = cluster.executorWorkers(app);
         Set<Integer> workersUsed = new TreeSet<>();
         for (Row r : summary) {
@@ -167,52 +168,67 @@ class StandaloneClusterIT {
         }
         assertEquals(Set.of(0, 1), workersUsed, "tasks ran on both Workers: " + summary);
         for (int w = 0; w < 2; w++) {
-            String logs = executorLogs(w, app);
-            assertTrue(RECORDS.keySet().stream().anyMatch(t -> logs.contains("task " + t + ": ")),
-                    "worker " + w + "'s executor log names a task it trained:\n" + logs);
+            String logs = executorLogs(w);
+            List<String> logged = RECORDS.keySet().stream().filter(t -> logs.contains("task " + t + ": ")).toList();
+            assertFalse(logged.isEmpty(), "worker " + w + "'s executor log names the tasks it trained:\n" + logs);
         }
         assertAdaptersEqualReferences(out, summary);
     }
 
     @Test
     @Order(2)
-    void killOneWorkerMidJob_jobCompletes_everyAdapterByteIdentical() throws Exception {
+    void killOneWorkerMidTask_jobCompletes_everyAdapterByteIdentical() throws Exception {
         Path out = tmp.resolve("adapters-2");
-        SparkSession spark = session("peft4j-standalone-it-2");
-        String app = spark.sparkContext().applicationId();
-        List<Row> summary;
-        try {
-            CompletableFuture<List<Row>> running = CompletableFuture.supplyAsync(() -> job(out).run(records(spark))
-                    .collectAsList());
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (RECORDS.keySet().stream().noneMatch(t -> TaskTrainer.isComplete(out.resolve(t)))) {
-                assertTrue(System.nanoTime() < deadline, "no adapter complete after 120 s");
-                assertFalse(running.isDone(), "the job ended before any adapter was complete");
-                Thread.sleep(50);
-            }
-            assertFalse(cluster.executors(1).isEmpty(), "worker 1 runs an executor");
-            long done = RECORDS.keySet().stream().filter(t -> TaskTrainer.isComplete(out.resolve(t))).count();
-            cluster.kill(1);
-            assertFalse(cluster.workers().get(1).isAlive());
-            assertTrue(done < TASKS && !running.isDone(), "killed mid-job: " + done + " of " + TASKS + " complete");
-            summary = running.get(5, TimeUnit.MINUTES);
-        } finally {
-            spark.stop();
+        CompletableFuture<List<Row>> running = CompletableFuture.supplyAsync(() -> job(out).run(records(spark))
+                .collectAsList());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        String[] victim;
+        while ((victim = inFlightAfterFirstAdapter(out)) == null) {
+            assertTrue(System.nanoTime() < deadline, "no task in flight after a complete adapter within 120 s");
+            assertFalse(running.isDone(), "the job ended before a task could be interrupted");
+            Thread.sleep(20);
         }
-        System.out.println("summary of job 2: " + summary);
-        assertEquals(TASKS, summary.size());
+        String task = victim[0];
+        int worker = Integer.parseInt(victim[1]);
+        cluster.kill(worker);
+        assertFalse(cluster.workers().get(worker).isAlive());
+        assertFalse(TaskTrainer.isComplete(out.resolve(task)), task + " was interrupted before its adapter was saved");
+        List<Row> summary = running.get(5, TimeUnit.MINUTES);
         for (Row r : summary) {
             assertTrue(Set.of(TaskTrainer.TRAINED, TaskTrainer.SKIPPED).contains(r.getString(1)), r.toString());
             assertEquals(STEPS, r.getLong(3), r.getString(0));
         }
-        Map<String, Integer> workerOf = cluster.executorWorkers(app);
-        assertTrue(summary.stream().anyMatch(r -> r.getString(1).equals(TaskTrainer.TRAINED)
-                        && Integer.valueOf(0).equals(workerOf.get(r.getString(8)))),
-                "the surviving worker trained the rest: " + summary);
+        Row retried = summary.stream().filter(r -> r.getString(0).equals(task)).findFirst().orElseThrow();
+        assertEquals(TaskTrainer.TRAINED, retried.getString(1), retried.toString());
+        assertEquals(1 - worker, cluster.executorWorkers(app).get(retried.getString(8)),
+                task + ", interrupted on worker " + worker + ", was trained again on the other: " + summary);
         assertAdaptersEqualReferences(out, summary);
     }
 
-    private static String executorLogs(int worker, String app) throws Exception {
+    /**
+     * {task, worker} of a task whose training is in flight on an executor (its output lock names the executor's
+     * PID, its adapter is not complete) once at least one adapter is complete; null before.
+     */
+    private static String[] inFlightAfterFirstAdapter(Path out) throws Exception {
+        if (RECORDS.keySet().stream().noneMatch(t -> TaskTrainer.isComplete(out.resolve(t)))) {
+            return null;
+        }
+        for (String task : RECORDS.keySet()) {
+            Path lock = out.resolve(task).resolve(OutputLock.FILE_NAME);
+            if (TaskTrainer.isComplete(out.resolve(task)) || !Files.exists(lock)) {
+                continue;
+            }
+            String pid = Files.readString(lock).strip();
+            for (int w = 0; w < cluster.workers().size(); w++) {
+                if (cluster.executors(w).stream().anyMatch(h -> Long.toString(h.pid()).equals(pid))) {
+                    return new String[] {task, Integer.toString(w)};
+                }
+            }
+        }
+        return null;
+    }
+
+    private static String executorLogs(int worker) throws Exception {
         StringBuilder sb = new StringBuilder();
         for (Path exec : cluster.executorDirs(worker, app)) {
             Path stderr = exec.resolve("stderr");
