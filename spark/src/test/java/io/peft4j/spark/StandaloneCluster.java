@@ -186,9 +186,9 @@ final class StandaloneCluster implements AutoCloseable {
             if (e.isEmpty()) {
                 continue;
             }
-            out.add(e);
+            out.add(Path.of(e).toAbsolutePath().toString());     // executors and Workers run in other folders
             if (e.endsWith(".jar")) {
-                out.addAll(manifestClassPath(Path.of(e)));
+                out.addAll(manifestClassPath(Path.of(e).toAbsolutePath()));
             }
         }
         return out.stream().distinct().toList();
