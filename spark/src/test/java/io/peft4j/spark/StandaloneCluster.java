@@ -22,10 +22,11 @@ import java.util.stream.Stream;
 
 /**
  * A Spark standalone cluster on this machine: one Master and {@code n} Workers, each a separate JVM started with
- * {@link ProcessBuilder} from this JVM's classpath, and a fake {@code SPARK_HOME} (its {@code jars/} folder holds
+ * {@link ProcessBuilder}, and a fake {@code SPARK_HOME} (its {@code jars/} folder holds
  * symbolic links to the given jars, a {@code RELEASE} file marks it a distribution) from which the Workers launch
- * their executor JVMs. Used by {@link StandaloneClusterIT} and {@link StandaloneClusterBench}; close it to kill every
- * process it started, executors included.
+ * their executor JVMs; the Master and Workers run from those jars too, as {@code sbin/start-master.sh} would. Used by
+ * {@link StandaloneClusterIT}, {@link StandaloneClusterBench} and {@code scripts/spark/submit-check.sh} (through
+ * {@link #main}); close it to kill every process it started, executors included.
  *
  * <pre>{@code
  * try (StandaloneCluster cluster = StandaloneCluster.start(dir, 2, StandaloneCluster.classpath())) {
@@ -86,6 +87,27 @@ final class StandaloneCluster implements AutoCloseable {
         } catch (IOException | InterruptedException | RuntimeException e) {
             cluster.close();
             throw e;
+        }
+    }
+
+    /**
+     * Starts a cluster and keeps it until standard input ends: {@code DIR WORKERS SPARK_HOME_JARS} (a
+     * {@code :}-separated jar list). Prints {@code MASTER spark://...} and {@code SPARK_HOME dir} once it is up.
+     */
+    public static void main(String[] args) throws Exception {
+        if (args.length != 3) {
+            System.err.println("usage: StandaloneCluster DIR WORKERS SPARK_HOME_JARS (a ':'-separated jar list)");
+            System.exit(2);
+        }
+        List<String> jars = List.of(args[2].split(File.pathSeparator));
+        try (StandaloneCluster c = start(Path.of(args[0]), Integer.parseInt(args[1]), jars)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(c::close));
+            System.out.println("MASTER " + c.masterUrl());
+            System.out.println("SPARK_HOME " + c.sparkHome);
+            System.out.flush();
+            while (System.in.read() >= 0) {
+                // hold the cluster until the caller closes our standard input
+            }
         }
     }
 
@@ -230,7 +252,7 @@ final class StandaloneCluster implements AutoCloseable {
         cmd.addAll(jvmFlags);
         cmd.add("-Xmx256m");
         cmd.add("-cp");
-        cmd.add(String.join(File.pathSeparator, classpath));
+        cmd.add(sparkHome.resolve("jars") + File.separator + "*");      // as sbin/start-*.sh: Spark's own jars
         cmd.addAll(mainAndArgs);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(dir.resolve(name + ".log").toFile());
