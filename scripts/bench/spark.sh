@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 cp_file=spark/target/bench.classpath
 # reactor build of spark and the modules it uses; the classpath of its test scope (Spark itself is provided scope)
-mvn -o -q -B test-compile dependency:build-classpath -pl spark -am -Dmdep.includeScope=test \
+mvn -o -q -B test-compile dependency:build-classpath -pl spark -am \
     -Dmdep.outputFile="$PWD/$cp_file" >&2
 # the JVM flags the tests use: peft4j's (parent pom) and Spark's module openings on Java 17 (spark/pom.xml)
 flags() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" "$2"; }

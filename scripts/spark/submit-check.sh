@@ -4,7 +4,8 @@
 # each; io.peft4j.spark.StandaloneCluster, spark module test scope) whose SPARK_HOME/jars holds exactly Spark 4.2.0's
 # own dependency jars (resolved from spark-sql_2.13's pom without peft4j's BOM, so Jackson 2.21.2 as in the Spark
 # distribution), submits ManyAdaptersMain with spark-submit's main class (org.apache.spark.deploy.SparkSubmit: what
-# bin/spark-submit runs) on two small tasks, checks that both adapters were written, then stops the cluster.
+# bin/spark-submit runs) on two small tasks, then BatchInferenceMain over the two adapters, checks that both adapters
+# and 4 generations were written, then stops the cluster (about 3 minutes on 2 busy cores).
 # Usage: bash scripts/spark/submit-check.sh [MODEL]   (default: the SmolLM2 test model; any .gguf or HF folder)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,7 +16,7 @@ work=$(mktemp -d /tmp/peft4j-submit-check.XXXXXX)
 echo "work folder: $work" >&2
 
 # 1. README: the spark jar and the runtime classpath of the spark module (peft4j and its dependencies, no Spark)
-mvn -o -B -q package dependency:build-classpath -pl spark -am -DskipTests -Dmdep.includeScope=runtime \
+mvn -o -B -q package dependency:build-classpath -pl spark -am -DskipTests -DincludeScope=runtime \
   -Dmdep.outputFile="$work/cp.txt" >&2
 JARS=$(tr ':' ',' < "$work/cp.txt")
 
@@ -74,5 +75,20 @@ for t in colors capitals; do
     || { echo "error: no adapter for task $t" >&2; exit 1; }
 done
 ls "$work/adapters-summary"/*.json > /dev/null
+
+# 6. README: batch inference over the adapters just trained, mixed adapters in one partition
+for t in colors capitals colors __base__; do echo "{\"prompt\":\"name $t number 1\",\"adapter\":\"$t\"}"; done \
+  > "$work/prompts.jsonl"
+# shellcheck disable=SC2086
+SPARK_LOCAL_IP=127.0.0.1 java $spark_flags -cp "$SPARK_HOME/jars/*" org.apache.spark.deploy.SparkSubmit \
+  --master "$MASTER" --class io.peft4j.spark.BatchInferenceMain \
+  --conf spark.executor.cores=1 --executor-memory 2g --jars "$JARS" spark/target/spark-0.1.0-SNAPSHOT.jar \
+  --model "$model" --prompts "$work/prompts.jsonl" --adapter-root "$work/adapters" --template chat \
+  --max-new-tokens 8 --output "$work/generations" > "$work/infer.out" 2> "$work/infer.err" \
+  || { tail -40 "$work/infer.err" >&2; exit 1; }
+rows=$(cat "$work/generations"/part-*.json | grep -c '"generation"')
+[ "$rows" = 4 ] || { echo "error: $rows generation rows, expected 4" >&2; exit 1; }
+cat "$work/generations"/part-*.json
 execs=$(find "$work/cluster" -path '*worker-*/app-*/*/stderr' | wc -l)
-echo "ok: both adapters written under $work/adapters; $execs executor logs under $work/cluster/worker-*/" >&2
+echo "ok: both adapters written under $work/adapters, 4 generations in $work/generations; $execs executor logs" \
+  "under $work/cluster/worker-*/" >&2
