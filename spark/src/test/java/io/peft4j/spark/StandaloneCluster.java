@@ -54,7 +54,7 @@ final class StandaloneCluster implements AutoCloseable {
         this.classpath = classpath;
         this.jvmFlags = jvmFlags;
         this.masterUrl = "spark://127.0.0.1:" + port;
-        this.master = launch("master", List.of("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+        this.master = launch("master", Map.of(), List.of("org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
                 "--port", Integer.toString(port), "--webui-port", "0"));
     }
 
@@ -113,10 +113,19 @@ final class StandaloneCluster implements AutoCloseable {
 
     /** Starts one more Worker (1 core, 3 GB) and waits until it has registered with the Master. */
     void addWorker() throws IOException, InterruptedException {
+        addWorker(Map.of());
+    }
+
+    /**
+     * Starts one more Worker with {@code env} added to its environment, which the executors it launches inherit
+     * (e.g. {@code JAVA_TOOL_OPTIONS} for JVM flags on this Worker's executors only), and waits until it has
+     * registered with the Master.
+     */
+    void addWorker(Map<String, String> env) throws IOException, InterruptedException {
         int i = workers.size();
         Path work = Files.createDirectories(dir.resolve("worker-" + i));
         workDirs.add(work);
-        workers.add(launch("worker-" + i, List.of("org.apache.spark.deploy.worker.Worker", masterUrl, "--host",
+        workers.add(launch("worker-" + i, env, List.of("org.apache.spark.deploy.worker.Worker", masterUrl, "--host",
                 "127.0.0.1", "--cores", "1", "--memory", "3g", "--webui-port", "0", "--work-dir", work.toString())));
         awaitLog(dir.resolve("worker-" + i + ".log"), "Successfully registered with master");
     }
@@ -246,7 +255,7 @@ final class StandaloneCluster implements AutoCloseable {
         return out;
     }
 
-    private Process launch(String name, List<String> mainAndArgs) throws IOException {
+    private Process launch(String name, Map<String, String> env, List<String> mainAndArgs) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmFlags);
@@ -260,6 +269,7 @@ final class StandaloneCluster implements AutoCloseable {
         pb.environment().put("SPARK_SCALA_VERSION", "2.13");
         pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
         pb.environment().remove("SPARK_CONF_DIR");
+        pb.environment().putAll(env);
         return pb.start();
     }
 

@@ -38,10 +38,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Six tasks on a tiny random model: the tasks run on both Workers (the summary's {@code executor} column and the
  * executors' own logs say so), and every adapter is byte-identical to the same task trained alone by the
  * single-process {@code finetune} path (on one libtorch thread, as the executors). Then a second job of the same
- * application, in which one Worker and its executor are killed (SIGKILL, the process tree) while that executor
- * trains a task, once the first adapter is complete: Spark reruns the lost work on the other Worker, the interrupted
- * task is trained again there, the job completes and every adapter is again byte-identical to its reference. Needs
- * nothing beyond the test classpath and {@code java}: the cluster runs from this JVM's classpath.
+ * application, in which Worker 1 and its executor are killed (SIGKILL, the process tree) in the middle of a task
+ * once the first adapter is complete: the executor is held right after taking the task's output lock (a
+ * {@code CrashPoint} pause that only Worker 1's executors get, through {@code JAVA_TOOL_OPTIONS} in that Worker's
+ * environment), so the kill always lands mid-task. Spark reruns the lost work on Worker 0, the interrupted task is
+ * trained again there, the job completes and every adapter is again byte-identical to its reference. Needs
+ * nothing beyond the test classpath and {@code java}: the cluster's {@code SPARK_HOME/jars} links this JVM's jars.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StandaloneClusterIT {
@@ -58,6 +60,7 @@ class StandaloneClusterIT {
     static int threadsBefore;
     static SparkSession spark;
     static String app;
+    static Path go;
     static final Map<String, List<String[]>> RECORDS = new LinkedHashMap<>();
     static final Map<String, Path> REFERENCES = new LinkedHashMap<>();
 
@@ -79,14 +82,18 @@ class StandaloneClusterIT {
         ai.djl.pytorch.jni.JniUtils.setNumThreads(1);
         try {
             for (String task : RECORDS.keySet()) {
-                reference(task);
+                REFERENCES.put(task, trainAlone(task));
             }
         } finally {
             ai.djl.pytorch.jni.JniUtils.setNumThreads(threadsBefore);
         }
         List<String> jars = StandaloneCluster.classpath().stream().filter(e -> e.endsWith(".jar")
                 && Files.isRegularFile(Path.of(e))).toList();
-        cluster = StandaloneCluster.start(tmp.resolve("cluster"), 2, jars);
+        // worker 1's executors pause on taking a task's output lock while the file `go` is absent (CrashPoint)
+        go = Files.writeString(tmp.resolve("go"), "");
+        cluster = StandaloneCluster.start(tmp.resolve("cluster"), 1, jars);
+        cluster.addWorker(Map.of("JAVA_TOOL_OPTIONS", "-Dpeft4j.pauseAt=" + OutputLock.ACQUIRED
+                + " -Dpeft4j.pauseFile=" + go));
         spark = cluster.session("peft4j-standalone-it", 1).getOrCreate();
         app = spark.sparkContext().applicationId();
     }
@@ -117,20 +124,16 @@ class StandaloneClusterIT {
         return spark.createDataFrame(rows, ManyAdaptersLocalTest.RECORDS);
     }
 
-    /** The task trained alone by the single-process finetune path (once per task, kept for both tests). */
-    static Path reference(String task) throws Exception {
-        Path ref = REFERENCES.get(task);
-        if (ref == null) {
-            List<String> lines = new ArrayList<>();
-            for (String[] r : RECORDS.get(task)) {
-                lines.add(io.peft4j.core.Json.MAPPER.createObjectNode().put("instruction", r[0]).put("input", r[1])
-                        .put("output", r[2]).toString());
-            }
-            Path data = Files.write(tmp.resolve(task + ".jsonl"), lines);
-            ref = tmp.resolve("reference").resolve(task);
-            SingleProcess.finetune(model, data, ref, STEPS, LR, BATCH, MAX_SEQ);
-            REFERENCES.put(task, ref);
+    /** The task trained alone by the single-process finetune path, into {@code reference/<task>}. */
+    static Path trainAlone(String task) throws Exception {
+        List<String> lines = new ArrayList<>();
+        for (String[] r : RECORDS.get(task)) {
+            lines.add(io.peft4j.core.Json.MAPPER.createObjectNode().put("instruction", r[0]).put("input", r[1])
+                    .put("output", r[2]).toString());
         }
+        Path data = Files.write(tmp.resolve(task + ".jsonl"), lines);
+        Path ref = tmp.resolve("reference").resolve(task);
+        SingleProcess.finetune(model, data, ref, STEPS, LR, BATCH, MAX_SEQ);
         return ref;
     }
 
@@ -140,7 +143,7 @@ class StandaloneClusterIT {
                 "one summary row per task");
         for (String task : RECORDS.keySet()) {
             for (String f : List.of("adapter_model.safetensors", "adapter_config.json")) {
-                assertArrayEquals(Files.readAllBytes(reference(task).resolve(f)),
+                assertArrayEquals(Files.readAllBytes(REFERENCES.get(task).resolve(f)),
                         Files.readAllBytes(out.resolve(task).resolve(f)),
                         task + "/" + f + " differs from the task trained alone");
             }
@@ -179,53 +182,48 @@ class StandaloneClusterIT {
     @Order(2)
     void killOneWorkerMidTask_jobCompletes_everyAdapterByteIdentical() throws Exception {
         Path out = tmp.resolve("adapters-2");
-        CompletableFuture<List<Row>> running = CompletableFuture.supplyAsync(() -> job(out).run(records(spark))
-                .collectAsList());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        String[] victim;
-        while ((victim = inFlightAfterFirstAdapter(out)) == null) {
-            assertTrue(System.nanoTime() < deadline, "no task in flight after a complete adapter within 120 s");
-            assertFalse(running.isDone(), "the job ended before a task could be interrupted");
-            Thread.sleep(20);
+        Path paused = go.resolveSibling(go.getFileName() + ".reached");
+        Files.delete(go);                   // worker 1's executor now holds at its next task, its lock taken
+        try {
+            CompletableFuture<List<Row>> running = CompletableFuture.supplyAsync(() -> job(out).run(records(spark))
+                    .collectAsList());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (!Files.exists(paused) || RECORDS.keySet().stream()
+                    .noneMatch(t -> TaskTrainer.isComplete(out.resolve(t)))) {
+                assertTrue(System.nanoTime() < deadline, "no adapter complete with worker 1 held, after 120 s");
+                assertFalse(running.isDone(), "the job ended before worker 1 could be killed mid-task");
+                Thread.sleep(20);
+            }
+            String pid = Files.readString(paused).strip();
+            String task = RECORDS.keySet().stream().filter(t -> !TaskTrainer.isComplete(out.resolve(t))
+                    && lockHolder(out.resolve(t)).equals(pid)).findFirst().orElseThrow();
+            assertTrue(cluster.executors(1).stream().anyMatch(h -> Long.toString(h.pid()).equals(pid)),
+                    "the held executor " + pid + " is worker 1's");
+            cluster.kill(1);                // its executor is held with the task's lock: the task is cut mid-way
+            assertFalse(cluster.workers().get(1).isAlive());
+            List<Row> summary = running.get(5, TimeUnit.MINUTES);
+            for (Row r : summary) {
+                assertTrue(Set.of(TaskTrainer.TRAINED, TaskTrainer.SKIPPED).contains(r.getString(1)), r.toString());
+                assertEquals(STEPS, r.getLong(3), r.getString(0));
+            }
+            Row retried = summary.stream().filter(r -> r.getString(0).equals(task)).findFirst().orElseThrow();
+            assertEquals(TaskTrainer.TRAINED, retried.getString(1), retried.toString());
+            assertEquals(0, cluster.executorWorkers(app).get(retried.getString(8)),
+                    task + ", killed on worker 1, was trained again on worker 0: " + summary);
+            assertAdaptersEqualReferences(out, summary);
+        } finally {
+            Files.writeString(go, "");
         }
-        String task = victim[0];
-        int worker = Integer.parseInt(victim[1]);
-        cluster.kill(worker);
-        assertFalse(cluster.workers().get(worker).isAlive());
-        assertFalse(TaskTrainer.isComplete(out.resolve(task)), task + " was interrupted before its adapter was saved");
-        List<Row> summary = running.get(5, TimeUnit.MINUTES);
-        for (Row r : summary) {
-            assertTrue(Set.of(TaskTrainer.TRAINED, TaskTrainer.SKIPPED).contains(r.getString(1)), r.toString());
-            assertEquals(STEPS, r.getLong(3), r.getString(0));
-        }
-        Row retried = summary.stream().filter(r -> r.getString(0).equals(task)).findFirst().orElseThrow();
-        assertEquals(TaskTrainer.TRAINED, retried.getString(1), retried.toString());
-        assertEquals(1 - worker, cluster.executorWorkers(app).get(retried.getString(8)),
-                task + ", interrupted on worker " + worker + ", was trained again on the other: " + summary);
-        assertAdaptersEqualReferences(out, summary);
     }
 
-    /**
-     * {task, worker} of a task whose training is in flight on an executor (its output lock names the executor's
-     * PID, its adapter is not complete) once at least one adapter is complete; null before.
-     */
-    private static String[] inFlightAfterFirstAdapter(Path out) throws Exception {
-        if (RECORDS.keySet().stream().noneMatch(t -> TaskTrainer.isComplete(out.resolve(t)))) {
-            return null;
+    /** The PID in a task folder's output lock file, or "" without one. */
+    private static String lockHolder(Path taskDir) {
+        try {
+            Path lock = taskDir.resolve(OutputLock.FILE_NAME);
+            return Files.exists(lock) ? Files.readString(lock).strip() : "";
+        } catch (java.io.IOException e) {
+            return "";
         }
-        for (String task : RECORDS.keySet()) {
-            Path lock = out.resolve(task).resolve(OutputLock.FILE_NAME);
-            if (TaskTrainer.isComplete(out.resolve(task)) || !Files.exists(lock)) {
-                continue;
-            }
-            String pid = Files.readString(lock).strip();
-            for (int w = 0; w < cluster.workers().size(); w++) {
-                if (cluster.executors(w).stream().anyMatch(h -> Long.toString(h.pid()).equals(pid))) {
-                    return new String[] {task, Integer.toString(w)};
-                }
-            }
-        }
-        return null;
     }
 
     private static String executorLogs(int worker) throws Exception {
