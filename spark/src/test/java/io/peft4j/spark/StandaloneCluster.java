@@ -68,7 +68,7 @@ final class StandaloneCluster implements AutoCloseable {
             InterruptedException {
         Path home = Files.createDirectories(dir.resolve("spark-home"));
         Path jars = Files.createDirectories(home.resolve("jars"));
-        Files.writeString(home.resolve("RELEASE"), "peft4j test distribution: links to the test classpath\n");
+        Files.writeString(home.resolve("RELEASE"), "peft4j test cluster: jars/ links the given jars\n");
         Set<String> names = new LinkedHashSet<>();
         for (String jar : sparkHomeJars) {
             Path p = Path.of(jar);
@@ -162,11 +162,6 @@ final class StandaloneCluster implements AutoCloseable {
     /** The Worker processes, in start order. */
     List<Process> workers() {
         return List.copyOf(workers);
-    }
-
-    /** Each Worker's work folder ({@code <app-id>/<executor-id>/stderr} holds an executor's log). */
-    List<Path> workDirs() {
-        return List.copyOf(workDirs);
     }
 
     /** The Worker (index) that launched each executor id of application {@code appId}. */
