@@ -1,6 +1,12 @@
 package io.peft4j.serve;
 
+import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.peft4j.core.Peft4j;
+import io.peft4j.core.adapter.PeftModel;
+import io.peft4j.core.model.llama.LlamaModel;
+import io.peft4j.prompt.PrefixTuningConfig;
+import io.peft4j.prompt.PromptTuningConfig;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -248,6 +254,51 @@ class ContinuousBatchingTest {
                 + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
         out.flush();
         return socket;
+    }
+
+    @Test
+    void softPromptAdapters_loadedAtRuntime_shareBatchesWithLora_eachEqualsGeneratorAlone() throws Exception {
+        Path soft = temp.resolve("soft");
+        try (NDManager m = Peft4j.newManager();
+             LlamaModel same = LlamaModel.random(s.model.config(), 42, m);   // TinyServer's base, same fingerprint
+             PeftModel scratch = PeftModel.wrap(same)) {
+            scratch.addAdapter("p", PromptTuningConfig.builder().setNumVirtualTokens(4).build(), 5L);
+            scratch.addAdapter("x", PrefixTuningConfig.builder().setNumVirtualTokens(3).build(), 6L);
+            scratch.saveAdapter("p", soft.resolve("p"));
+            scratch.saveAdapter("x", soft.resolve("x"));
+        }
+        for (String name : List.of("p", "x")) {
+            HttpResponse<String> load = s.post("/v1/load_lora_adapter", Map.of("lora_name", "soft-" + name,
+                    "lora_path", soft.resolve(name).toString()));
+            assertEquals(200, load.statusCode(), load.body());
+        }
+        List<String> adapters = List.of("soft-p", "a", "soft-x", "__base__");
+        List<CompletableFuture<HttpResponse<String>>> futures = new ArrayList<>();
+        List<String[]> asked = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            String adapter = adapters.get(i % 4);
+            String prompt = "KLMNOPQRST".substring(0, 1 + (i * 3) % 9);
+            int max = 5 + i;
+            asked.add(new String[] {adapter, prompt, Integer.toString(max)});
+            String body = TinyServer.JSON.writeValueAsString(Map.of("model", adapter.equals("__base__") ? "tiny"
+                    : adapter, "prompt", prompt, "max_tokens", max, "temperature", 0, "repetition_penalty", 10));
+            futures.add(s.http.sendAsync(HttpRequest.newBuilder(s.uri("/v1/completions"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body))
+                    .build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        for (int i = 0; i < futures.size(); i++) {
+            HttpResponse<String> r = futures.get(i).get();
+            assertEquals(200, r.statusCode(), r.body());
+            String[] a = asked.get(i);
+            assertEquals(s.generatorText(a[0], a[1], Integer.parseInt(a[2])),
+                    TinyServer.json(r).get("choices").get(0).get("text").asText(), "request " + i + " " + a[0]);
+        }
+        assertTrue(!s.generatorText("soft-x", "KLM", 8).equals(s.generatorText("__base__", "KLM", 8))
+                || !s.generatorText("soft-p", "KLM", 8).equals(s.generatorText("__base__", "KLM", 8)),
+                "a soft prompt changes the text");
+        for (String name : List.of("soft-p", "soft-x")) {
+            assertEquals(200, s.post("/v1/unload_lora_adapter", Map.of("lora_name", name)).statusCode());
+        }
     }
 
     @Test
