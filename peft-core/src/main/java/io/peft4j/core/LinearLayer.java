@@ -36,6 +36,14 @@ public interface LinearLayer extends AutoCloseable {
     /** The bias {@code [outFeatures]} or {@code null} when the layer has none. Never copied. */
     NDArray bias();
 
+    /**
+     * Whether this layer multiplies by exactly {@code weight} (the same array, not a copy) and owns no weight of its
+     * own: a lm_head tied to the embedding. Merge and export leave such a layer out and never close its weight.
+     */
+    default boolean tiedTo(NDArray weight) {
+        return false;
+    }
+
     /** Arrays that gradients flow into; empty for a frozen layer. */
     default List<NDArray> trainableParameters() {
         return List.of();

@@ -17,6 +17,8 @@ import io.peft4j.lora.LoraConfig;
 import io.peft4j.lora.TargetModules;
 import io.peft4j.quant.GgmlBlockLinear;
 import io.peft4j.quant.GgufBlockLinearFactory;
+import io.peft4j.quant.TiedBlockHead;
+import io.peft4j.core.checkpoint.gguf.GgmlType;
 import io.peft4j.quant.DecodeKernels;
 import org.junit.jupiter.api.Test;
 
@@ -29,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The quantized decode path on the real SmolLM2 Q4_1 GGUF: a model whose projections stay in their GGUF blocks
- * (decode steps multiply from the blocks with the SIMD kernel) generates exactly the fp32 model's greedy tokens for
+ * (decode steps multiply from the blocks with the SIMD kernel), its tied lm_head included (a {@link TiedBlockHead}
+ * over the file's Q8_0 embedding blocks), generates exactly the fp32 model's greedy tokens for
  * the first {@value #TOKENS} tokens of every prompt, without and with a LoRA adapter (r=8 on all linear layers,
  * random non-zero B, the same seed on both): the dequantized weights are bit-identical and only the fp32 summation
  * order differs.
@@ -45,6 +48,9 @@ class QuantizedDecodeIT {
              CausalLM dense = ModelFamilies.load(ckpt.config(), ckpt.tensors(), DenseLinearFactory.INSTANCE, m);
              CausalLM blocks = ModelFamilies.load(ckpt.config(), ckpt.tensors(), new GgufBlockLinearFactory(), m)) {
             assertTrue(blocks.linearLayers().get("model.layers.0.self_attn.q_proj") instanceof GgmlBlockLinear);
+            assertTrue(blocks.linearLayers().get("lm_head") instanceof TiedBlockHead tied
+                    && tied.type() == GgmlType.Q8_0 && tied.tiedTo(blocks.otherWeights().get(
+                    "model.embed_tokens.weight")), "the tied head decodes from the file's Q8_0 embedding blocks");
             int[][] prompts = PROMPTS.stream().map(p -> ckpt.tokenizer().encode(p, true)).toArray(int[][]::new);
             long before = DecodeKernels.calls();
             int[][] base = greedy(dense, prompts);

@@ -2,6 +2,7 @@ package io.peft4j.quant;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import io.peft4j.core.CheckpointFormatException;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.checkpoint.TensorSource;
@@ -13,10 +14,13 @@ import io.peft4j.core.checkpoint.gguf.GgufTensorSource;
 import io.peft4j.core.model.DenseLinearFactory;
 import io.peft4j.core.model.LinearLayerFactory;
 import io.peft4j.quant.internal.kernel.MatVec;
+import io.peft4j.quant.internal.kernel.Q8Blocks;
+import io.peft4j.quant.internal.kernel.QuantMatrix;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Optional;
 import java.util.Set;
@@ -81,6 +85,51 @@ public final class GgufBlockLinearFactory implements LinearLayerFactory {
             }
             throw new CheckpointFormatException(weights.path(), name, e.getMessage());
         }
+    }
+
+    /**
+     * The tied lm_head as a {@link TiedBlockHead}: the decode path multiplies from the GGUF's own embedding blocks
+     * (Q4_0 / Q4_1 / Q8_0) or, for another embedding type, from the embedding quantized to Q8_0 here; other
+     * forwards use {@code embedding}. A {@link io.peft4j.core.DenseLinear} on {@code embedding} when the source is
+     * not a GGUF file or the decode path is off ({@code -Dpeft4j.decode.kernel=off}).
+     */
+    @Override
+    public LinearLayer tiedHead(String modulePath, String embeddingName, TensorSource weights, NDArray embedding,
+                                NDManager manager) throws CheckpointFormatException {
+        long[] shape = embedding.getShape().getShape();
+        if (!(weights instanceof GgufTensorSource gguf) || !MatVec.enabled() || shape.length != 2
+                || shape[1] % Q8Blocks.BLOCK != 0) {
+            return LinearLayerFactory.super.tiedHead(modulePath, embeddingName, weights, embedding, manager);
+        }
+        Optional<GgufTensorInfo> info = blocks(weights, embeddingName);
+        QuantMatrix.Ggml m;
+        if (info.isPresent() && Arrays.equals(info.get().shape(), shape)) {
+            ByteBuffer mapped = gguf.file().tensorData(info.get());
+            byte[] data = new byte[mapped.remaining()];
+            mapped.get(data);
+            m = new QuantMatrix.Ggml(info.get().type(), (int) shape[0], (int) shape[1], data);
+        } else {
+            m = quantizeQ8(embedding);
+        }
+        storedBytes.addAndGet(m.data().length);
+        LOG.debug("tied {} decodes from {} {} blocks of {} ({} bytes)", modulePath, info.isPresent() ? "the file's"
+                : "Q8_0-at-load", m.type(), embeddingName, m.data().length);
+        return new TiedBlockHead(modulePath, m, embedding);
+    }
+
+    /** {@code embedding [rows, cols]} (cols a multiple of 32) as Q8_0 blocks, read 2,048 rows at a time. */
+    private static QuantMatrix.Ggml quantizeQ8(NDArray embedding) {
+        int rows = Math.toIntExact(embedding.getShape().get(0));
+        int cols = Math.toIntExact(embedding.getShape().get(1));
+        int rowBytes = cols / Q8Blocks.BLOCK * Q8Blocks.BYTES;
+        byte[] data = new byte[Math.multiplyExact(rows, rowBytes)];
+        for (int from = 0; from < rows; from += 2048) {
+            int to = Math.min(rows, from + 2048);
+            try (NDArray part = embedding.get(new NDIndex(from + ":" + to))) {
+                Q8Blocks.quantize(part.toFloatArray(), 0, data, from * rowBytes, (to - from) * cols / Q8Blocks.BLOCK);
+            }
+        }
+        return new QuantMatrix.Ggml(GgmlType.Q8_0, rows, cols, data);
     }
 
     /** The tensor info when {@code name} is a 2-d weight of a GGUF source stored in one of {@link #TYPES}. */

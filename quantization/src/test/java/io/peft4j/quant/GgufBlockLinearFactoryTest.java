@@ -1,6 +1,10 @@
 package io.peft4j.quant;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
+import io.peft4j.core.Inference;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.DenseLinear;
@@ -59,5 +63,92 @@ class GgufBlockLinearFactoryTest {
             assertEquals(q41 + q80 + q40, factory.blockBytes());
             assertEquals(3L * rows * cols, factory.blockParameters());
         }
+    }
+
+    /**
+     * The tied lm_head: from the file's Q8_0 embedding blocks as they are, from an F32 embedding quantized to Q8_0
+     * at load (each weight within half a step of its block, |Δ| ≤ max|x| / 254 plus the half rounding of the
+     * scale); a decode-sized forward at inference multiplies from the blocks, any other forward by the fp32
+     * embedding itself; it stays tied to the embedding (merge/export leave it out) and copies it exactly.
+     */
+    @Test
+    void tiedHead_ggufEmbedding_decodesFromBlocksAndStaysTied() throws Exception {
+        Random rng = new Random(5);
+        int vocab = 96;
+        int hidden = 64;
+        float[] f32 = new float[vocab * hidden];
+        for (int i = 0; i < f32.length; i++) {
+            f32[i] = (float) rng.nextGaussian() * 0.05f;
+        }
+        for (boolean q8 : new boolean[] {true, false}) {
+            GgufTestWriter w = new GgufTestWriter().kvString("general.architecture", "llama");
+            w.tensor("token_embd.weight", new long[] {hidden, vocab}, q8 ? GgmlType.Q8_0.id() : GgmlType.F32.id(),
+                    q8 ? DecodePathTest.blocks(GgmlType.Q8_0, vocab, hidden, rng) : GgufTestWriter.floatsLe(f32));
+            Path file = w.write(dir, "tied-" + q8 + ".gguf");
+            GgufBlockLinearFactory factory = new GgufBlockLinearFactory();
+            try (GgufTensorSource src = GgufTensorSource.open(file); NDManager m = Peft4j.newManager()) {
+                NDArray embedding = src.loadWeight("model.embed_tokens.weight", m);
+                float[] exact = embedding.toFloatArray();
+                LinearLayer head = factory.tiedHead("lm_head", "model.embed_tokens.weight", src, embedding, m);
+                assertTrue(head instanceof TiedBlockHead, head.toString());
+                assertEquals(GgmlType.Q8_0, ((TiedBlockHead) head).type());
+                assertTrue(head.tiedTo(embedding));
+                assertEquals(vocab * hidden / 32 * 34L, head.storedBytes());
+                assertEquals(head.storedBytes(), factory.blockBytes());
+                assertArrayEquals(exact, head.denseWeight(m).toFloatArray());
+
+                NDArray x = m.create(gaussianRow(rng, 2 * hidden), new Shape(2, hidden));
+                float[] reference = Linear.linear(x, embedding, null).singletonOrThrow().toFloatArray();
+                assertArrayEquals(reference, head.forward(x).toFloatArray(), "outside inference: the fp32 embedding");
+                long calls = DecodeKernels.calls();
+                float[] decoded;
+                try (Inference.Scope s = Inference.enter()) {
+                    decoded = head.forward(x).toFloatArray();
+                }
+                assertEquals(calls + 1, DecodeKernels.calls(), "the decode path ran");
+                // the file's blocks are the embedding exactly: only the summation order differs; quantized at load:
+                // each weight moves by at most max|row block| / 254 (+ the half rounding of the scale)
+                for (int r = 0; r < 2; r++) {
+                    for (int o = 0; o < vocab; o++) {
+                        float bound = 1e-5f * absDot(exact, o, x.toFloatArray(), r, hidden) + 1e-6f;
+                        if (!q8) {
+                            float maxAbs = 0f;
+                            for (int k = 0; k < hidden; k++) {
+                                maxAbs = Math.max(maxAbs, Math.abs(exact[o * hidden + k]));
+                            }
+                            bound += maxAbs / 254f * 1.002f * absSum(x.toFloatArray(), r, hidden);
+                        }
+                        assertEquals(reference[r * vocab + o], decoded[r * vocab + o], bound, q8 + " row " + r
+                                + " feature " + o);
+                    }
+                }
+                head.close();
+                assertTrue(embedding.toFloatArray().length == exact.length, "the embedding is not closed by the head");
+            }
+        }
+    }
+
+    private static float[] gaussianRow(Random rng, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) rng.nextGaussian();
+        }
+        return v;
+    }
+
+    private static float absDot(float[] w, int o, float[] x, int r, int n) {
+        float s = 0f;
+        for (int k = 0; k < n; k++) {
+            s += Math.abs(w[o * n + k] * x[r * n + k]);
+        }
+        return s;
+    }
+
+    private static float absSum(float[] x, int r, int n) {
+        float s = 0f;
+        for (int k = 0; k < n; k++) {
+            s += Math.abs(x[r * n + k]);
+        }
+        return s;
     }
 }

@@ -2,7 +2,6 @@ package io.peft4j.core.adapter;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import io.peft4j.core.DenseLinear;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.checkpoint.HfFolderWriter;
 import io.peft4j.core.checkpoint.SafetensorsWriter;
@@ -54,8 +53,8 @@ public final class MergedModelWriter {
      * which is refused ({@link IllegalStateException}) when lm_head was changed apart from the embedding.
      */
     public static void write(CausalLM model, Tokenizer tokenizer, Path dir, String fingerprint) throws IOException {
-        if (model.config().tieWordEmbeddings() && !(model.linearLayers().get("lm_head") instanceof DenseLinear d
-                && d.weight() == model.otherWeights().get("model.embed_tokens.weight"))) {
+        if (model.config().tieWordEmbeddings() && !model.linearLayers().get("lm_head")
+                .tiedTo(model.otherWeights().get("model.embed_tokens.weight"))) {
             throw new IllegalStateException("lm_head no longer equals the tied embedding (LoRA or a modules_to_save "
                     + "copy on lm_head); a tied Hugging Face folder would drop it");
         }

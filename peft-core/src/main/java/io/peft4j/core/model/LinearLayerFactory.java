@@ -1,7 +1,9 @@
 package io.peft4j.core.model;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.peft4j.core.CheckpointFormatException;
+import io.peft4j.core.DenseLinear;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.checkpoint.TensorSource;
 
@@ -21,4 +23,18 @@ public interface LinearLayerFactory {
      * @param manager    owner of the arrays the layer keeps
      */
     LinearLayer create(String modulePath, TensorSource weights, NDManager manager) throws CheckpointFormatException;
+
+    /**
+     * The output layer of a model whose lm_head is tied to its token embedding: a layer that multiplies by
+     * {@code embedding [vocab, hidden]} and reports {@link LinearLayer#tiedTo tiedTo(embedding)}. The default is a
+     * {@link DenseLinear} on the embedding itself; the GGUF block factory adds a quantized copy for decode.
+     *
+     * @param modulePath    the head's module path ({@code lm_head})
+     * @param embeddingName the embedding's tensor name in {@code weights} ({@code model.embed_tokens.weight})
+     * @param embedding     the loaded fp32 embedding, owned by the model (the layer must not close it)
+     */
+    default LinearLayer tiedHead(String modulePath, String embeddingName, TensorSource weights, NDArray embedding,
+                                 NDManager manager) throws CheckpointFormatException {
+        return new DenseLinear(embedding, null);
+    }
 }

@@ -42,7 +42,7 @@ public final class MergeAndUnload {
                 wb[1].setRequiresGradient(false);
             }
             LinearLayer old = model.replaceLinear(e.getKey(), new DenseLinear(wb[0], wb[1]));
-            if (!(old instanceof DenseLinear d && d.weight() == embedding)) {   // a tied lm_head owns no weight
+            if (!old.tiedTo(embedding)) {   // a tied lm_head owns no weight
                 old.close();
             }
         }

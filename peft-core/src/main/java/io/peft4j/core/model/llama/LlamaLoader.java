@@ -75,7 +75,8 @@ final class LlamaLoader {
         if (!present && !c.tieWordEmbeddings()) {
             LOG.warn("{}: no lm_head.weight although tie_word_embeddings=false; tying it to the embedding", w.path());
         }
-        return new DenseLinear(embedding, null);
+        LinearLayer tied = factory.tiedHead(LlamaModel.LM_HEAD, LlamaModel.EMBED_TOKENS, w, embedding, m);
+        return checked(tied, LlamaModel.LM_HEAD, new long[] {c.hiddenSize(), c.vocabSize()}, w);
     }
 
     /** {in, out} of q, k, v, o, gate, up, down. */
