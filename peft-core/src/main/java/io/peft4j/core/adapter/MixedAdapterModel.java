@@ -2,12 +2,12 @@ package io.peft4j.core.adapter;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.ModelConfig;
-import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.adapter.internal.MixedVirtualTokens;
+import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.model.KvCache;
-import ai.djl.ndarray.index.NDIndex;
 
 import java.util.ArrayList;
 import java.util.HashMap;

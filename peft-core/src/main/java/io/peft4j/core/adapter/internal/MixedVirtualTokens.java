@@ -70,8 +70,7 @@ public final class MixedVirtualTokens {
                     maskValues[r * (inputP + t) + j] = real ? 1f : 0f;
                 }
             }
-            input = NDArrays.stack(rows);
-            input.attach(m);
+            input = attached(NDArrays.stack(rows), m);
             fullMask = m.create(maskValues, new Shape(b, inputP + t));
         }
         PrefixKeyValues prefix = prefixP == 0 ? null : prefix(base.config(), perRow, prefixP, m);

@@ -2,6 +2,7 @@ package io.peft4j.core.model.block;
 
 import ai.djl.ndarray.NDArray;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -43,7 +44,7 @@ public record PrefixKeyValues(List<KeyValues> layers, boolean[][] mask) {
         }
         boolean[][] all = new boolean[batch][length()];
         for (boolean[] row : all) {
-            java.util.Arrays.fill(row, true);
+            Arrays.fill(row, true);
         }
         return all;
     }
@@ -64,15 +65,14 @@ public record PrefixKeyValues(List<KeyValues> layers, boolean[][] mask) {
                     + layers.size());
         }
         int p = length();
-        if (mask != null && (mask.length != batch || java.util.Arrays.stream(mask).anyMatch(r -> r.length != p))) {
+        if (mask != null && (mask.length != batch || Arrays.stream(mask).anyMatch(r -> r.length != p))) {
             throw new IllegalArgumentException("a prefix mask must be [" + batch + "][" + p + "]");
         }
         for (int i = 0; i < layers.size(); i++) {
             for (NDArray a : new NDArray[] {layers.get(i).keys(), layers.get(i).values()}) {
                 long[] s = a.getShape().getShape();
                 boolean fits = s.length == 4 && ((s[0] == 1 && mask == null) || s[0] == batch) && s[1] == kvHeads
-                        && s[2] == p
-                        && s[3] == headDim;
+                        && s[2] == p && s[3] == headDim;
                 if (!fits) {
                     throw new IllegalArgumentException("prefix layer " + i + " must be [1 or " + batch + ", " + kvHeads
                             + ", " + p + ", " + headDim + "], got " + a.getShape());

@@ -94,8 +94,7 @@ final class LlamaKvCache implements KvCache {
         NDIndex target = new NDIndex(":" + batch + ", :, " + end + ":" + (end + pending));
         keys[layer].set(target, fresh.keys());
         values[layer].set(target, fresh.values());
-        NDIndex all = new NDIndex(":" + batch + ", :, " + origin + ":" + (end + pending));
-        return new KeyValues(keys[layer].get(all), values[layer].get(all));
+        return views(layer, end + pending);
     }
 
     /**
@@ -119,7 +118,12 @@ final class LlamaKvCache implements KvCache {
 
     /** Everything cached for {@code layer}: views {@code [B, kvHeads, length, D]} (for tests and inspection). */
     KeyValues cached(int layer) {
-        NDIndex all = new NDIndex(":" + batch + ", :, " + origin + ":" + end);
+        return views(layer, end);
+    }
+
+    /** Views of the live rows' keys and values of {@code layer}, buffer columns {@code [origin, to)}. */
+    private KeyValues views(int layer, int to) {
+        NDIndex all = new NDIndex(":" + batch + ", :, " + origin + ":" + to);
         return new KeyValues(keys[layer].get(all), values[layer].get(all));
     }
 

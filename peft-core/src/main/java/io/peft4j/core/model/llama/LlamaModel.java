@@ -140,18 +140,14 @@ public final class LlamaModel implements CausalLM {
         if (prefix == null) {
             return hidden(inputEmbeddings, attentionMask, cache);
         }
+        checkEmbeddings(inputEmbeddings);
         int b = Math.toIntExact(inputEmbeddings.getShape().get(0));
         prefix.check(config.numLayers(), b, config.numKvHeads(), config.headDim());
         LlamaKvCache kv = ownCache(cache, b);
         if (kv == null && !Inference.active()) {
             int tokens = Math.toIntExact(inputEmbeddings.getShape().get(1));
             ContextWindowException.check(config, prefix.length() + tokens, "prefix plus sequence");
-            LayerInputs in = prefixInputs(inputEmbeddings, attentionMask, prefix);
-            NDArray x = inputEmbeddings;
-            for (DecoderLayer layer : layers) {
-                x = layer.forward(x, in, null);
-            }
-            return finalNorm.forward(x);
+            return graphLayers(inputEmbeddings, prefixInputs(inputEmbeddings, attentionMask, prefix), null);
         }
         LlamaKvCache seeded = kv != null ? kv : (LlamaKvCache) newKvCache(b);
         try {
@@ -171,10 +167,7 @@ public final class LlamaModel implements CausalLM {
      * with the sequence. Refuses more positions than the context window ({@link ContextWindowException}).
      */
     public NDArray hidden(NDArray inputEmbeddings, NDArray attentionMask, KvCache cache) {
-        if (inputEmbeddings.getShape().dimension() != 3 || inputEmbeddings.getShape().get(2) != config.hiddenSize()) {
-            throw new IllegalArgumentException("input embeddings must be [B, T, " + config.hiddenSize() + "], got "
-                    + inputEmbeddings.getShape());
-        }
+        checkEmbeddings(inputEmbeddings);
         LlamaKvCache kv = ownCache(cache, Math.toIntExact(inputEmbeddings.getShape().get(0)));
         int tokens = Math.toIntExact(inputEmbeddings.getShape().get(1));
         ContextWindowException.check(config, (kv == null ? 0 : kv.length()) + tokens,
@@ -182,7 +175,18 @@ public final class LlamaModel implements CausalLM {
         if (Inference.active()) {
             return finalNorm.forward(InferenceForward.layers(this, inputEmbeddings, attentionMask, kv));
         }
-        LayerInputs in = layerInputs(inputEmbeddings, attentionMask, kv);
+        return graphLayers(inputEmbeddings, layerInputs(inputEmbeddings, attentionMask, kv), kv);
+    }
+
+    private void checkEmbeddings(NDArray inputEmbeddings) {
+        if (inputEmbeddings.getShape().dimension() != 3 || inputEmbeddings.getShape().get(2) != config.hiddenSize()) {
+            throw new IllegalArgumentException("input embeddings must be [B, T, " + config.hiddenSize() + "], got "
+                    + inputEmbeddings.getShape());
+        }
+    }
+
+    /** Every decoder layer in one graph (gradients flow), then the final norm; commits {@code kv} when given. */
+    private NDArray graphLayers(NDArray inputEmbeddings, LayerInputs in, LlamaKvCache kv) {
         NDArray x = inputEmbeddings;
         for (DecoderLayer layer : layers) {
             x = layer.forward(x, in, kv);
@@ -214,7 +218,11 @@ public final class LlamaModel implements CausalLM {
         int p = prefix.length();
         AttentionLayout layout = new AttentionLayout(prefix.realPositions(b), p,
                 AttentionLayout.readMask(attentionMask, b, t), b, t);
-        NDManager m = inputEmbeddings.getManager();
+        return inputsFor(layout, inputEmbeddings.getManager(), prefix);
+    }
+
+    /** Rope tables (queries scaled by 1/√D) and bias of {@code layout}, in {@code m}. */
+    private LayerInputs inputsFor(AttentionLayout layout, NDManager m, PrefixKeyValues prefix) {
         RotaryEmbedding.Tables keyRope = rope.tables(layout.positions(), 1f, m);
         return new LayerInputs(keyRope.scaled(attentionScale), keyRope, layout.bias(m), prefix);
     }
@@ -225,9 +233,7 @@ public final class LlamaModel implements CausalLM {
         int t = Math.toIntExact(inputEmbeddings.getShape().get(1));
         boolean[][] mask = AttentionLayout.readMask(attentionMask, b, t);
         AttentionLayout layout = kv == null ? new AttentionLayout(new boolean[b][0], 0, mask, b, t) : kv.begin(mask, t);
-        NDManager m = inputEmbeddings.getManager();
-        RotaryEmbedding.Tables keyRope = rope.tables(layout.positions(), 1f, m);
-        return new LayerInputs(keyRope.scaled(attentionScale), keyRope, layout.bias(m));
+        return inputsFor(layout, inputEmbeddings.getManager(), null);
     }
 
     /**
@@ -252,10 +258,7 @@ public final class LlamaModel implements CausalLM {
             }
         }
         int[][] positions = positionIds == null ? null : AttentionLayout.readInts(positionIds, b, t, "positionIds");
-        AttentionLayout layout = AttentionLayout.packed(sequences, positions);
-        NDManager m = inputEmbeddings.getManager();
-        RotaryEmbedding.Tables keyRope = rope.tables(layout.positions(), 1f, m);
-        return new LayerInputs(keyRope.scaled(attentionScale), keyRope, layout.bias(m));
+        return inputsFor(AttentionLayout.packed(sequences, positions), inputEmbeddings.getManager(), null);
     }
 
     /** The embedding table forwards read now {@code [vocab, hidden]}: the stored one or its override. */
