@@ -151,14 +151,8 @@ class PrefixTuningTest {
              PeftModel peft = PeftModel.wrap(model)) {
             peft.addAdapter("default", config(false), 2L);
             CausalLM lm = peft.asCausalLM();
-            GenerationConfig g = GenerationConfig.builder().optMaxNewTokens(8).optEosTokenIds(List.of(0)).build();
-            int[][] prompts = {{1, 5, 9, 33, 2}, {7, 4}};
-            var cached = new Generator(lm).generateIds(prompts, g, TokenListener.NONE);
-            var plain = new Generator(lm).generateIds(prompts, g.withKvCache(false), TokenListener.NONE);
-            var alone = new Generator(lm).generateIds(new int[][] {{7, 4}}, g, TokenListener.NONE);
-            assertArrayEquals(plain.tokens().get(0), cached.tokens().get(0));
-            assertArrayEquals(plain.tokens().get(1), cached.tokens().get(1));
-            assertArrayEquals(alone.tokens().get(0), cached.tokens().get(1), "left-padded row = row alone");
+            TinyModels.assertCachedEqualsUncached_andLeftPaddedRowEqualsAlone(lm);
+            GenerationConfig g = TinyModels.GREEDY8;
 
             int[] before = new Generator(lm).generateIds(new int[][] {{1, 12}}, g, TokenListener.NONE).tokens().get(0);
             try (Trainer t = new Trainer(peft, TrainerConfig.builder().optMaxSteps(30).optBatchSize(4)

@@ -11,7 +11,6 @@ import io.peft4j.core.checkpoint.SafetensorsReader;
 import io.peft4j.core.generate.GenerationConfig;
 import io.peft4j.core.generate.Generator;
 import io.peft4j.core.generate.TokenListener;
-import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.model.llama.LlamaModel;
 import io.peft4j.core.train.Example;
 import io.peft4j.core.train.Trainer;
@@ -172,18 +171,11 @@ class PromptTuningTest {
         try (NDManager m = Peft4j.newManager(); LlamaModel model = TinyModels.model(m);
              PeftModel peft = PeftModel.wrap(model)) {
             peft.addAdapter("default", config(4), 2L);
-            CausalLM lm = peft.asCausalLM();
-            GenerationConfig g = GenerationConfig.builder().optMaxNewTokens(8).optEosTokenIds(List.of(0)).build();
-            int[][] prompts = {{1, 5, 9, 33, 2}, {7, 4}};
-            var cached = new Generator(lm).generateIds(prompts, g, TokenListener.NONE);
-            var plain = new Generator(lm).generateIds(prompts, g.withKvCache(false), TokenListener.NONE);
-            var alone = new Generator(lm).generateIds(new int[][] {{7, 4}}, g, TokenListener.NONE);
-            assertArrayEquals(plain.tokens().get(0), cached.tokens().get(0));
-            assertArrayEquals(plain.tokens().get(1), cached.tokens().get(1));
-            assertArrayEquals(alone.tokens().get(0), cached.tokens().get(1), "left-padded row = row alone");
-            var base = new Generator(model).generateIds(prompts, g, TokenListener.NONE);
+            List<int[]> cached = TinyModels.assertCachedEqualsUncached_andLeftPaddedRowEqualsAlone(peft.asCausalLM());
+            var base = new Generator(model).generateIds(new int[][] {{1, 5, 9, 33, 2}}, TinyModels.GREEDY8,
+                    TokenListener.NONE);
             System.err.println("tiny generation: base " + Arrays.toString(base.tokens().get(0)) + ", prompt "
-                    + Arrays.toString(cached.tokens().get(0)));
+                    + Arrays.toString(cached.get(0)));
         }
     }
 

@@ -5,11 +5,17 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.ModelConfig;
+import io.peft4j.core.generate.GenerationConfig;
+import io.peft4j.core.generate.Generator;
+import io.peft4j.core.generate.TokenListener;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.model.llama.LlamaModel;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 /** Tiny random LLaMA models and helpers shared by the prompt-tuning tests. */
 final class TinyModels {
@@ -47,6 +53,25 @@ final class TinyModels {
         }
         model.otherWeights().forEach((k, v) -> out.put(k, v.toFloatArray()));
         return out;
+    }
+
+    /** Greedy settings of the generation checks: 8 new tokens, token 0 as EOS. */
+    static final GenerationConfig GREEDY8 = GenerationConfig.builder().optMaxNewTokens(8)
+            .optEosTokenIds(List.of(0)).build();
+
+    /**
+     * Generates two prompts of different lengths through {@code lm}: with the KV cache (the soft prompt prefilled
+     * once) equals without it, and the shorter, left-padded row equals that row alone. Returns the cached tokens.
+     */
+    static List<int[]> assertCachedEqualsUncached_andLeftPaddedRowEqualsAlone(CausalLM lm) {
+        int[][] prompts = {{1, 5, 9, 33, 2}, {7, 4}};
+        var cached = new Generator(lm).generateIds(prompts, GREEDY8, TokenListener.NONE);
+        var plain = new Generator(lm).generateIds(prompts, GREEDY8.withKvCache(false), TokenListener.NONE);
+        var alone = new Generator(lm).generateIds(new int[][] {{7, 4}}, GREEDY8, TokenListener.NONE);
+        assertArrayEquals(plain.tokens().get(0), cached.tokens().get(0));
+        assertArrayEquals(plain.tokens().get(1), cached.tokens().get(1));
+        assertArrayEquals(alone.tokens().get(0), cached.tokens().get(1), "left-padded row = row alone");
+        return cached.tokens();
     }
 
     static float maxDiff(float[] a, float[] b) {

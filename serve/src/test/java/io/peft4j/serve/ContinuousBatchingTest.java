@@ -63,9 +63,7 @@ class ContinuousBatchingTest {
             String model = adapter.equals("__base__") ? "tiny" : adapter;
             String body = TinyServer.JSON.writeValueAsString(Map.of("model", model, "prompt", prompt,
                     "max_tokens", max, "temperature", 0, "repetition_penalty", 10, "stream", i % 2 == 0));
-            futures.add(s.http.sendAsync(HttpRequest.newBuilder(s.uri("/v1/completions"))
-                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body))
-                    .build(), HttpResponse.BodyHandlers.ofString()));
+            futures.add(s.postAsync("/v1/completions", body));
         }
         for (int i = 0; i < futures.size(); i++) {
             HttpResponse<String> r = futures.get(i).get();
@@ -282,9 +280,7 @@ class ContinuousBatchingTest {
             asked.add(new String[] {adapter, prompt, Integer.toString(max)});
             String body = TinyServer.JSON.writeValueAsString(Map.of("model", adapter.equals("__base__") ? "tiny"
                     : adapter, "prompt", prompt, "max_tokens", max, "temperature", 0, "repetition_penalty", 10));
-            futures.add(s.http.sendAsync(HttpRequest.newBuilder(s.uri("/v1/completions"))
-                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body))
-                    .build(), HttpResponse.BodyHandlers.ofString()));
+            futures.add(s.postAsync("/v1/completions", body));
         }
         for (int i = 0; i < futures.size(); i++) {
             HttpResponse<String> r = futures.get(i).get();
@@ -308,9 +304,7 @@ class ContinuousBatchingTest {
         assertEquals(200, load.statusCode(), load.body());
         String body = TinyServer.JSON.writeValueAsString(Map.of("model", "c2", "prompt", "AB", "max_tokens", 120,
                 "temperature", 0, "repetition_penalty", 10));
-        CompletableFuture<HttpResponse<String>> running = s.http.sendAsync(HttpRequest.newBuilder(
-                s.uri("/v1/completions")).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        CompletableFuture<HttpResponse<String>> running = s.postAsync("/v1/completions", body);
         while (s.metric("peft4j_running_rows") == 0 && !running.isDone()) {
             Thread.sleep(5);
         }

@@ -26,6 +26,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -79,12 +80,21 @@ final class TinyServer implements AutoCloseable {
     }
 
     HttpResponse<String> post(String path, String body) throws IOException, InterruptedException {
+        return http.send(postRequest(path, body), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** {@link #post(String, String)} without waiting for the answer. */
+    CompletableFuture<HttpResponse<String>> postAsync(String path, String body) {
+        return http.sendAsync(postRequest(path, body), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpRequest postRequest(String path, String body) {
         HttpRequest.Builder b = HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body));
         if (apiKey != null) {
             b.header("Authorization", "Bearer " + apiKey);
         }
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return b.build();
     }
 
     HttpResponse<String> post(String path, Map<String, ?> body) throws IOException, InterruptedException {
