@@ -58,7 +58,7 @@ final class ActivationCheckpointing {
             LlamaModel.LayerInputs in = model.trainingInputs(x, tokens.mask(), tokens.positions());
             for (int i = 0; i < layers.length; i++) {
                 reseed(rngSeed, i);
-                x = layers[i].forward(x, in, null);
+                x = inLayerScope(layers[i], x, in);
             }
             reseed(rngSeed, layers.length);
             if (loss instanceof TokenCrossEntropy ce && ce.fused()) {
@@ -148,6 +148,21 @@ final class ActivationCheckpointing {
                 gc.backward(model.embed(ids).mul(g).sum());
             }
         }
+    }
+
+    /**
+     * One layer of the recorded forward in its own scope: only the output's handle outlives it. The arrays autograd
+     * saved for backward stay alive inside the graph (libtorch counts references); every other intermediate is
+     * freed now instead of at the end of the step, as PyTorch frees a temporary when its last reference goes.
+     */
+    private static NDArray inLayerScope(DecoderLayer layer, NDArray x, LlamaModel.LayerInputs in) {
+        NDArray out;
+        try (NDScope scope = new NDScope()) {
+            out = layer.forward(x, in, null);
+            NDScope.unregister(out);
+        }
+        NDScope.register(out);
+        return out;
     }
 
     /** Runs {@code f} and keeps only its result, detached from any graph; its intermediates are freed. */
