@@ -144,7 +144,7 @@ final class FinetuneCommand implements Callable<Integer> {
         PromptTuningOptions.Encoder encoder = new PromptTuningOptions.Encoder(encoderType, encoderHiddenSize,
                 encoderNumLayers, encoderDropout);
         PromptTuningOptions.Method adapterMethod = PromptTuningOptions.check(method, numVirtualTokens, promptInit,
-                promptInitText, encoder, prefixProjection, gradientCheckpointing);
+                promptInitText, encoder, prefixProjection);
         long start = System.nanoTime();
         model.refuseAdapter("finetune", "it trains a new adapter (continue an interrupted run with --resume)");
         LoraConfig lora = loraConfig(); // bad --r/--alpha/--dropout fail before the model loads

@@ -38,7 +38,7 @@ final class PromptTuningOptions {
 
     /** Validates {@code --method} and the soft-prompt options; returns the method. */
     static Method check(String method, int virtualTokens, String init, String initText, Encoder encoder,
-                        boolean prefixProjection, boolean checkpointing) {
+                        boolean prefixProjection) {
         Method m = switch (method.toLowerCase(Locale.ROOT)) {
             case "lora" -> Method.LORA;
             case "prompt-tuning" -> Method.PROMPT_TUNING;
@@ -63,9 +63,6 @@ final class PromptTuningOptions {
         }
         if (virtualTokens <= 0) {
             throw new IllegalArgumentException("--num-virtual-tokens must be at least 1, got " + virtualTokens);
-        }
-        if (checkpointing) {
-            throw new IllegalArgumentException("--gradient-checkpointing is not supported with --method " + method);
         }
         if (m == Method.P_TUNING || m == Method.PREFIX_TUNING) {
             if (!init.equalsIgnoreCase("random") || initText != null) {

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.model.KvCache;
+import io.peft4j.core.model.VirtualTokens;
 
 import java.util.List;
 import java.util.Map;
@@ -125,11 +126,15 @@ public interface Adapter extends AutoCloseable {
     }
 
     /**
-     * For adapters that change the model's inputs (soft prompts) and {@link #supportsMixedBatch()}: the virtual
-     * tokens this adapter puts before a sequence of its rows in a mixed batch, computed for inference (no dropout);
-     * arrays it creates belong to {@code manager}. Null (the default) for adapters that change only projections.
+     * For adapters that change the model's inputs (soft prompts): the virtual tokens this adapter puts before every
+     * sequence. For inference ({@code training} false, no dropout) a mixed batch places them before the rows that
+     * name this adapter; for training (dropout as configured) {@link PeftModel#backward} computes them inside the
+     * step's gradient recording and hands them to {@link CausalLM#backward(NDArray, NDArray, NDArray,
+     * java.util.function.Supplier, java.util.function.Function, boolean, long)}, so the base model's own training
+     * path (fused loss, activation checkpointing) serves soft prompts too. Arrays it creates belong to
+     * {@code manager}. Null (the default) for adapters that change only projections.
      */
-    default VirtualTokens virtualTokens(CausalLM model, NDManager manager) {
+    default VirtualTokens virtualTokens(CausalLM model, NDManager manager, boolean training) {
         return null;
     }
 

@@ -8,6 +8,7 @@ import io.peft4j.core.ModelConfig;
 import io.peft4j.core.adapter.internal.MixedVirtualTokens;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.model.KvCache;
+import io.peft4j.core.model.VirtualTokens;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -98,7 +99,7 @@ public final class MixedAdapterModel implements CausalLM {
             String name = routing.rows() < 0 ? routing.single() : routing.rowAdapters().get(r);
             VirtualTokens v = null;
             if (!AdapterRouting.BASE.equals(name)) {
-                v = byAdapter.computeIfAbsent(name, n -> registry.get(n).virtualTokens(base, input.getManager()));
+                v = byAdapter.computeIfAbsent(name, n -> registry.get(n).virtualTokens(base, input.getManager(), false));
             }
             any |= v != null;
             perRow.add(v);

@@ -1,10 +1,8 @@
 package io.peft4j.core.adapter;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.training.GradientCollector;
 import io.peft4j.core.AdapterMismatchException;
 import io.peft4j.core.DenseLinear;
 import io.peft4j.core.LinearLayer;
@@ -15,6 +13,7 @@ import io.peft4j.core.adapter.internal.AdapterFiles;
 import io.peft4j.core.adapter.internal.MergeAndUnload;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.model.KvCache;
+import io.peft4j.core.model.VirtualTokens;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -270,9 +269,10 @@ public final class PeftModel implements CausalLM {
     }
 
     /**
-     * Training forward + backward with the active adapters (see {@link CausalLM#backward}); takes the read lock.
-     * Activation checkpointing needs the base model's layer-by-layer path, so it is refused while an adapter that
-     * wraps the whole forward (prompt-style) is active.
+     * Training forward + backward with the active adapters (see {@link CausalLM#backward}); takes the read lock. An
+     * active soft prompt hands its {@link VirtualTokens} (computed with dropout, inside the step's gradient
+     * recording) to the base model's own training path, so it gets the fused loss and activation checkpointing
+     * like any other adapter.
      */
     @Override
     public float backward(NDArray inputIds, NDArray attentionMask, Function<NDArray, NDArray> loss,
@@ -282,29 +282,31 @@ public final class PeftModel implements CausalLM {
 
     /**
      * {@link #backward(NDArray, NDArray, Function, boolean, long)} for packed rows (see
-     * {@link CausalLM#backward(NDArray, NDArray, NDArray, Function, boolean, long)}); refused, like activation
-     * checkpointing, while an adapter that wraps the whole forward is active.
+     * {@link CausalLM#backward(NDArray, NDArray, NDArray, Function, boolean, long)}); packing is refused while a soft
+     * prompt is active (its virtual tokens come before a row, not before each packed sequence).
      */
     public float backward(NDArray inputIds, NDArray attentionMask, NDArray positionIds,
                           Function<NDArray, NDArray> loss, boolean checkpointActivations, long rngSeed) {
         CausalLM model = base();
         return registry.read(map -> {
-            for (Adapter a : map.values()) {
-                if (a.isActive() && a.wrapsForward()) {
-                    if (checkpointActivations || positionIds != null) {
-                        throw new IllegalStateException((checkpointActivations ? "activation checkpointing"
-                                : "packing") + " does not support adapter '" + a.name() + "' ("
-                                + a.config().peftType() + "), which wraps the model's forward");
-                    }
-                    Engine.getInstance().setRandomSeed(Long.hashCode(rngSeed));
-                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray value = loss.apply(a.forward(model, inputIds, attentionMask, null));
-                        gc.backward(value);
-                        return value.getFloat();
-                    }
-                }
+            Adapter a = inputAdapter(map);
+            if (a == null) {
+                return model.backward(inputIds, attentionMask, positionIds, loss, checkpointActivations, rngSeed);
             }
-            return model.backward(inputIds, attentionMask, positionIds, loss, checkpointActivations, rngSeed);
+            if (positionIds != null) {
+                throw new IllegalStateException("packing does not support adapter '" + a.name() + "' ("
+                        + a.config().peftType() + "), which puts virtual tokens before every row");
+            }
+            NDManager m = inputIds.getManager();
+            Supplier<VirtualTokens> virtual = () -> {
+                VirtualTokens v = a.virtualTokens(model, m, true);
+                if (v == null) {
+                    throw new IllegalStateException("adapter '" + a.name() + "' wraps the forward but gives no "
+                            + "virtual tokens to train");
+                }
+                return v;
+            };
+            return model.backward(inputIds, attentionMask, null, virtual, loss, checkpointActivations, rngSeed);
         });
     }
 

@@ -113,6 +113,31 @@ public interface CausalLM extends AutoCloseable {
     }
 
     /**
+     * {@link #backward(NDArray, NDArray, NDArray, Function, boolean, long)} with virtual tokens (a soft prompt) before
+     * every row: {@code virtualTokens} is called once per step, inside the step's gradient recording, so gradients
+     * reach the arrays it is computed from; the loss sees the input's positions only (virtual positions carry no
+     * label). {@code null} is the plain method. This default runs one graph over the full logits and supports neither
+     * activation checkpointing nor position ids; the LLaMA family runs layer by layer with the fused loss.
+     */
+    default float backward(NDArray inputIds, NDArray attentionMask, NDArray positionIds,
+                           Supplier<VirtualTokens> virtualTokens, Function<NDArray, NDArray> loss,
+                           boolean checkpointActivations, long rngSeed) {
+        if (virtualTokens == null) {
+            return backward(inputIds, attentionMask, positionIds, loss, checkpointActivations, rngSeed);
+        }
+        if (checkpointActivations || positionIds != null) {
+            throw new UnsupportedOperationException((checkpointActivations ? "activation checkpointing" : "packed rows")
+                    + " with virtual tokens is not supported by " + getClass().getSimpleName());
+        }
+        Engine.getInstance().setRandomSeed(segmentSeed(rngSeed, -1));
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            NDArray value = loss.apply(virtualTokens.get().forward(this, embed(inputIds), attentionMask, null));
+            gc.backward(value);
+            return value.getFloat();
+        }
+    }
+
+    /**
      * The engine RNG seed of one segment of a training step: {@code -1} for a whole-model forward, {@code L} for
      * decoder layer {@code L} (and {@code numLayers} for the head) of a model run layer by layer. A SplitMix64
      * finaliser of {@code (rngSeed, segment)}, so recomputing a segment draws the same dropout masks.

@@ -2,14 +2,12 @@ package io.peft4j.prompt.internal;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.adapter.Adapter;
 import io.peft4j.core.adapter.AdapterConfig;
-import io.peft4j.core.adapter.VirtualTokens;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.model.KvCache;
+import io.peft4j.core.model.VirtualTokens;
 import io.peft4j.core.model.block.KeyValues;
 import io.peft4j.core.model.block.PrefixKeyValues;
 import io.peft4j.prompt.PromptLearningConfig;
@@ -85,23 +83,8 @@ public final class SoftPromptAdapter implements Adapter {
         if (!applies(cache)) {
             return base.forwardEmbeddings(inputEmbeddings, attentionMask, cache);
         }
-        NDManager m = inputEmbeddings.getManager();
-        long b = inputEmbeddings.getShape().get(0);
-        int p = config.numVirtualTokens();
-        NDArray prompts = source.prompts(training);                       // [P, H] or [P, layers·2·token_dim]
-        if (injection == Injection.ATTENTION_PREFIX) {
-            return base.forwardEmbeddings(inputEmbeddings, attentionMask, cache, prefix(prompts, base, m));
-        }
-        NDArray expanded = attach(prompts.expandDims(0), m);
-        NDArray batch = attach(expanded.broadcast(b, p, prompts.getShape().get(1)), m);   // [B, P, H]
-        NDArray input = attach(batch.concat(inputEmbeddings, 1), m);      // [B, P + T, H]
-        NDArray mask = null;
-        if (attentionMask != null) {
-            NDArray ones = m.ones(new Shape(b, p), attentionMask.getDataType());
-            mask = ones.concat(attentionMask, 1);                          // [B, P + T]
-        }
-        NDArray logits = base.forwardEmbeddings(input, mask, cache);      // [B, P + T, vocab]
-        return logits.get(new NDIndex(":, " + p + ":, :"));
+        return virtualTokens(base, inputEmbeddings.getManager(), training)
+                .forward(base, inputEmbeddings, attentionMask, cache);
     }
 
     /**
@@ -143,10 +126,13 @@ public final class SoftPromptAdapter implements Adapter {
         return true;
     }
 
-    /** The virtual tokens of inference (no dropout): the prompt rows, or the per-layer prefix. */
+    /**
+     * The prompt rows, or the per-layer prefix, with dropout when {@code training} (in training, call it inside the
+     * step's gradient recording: gradients reach the prompt table or its encoder).
+     */
     @Override
-    public VirtualTokens virtualTokens(CausalLM model, NDManager manager) {
-        NDArray prompts = source.prompts(false);
+    public VirtualTokens virtualTokens(CausalLM model, NDManager manager, boolean training) {
+        NDArray prompts = source.prompts(training);
         if (injection == Injection.ATTENTION_PREFIX) {
             return new VirtualTokens(null, prefix(prompts, model, manager));
         }

@@ -7,7 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.ModelConfig;
-import io.peft4j.core.adapter.VirtualTokens;
+import io.peft4j.core.model.VirtualTokens;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.model.KvCache;
 import io.peft4j.core.model.block.AttentionLayout;

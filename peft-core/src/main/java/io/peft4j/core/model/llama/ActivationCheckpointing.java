@@ -3,9 +3,12 @@ package io.peft4j.core.model.llama;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
 import io.peft4j.core.model.CausalLM;
+import io.peft4j.core.model.ContextWindowException;
 import io.peft4j.core.model.TokenCrossEntropy;
+import io.peft4j.core.model.VirtualTokens;
 
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -41,41 +44,57 @@ final class ActivationCheckpointing {
      * @param ids       {@code [B, T]} int64 token ids
      * @param mask      {@code [B, T]} 0 = padding, else the 1-based sequence number (packed rows), or null
      * @param positions {@code [B, T]} rope positions, or null to derive them from the mask
+     * @param virtual   the step's virtual tokens (a soft prompt), or null; never together with {@code positions}
      */
-    record Inputs(NDArray ids, NDArray mask, NDArray positions) {
+    record Inputs(NDArray ids, NDArray mask, NDArray positions, Supplier<VirtualTokens> virtual) {
     }
 
     static float backward(LlamaModel model, Inputs in, Function<NDArray, NDArray> loss, boolean checkpoint,
                           long rngSeed) {
-        return checkpoint ? checkpointed(model, in, loss, rngSeed) : recorded(model, in, loss, rngSeed);
+        VirtualLeaves virtual = in.virtual() == null ? null
+                : VirtualLeaves.compute(in.virtual(), CausalLM.segmentSeed(rngSeed, model.decoderLayers().length + 1));
+        if (virtual != null) {
+            ContextWindowException.check(model.config(), virtual.leaves().length()
+                    + Math.toIntExact(in.ids().getShape().get(1)), "virtual tokens plus training sequence");
+        }
+        return checkpoint ? checkpointed(model, in, virtual, loss, rngSeed)
+                : recorded(model, in, virtual, loss, rngSeed);
     }
 
     /** The ordinary way: one graph over the whole model, one backward. */
-    private static float recorded(LlamaModel model, Inputs tokens, Function<NDArray, NDArray> loss, long rngSeed) {
+    private static float recorded(LlamaModel model, Inputs tokens, VirtualLeaves virtual,
+                                  Function<NDArray, NDArray> loss, long rngSeed) {
         DecoderLayer[] layers = model.decoderLayers();
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            NDArray x = model.embed(tokens.ids());
-            LlamaModel.LayerInputs in = model.trainingInputs(x, tokens.mask(), tokens.positions());
+            NDArray x = embedded(model, tokens, virtual);
+            LlamaModel.LayerInputs in = layerInputs(model, x, tokens, virtual);
             for (int i = 0; i < layers.length; i++) {
                 reseed(rngSeed, i);
                 x = inLayerScope(layers[i], x, in);
             }
             reseed(rngSeed, layers.length);
+            x = withoutVirtualPositions(x, virtual);
+            float value;
             if (loss instanceof TokenCrossEntropy ce && ce.fused()) {
-                return ce.backwardFused(gc, x, model::head);
+                value = ce.backwardFused(gc, x, model::head);
+            } else {
+                NDArray l = loss.apply(model.head(x));
+                gc.backward(l);
+                value = l.getFloat();
             }
-            NDArray value = loss.apply(model.head(x));
-            gc.backward(value);
-            return value.getFloat();
+            if (virtual != null) {
+                virtual.backward(gc);
+            }
+            return value;
         }
     }
 
-    private static float checkpointed(LlamaModel model, Inputs tokens, Function<NDArray, NDArray> loss,
-                                      long rngSeed) {
+    private static float checkpointed(LlamaModel model, Inputs tokens, VirtualLeaves virtual,
+                                      Function<NDArray, NDArray> loss, long rngSeed) {
         DecoderLayer[] layers = model.decoderLayers();
-        NDArray[] saved = new NDArray[layers.length + 1];       // each [B, T, hidden], no graph
-        saved[0] = withoutGraph(() -> model.embed(tokens.ids()));
-        LlamaModel.LayerInputs in = model.trainingInputs(saved[0], tokens.mask(), tokens.positions());
+        NDArray[] saved = new NDArray[layers.length + 1];       // each [B, P + T, hidden], no graph
+        saved[0] = withoutGraph(() -> embedded(model, tokens, virtual));
+        LlamaModel.LayerInputs in = layerInputs(model, saved[0], tokens, virtual);
         for (int i = 0; i < layers.length; i++) {
             int layer = i;
             reseed(rngSeed, i);
@@ -85,9 +104,9 @@ final class ActivationCheckpointing {
             float[] value = new float[1];
             reseed(rngSeed, layers.length);
             NDArray g = loss instanceof TokenCrossEntropy ce && ce.fused()
-                    ? fusedHeadBackward(gc, saved[layers.length], ce, model, value)
+                    ? fusedHeadBackward(gc, saved[layers.length], ce, model, virtual, value)
                     : segmentBackward(gc, saved[layers.length], x -> {
-                        NDArray l = loss.apply(model.head(x));
+                        NDArray l = loss.apply(model.head(withoutVirtualPositions(x, virtual)));
                         value[0] = l.getFloat();
                         return l;
                     });
@@ -99,8 +118,11 @@ final class ActivationCheckpointing {
                         x -> layers[layer].forward(x, in, null).mul(upstream).sum());
                 upstream.close();
             }
-            embeddingBackward(gc, model, tokens.ids(), g);
+            inputBackward(gc, model, tokens, virtual, g);
             g.close();
+            if (virtual != null) {
+                virtual.backward(gc);
+            }
             return value[0];
         }
     }
@@ -128,11 +150,11 @@ final class ActivationCheckpointing {
      * returned (registered in the caller's scope); closes the input.
      */
     private static NDArray fusedHeadBackward(GradientCollector gc, NDArray input, TokenCrossEntropy loss,
-                                             LlamaModel model, float[] value) {
+                                             LlamaModel model, VirtualLeaves virtual, float[] value) {
         NDArray grad;
         try (NDScope scope = new NDScope()) {
             input.setRequiresGradient(true);
-            value[0] = loss.backwardFused(gc, input, model::head);
+            value[0] = loss.backwardFused(gc, withoutVirtualPositions(input, virtual), model::head);
             grad = input.getGradient();
             NDScope.unregister(grad);
         }
@@ -141,13 +163,43 @@ final class ActivationCheckpointing {
         return grad;
     }
 
-    /** Gradient into a trainable embedding (e.g. a trainable copy), if any: back-propagates {@code sum(emb · g)}. */
-    private static void embeddingBackward(GradientCollector gc, LlamaModel model, NDArray ids, NDArray g) {
-        if (model.embeddingTable().hasGradient()) {    // (hasGradient of an op result is unreliable in DJL)
+    /**
+     * Gradient {@code g} at the layers' input into what made it: a trainable embedding (e.g. a trainable copy) and the
+     * virtual input rows, if any; back-propagates {@code sum(input · g)}.
+     */
+    private static void inputBackward(GradientCollector gc, LlamaModel model, Inputs tokens, VirtualLeaves virtual,
+                                      NDArray g) {
+        boolean rows = virtual != null && virtual.leaves().inputEmbeddings() != null;
+        if (rows || model.embeddingTable().hasGradient()) {    // (hasGradient of an op result is unreliable in DJL)
             try (NDScope scope = new NDScope()) {
-                gc.backward(model.embed(ids).mul(g).sum());
+                gc.backward(embedded(model, tokens, virtual).mul(g).sum());
             }
         }
+    }
+
+    /** The layers' input: token embeddings, after the virtual input rows if any ({@code [B, P + T, hidden]}). */
+    private static NDArray embedded(LlamaModel model, Inputs tokens, VirtualLeaves virtual) {
+        NDArray x = model.embed(tokens.ids());
+        return virtual == null ? x : virtual.leaves().prepend(x);
+    }
+
+    /** Rope tables and bias over {@code x}: the virtual rows' positions come first, a prefix is a real past. */
+    private static LlamaModel.LayerInputs layerInputs(LlamaModel model, NDArray x, Inputs tokens,
+                                                      VirtualLeaves virtual) {
+        if (virtual == null) {
+            return model.trainingInputs(x, tokens.mask(), tokens.positions());
+        }
+        VirtualTokens v = virtual.leaves();
+        if (v.attentionPrefix() != null) {
+            return model.prefixInputs(x, tokens.mask(), v.attentionPrefix());
+        }
+        return model.trainingInputs(x, v.prepend(tokens.mask(), x.getManager()), null);
+    }
+
+    /** The last layer's output at the input's positions only ({@code [B, T, hidden]}). */
+    private static NDArray withoutVirtualPositions(NDArray x, VirtualLeaves virtual) {
+        int p = virtual == null ? 0 : virtual.leaves().addedPositions();
+        return p == 0 ? x : x.get(new NDIndex(":, " + p + ":, :"));
     }
 
     /**

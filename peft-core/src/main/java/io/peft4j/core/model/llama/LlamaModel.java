@@ -13,6 +13,7 @@ import io.peft4j.core.model.ContextWindowException;
 import io.peft4j.core.model.DenseLinearFactory;
 import io.peft4j.core.model.KvCache;
 import io.peft4j.core.model.LinearLayerFactory;
+import io.peft4j.core.model.VirtualTokens;
 import io.peft4j.core.model.block.AttentionLayout;
 import io.peft4j.core.model.block.PrefixKeyValues;
 import io.peft4j.core.model.block.RmsNorm;
@@ -145,8 +146,6 @@ public final class LlamaModel implements CausalLM {
         prefix.check(config.numLayers(), b, config.numKvHeads(), config.headDim());
         LlamaKvCache kv = ownCache(cache, b);
         if (kv == null && !Inference.active()) {
-            int tokens = Math.toIntExact(inputEmbeddings.getShape().get(1));
-            ContextWindowException.check(config, prefix.length() + tokens, "prefix plus sequence");
             return graphLayers(inputEmbeddings, prefixInputs(inputEmbeddings, attentionMask, prefix), null);
         }
         LlamaKvCache seeded = kv != null ? kv : (LlamaKvCache) newKvCache(b);
@@ -211,11 +210,16 @@ public final class LlamaModel implements CausalLM {
         }
     }
 
-    /** Layer inputs of a graph forward after {@code prefix}: its P positions are real keys before the input's. */
-    private LayerInputs prefixInputs(NDArray inputEmbeddings, NDArray attentionMask, PrefixKeyValues prefix) {
+    /**
+     * Layer inputs of a graph forward after {@code prefix}: its P positions are real keys before the input's. Refuses
+     * a prefix that does not fit the model or the batch, and P + T beyond the context window.
+     */
+    LayerInputs prefixInputs(NDArray inputEmbeddings, NDArray attentionMask, PrefixKeyValues prefix) {
         int b = Math.toIntExact(inputEmbeddings.getShape().get(0));
         int t = Math.toIntExact(inputEmbeddings.getShape().get(1));
+        prefix.check(config.numLayers(), b, config.numKvHeads(), config.headDim());
         int p = prefix.length();
+        ContextWindowException.check(config, p + t, "prefix plus sequence");
         AttentionLayout layout = new AttentionLayout(prefix.realPositions(b), p,
                 AttentionLayout.readMask(attentionMask, b, t), b, t);
         return inputsFor(layout, inputEmbeddings.getManager(), prefix);
@@ -286,9 +290,24 @@ public final class LlamaModel implements CausalLM {
     @Override
     public float backward(NDArray inputIds, NDArray attentionMask, NDArray positionIds,
                           Function<NDArray, NDArray> loss, boolean checkpointActivations, long rngSeed) {
+        return backward(inputIds, attentionMask, positionIds, null, loss, checkpointActivations, rngSeed);
+    }
+
+    /**
+     * Layer by layer as {@link #backward(NDArray, NDArray, NDArray, Function, boolean, long)}, with the virtual
+     * tokens' input rows before the embeddings or their prefix before every layer's keys and values; fused loss and
+     * activation checkpointing work as without them. Packed rows (position ids) with virtual tokens are refused.
+     */
+    @Override
+    public float backward(NDArray inputIds, NDArray attentionMask, NDArray positionIds,
+                          Supplier<VirtualTokens> virtualTokens, Function<NDArray, NDArray> loss,
+                          boolean checkpointActivations, long rngSeed) {
         ContextWindowException.check(config, Math.toIntExact(inputIds.getShape().get(1)), "training sequence");
+        if (virtualTokens != null && positionIds != null) {
+            throw new UnsupportedOperationException("packed rows (position ids) with virtual tokens");
+        }
         return ActivationCheckpointing.backward(this, new ActivationCheckpointing.Inputs(inputIds, attentionMask,
-                positionIds), loss, checkpointActivations, rngSeed);
+                positionIds, virtualTokens), loss, checkpointActivations, rngSeed);
     }
 
     private LlamaKvCache ownCache(KvCache cache, int batch) {
