@@ -143,7 +143,10 @@ public final class BatchInference {
          * local path or {@code file:} URI, or a Hadoop URI ({@code hdfs://}, {@code s3a://}, ...) whose adapters each
          * executor copies to a local folder once.
          */
-        public Builder optAdapterRoot(String v) { adapterRoot = v == null ? null : SparkPaths.location(v, "adapterRoot"); return this; }
+        public Builder optAdapterRoot(String v) {
+            adapterRoot = v == null ? null : SparkPaths.location(v, "adapterRoot");
+            return this;
+        }
 
         /** Render each prompt as one user turn with this template ({@code chat} or a built-in name); default as given. */
         public Builder optTemplate(String v) { template = v; return this; }

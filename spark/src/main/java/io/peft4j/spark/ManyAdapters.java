@@ -42,7 +42,9 @@ import static org.apache.spark.sql.functions.to_json;
  * executor JVM loads the base model once and trains its tasks one after another, each adapter written atomically
  * in PEFT's layout to {@code outputDir/<task>}. A task whose adapter is already complete (both
  * {@code adapter_config.json} and {@code adapter_model.safetensors} there) is skipped, so a re-run (or Spark's retry
- * of a failed partition) trains only what is missing.
+ * of a failed partition) trains only what is missing. Records of a task train in input order, so input read from
+ * files gives adapters bit-for-bit equal to {@code peft4j finetune} on the task's records. {@link #run} is eager: it
+ * trains, then returns the summary (one row per task, {@link #SUMMARY_SCHEMA}).
  *
  * <p>The output folder may be local (a path or {@code file:} URI; the adapter is saved in place by an atomic folder
  * swap) or on any Hadoop file system ({@code hdfs://}, {@code s3a://}, ...): there each adapter is saved to a local
@@ -50,14 +52,13 @@ import static org.apache.spark.sql.functions.to_json;
  * so a failed attempt never leaves a partial folder under the task's name and its temp folder is removed once the
  * task is published. On HDFS the rename is atomic. On object stores (S3A ...) rename copies file by file: a crash
  * mid-rename can leave the final folder with only some files (each whole); it does not count as complete and is
- * replaced by the next attempt or re-run, but readers listing the output during the job may see it. Records of a task train in input order, so
- * input read from files gives adapters bit-for-bit equal to {@code peft4j finetune} on the task's records.
- * {@link #run} is eager: it trains, then returns the summary (one row per task, {@link #SUMMARY_SCHEMA}).
+ * replaced by the next attempt or re-run, but readers listing the output during the job may see it.
  *
  * <pre>{@code
  * ManyAdapters job = ManyAdapters.builder().setModelPath("/models/smollm2.gguf").setOutputDir("/shared/adapters")
  *         .optTraining(TrainingOptions.builder().optMaxSteps(200).build()).build();
  * job.run(spark.read().parquet("/shared/records.parquet")).show();
+ * // the same on HDFS: .setOutputDir("hdfs://namenode:8020/adapters"), records from "hdfs://namenode:8020/records"
  * }</pre>
  *
  * @since 0.1.0

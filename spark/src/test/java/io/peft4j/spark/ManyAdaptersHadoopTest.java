@@ -57,7 +57,8 @@ class ManyAdaptersHadoopTest {
         model = TinyHfFolder.write(tmp.resolve("tiny"), 7L);
         spark = SparkSession.builder().master("local[2]").appName("peft4j-spark-hadoop-test")
                 .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
-                .config("spark.hadoop.fs." + TestSchemeFileSystem.SCHEME + ".impl", TestSchemeFileSystem.class.getName())
+                .config("spark.hadoop.fs." + TestSchemeFileSystem.SCHEME + ".impl",
+                        TestSchemeFileSystem.class.getName())
                 .getOrCreate();
         local = tmp.resolve("local");
         remote = tmp.resolve("remote");
