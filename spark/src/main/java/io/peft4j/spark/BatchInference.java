@@ -2,6 +2,7 @@ package io.peft4j.spark;
 
 import io.peft4j.spark.internal.InferJob;
 import io.peft4j.spark.internal.PartitionGenerator;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -9,6 +10,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.SerializableConfiguration;
 
 import java.util.Arrays;
 import java.util.List;
@@ -25,7 +27,9 @@ import java.util.Objects;
  * generated in batches of {@link Builder#optBatchSize} with mixed adapters (greedy), or one at a time with the
  * job's seed (sampling). The {@code adapter} value is a PEFT adapter folder (absolute, or relative to
  * {@link Builder#optAdapterRoot}, e.g. the task name a {@link ManyAdapters} run wrote); null, empty or
- * {@code __base__} means the base model. {@link #run} is lazy, like any Spark transformation.
+ * {@code __base__} means the base model. An adapter on a Hadoop file system (an {@code hdfs://} or {@code s3a://}
+ * root or value) is copied to a local folder once per executor and loaded from there, with the session's Hadoop
+ * configuration. {@link #run} is lazy, like any Spark transformation.
  *
  * <pre>{@code
  * BatchInference job = BatchInference.builder().setModelPath("/models/smollm2.gguf")
@@ -83,9 +87,11 @@ public final class BatchInference {
         if (reference >= 0) {
             out = out.add(EXACT_MATCH, DataTypes.BooleanType, true).add(LOSS, DataTypes.DoubleType, true);
         }
+        SerializableConfiguration hadoop = adapter < 0 ? null : new SerializableConfiguration(
+                new Configuration(prompts.sparkSession().sparkContext().hadoopConfiguration()));
         InferJob job = new InferJob(b.modelPath, b.quantization, b.adapterRoot, b.template, b.maxNewTokens,
                 b.temperature, b.topK, b.topP, b.seed, b.batchSize, b.maxLoadedAdapters, b.adapterMemoryMb << 20,
-                prompt, adapter, reference);
+                prompt, adapter, reference, hadoop);
         job.generationConfig();   // bad sampling settings fail here, on the driver
         return prompts.mapPartitions((MapPartitionsFunction<Row, Row>) rows -> PartitionGenerator.run(job, rows),
                 Encoders.row(out));
@@ -132,8 +138,15 @@ public final class BatchInference {
         /** Quantize the base on load: {@code none} (default), {@code nf4}, {@code fp4} or {@code int8}. */
         public Builder optQuantization(String v) { quantization = v; return this; }
 
-        /** Folder that relative {@code adapter} values resolve against (default: the executor's working folder). */
-        public Builder optAdapterRoot(String v) { adapterRoot = v == null ? null : SparkPaths.local(v, "adapterRoot"); return this; }
+        /**
+         * Folder that relative {@code adapter} values resolve against (default: the executor's working folder): a
+         * local path or {@code file:} URI, or a Hadoop URI ({@code hdfs://}, {@code s3a://}, ...) whose adapters each
+         * executor copies to a local folder once.
+         */
+        public Builder optAdapterRoot(String v) {
+            adapterRoot = v == null ? null : SparkPaths.location(v, "adapterRoot");
+            return this;
+        }
 
         /** Render each prompt as one user turn with this template ({@code chat} or a built-in name); default as given. */
         public Builder optTemplate(String v) { template = v; return this; }

@@ -28,7 +28,8 @@ public final class BatchInferenceMain implements Callable<Integer> {
     String prompts;
     @Option(names = "--output", required = true, description = "Output folder (JSON Lines, Spark's part files).")
     String output;
-    @Option(names = "--adapter-root", description = "Folder that relative adapter values resolve against.")
+    @Option(names = "--adapter-root", description = "Folder that relative adapter values resolve against: a path, or "
+            + "a Hadoop URI (adapters are copied to each executor once).")
     String adapterRoot;
     @Option(names = "--quantize", defaultValue = "none", description = "none, nf4, fp4 or int8 (default ${DEFAULT-VALUE}).")
     String quantize;

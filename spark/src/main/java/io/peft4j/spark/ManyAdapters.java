@@ -40,15 +40,25 @@ import static org.apache.spark.sql.functions.to_json;
  * field of an instruction record ({@code instruction/input/output}, {@code prompt/completion}, {@code messages}
  * ..., as {@code peft4j finetune --data} reads them). Tasks are spread round-robin over the partitions; each
  * executor JVM loads the base model once and trains its tasks one after another, each adapter written atomically
- * in PEFT's layout to {@code outputDir/<task>}. A task whose adapter is already complete is skipped, so a re-run
- * (or Spark's retry of a failed partition) trains only what is missing. Records of a task train in input order, so
- * input read from files gives adapters bit-for-bit equal to {@code peft4j finetune} on the task's records.
- * {@link #run} is eager: it trains, then returns the summary (one row per task, {@link #SUMMARY_SCHEMA}).
+ * in PEFT's layout to {@code outputDir/<task>}. A task whose adapter is already complete (both
+ * {@code adapter_config.json} and {@code adapter_model.safetensors} there) is skipped, so a re-run (or Spark's retry
+ * of a failed partition) trains only what is missing. Records of a task train in input order, so input read from
+ * files gives adapters bit-for-bit equal to {@code peft4j finetune} on the task's records. {@link #run} is eager: it
+ * trains, then returns the summary (one row per task, {@link #SUMMARY_SCHEMA}).
+ *
+ * <p>The output folder may be local (a path or {@code file:} URI; the adapter is saved in place by an atomic folder
+ * swap) or on any Hadoop file system ({@code hdfs://}, {@code s3a://}, ...): there each adapter is saved to a local
+ * scratch folder on the executor, copied beside the target as {@code .<task>.tmp-<attempt>} and renamed into place,
+ * so a failed attempt never leaves a partial folder under the task's name and its temp folder is removed once the
+ * task is published. On HDFS the rename is atomic. On object stores (S3A ...) rename copies file by file: a crash
+ * mid-rename can leave the final folder with only some files (each whole); it does not count as complete and is
+ * replaced by the next attempt or re-run, but readers listing the output during the job may see it.
  *
  * <pre>{@code
  * ManyAdapters job = ManyAdapters.builder().setModelPath("/models/smollm2.gguf").setOutputDir("/shared/adapters")
  *         .optTraining(TrainingOptions.builder().optMaxSteps(200).build()).build();
  * job.run(spark.read().parquet("/shared/records.parquet")).show();
+ * // the same on HDFS: .setOutputDir("hdfs://namenode:8020/adapters"), records from "hdfs://namenode:8020/records"
  * }</pre>
  *
  * @since 0.1.0
@@ -113,7 +123,7 @@ public final class ManyAdapters {
         Dataset<Row> prepared = records.select(col(TASK).cast("string"), eval, to_json(struct(fields)),
                 monotonically_increasing_id());
         LOG.info("training {} task adapters in {} partitions into {}", tasks.size(), n, job.outputDir());
-        TrainJob j = job;
+        TrainJob j = job.withHadoopConf(spark.sparkContext().hadoopConfiguration());
         JavaRDD<TaskResult> results = prepared.javaRDD()
                 .mapToPair(r -> new Tuple2<>(r.getString(0), new TaskRecord(r.getLong(3), r.getBoolean(1),
                         r.getString(2))))
@@ -126,26 +136,26 @@ public final class ManyAdapters {
         return spark.createDataFrame(rows, SUMMARY_SCHEMA);
     }
 
-    /** The distinct task names in name order, each checked to be a safe folder name. */
     /**
      * Records laid out as one folder per task ({@code dir/<task>/} holding Parquet or JSON Lines files) as one table
      * with the {@code task} column {@link #run} takes: each task's files are read in name order (hidden files and
-     * Spark's {@code _SUCCESS} markers skipped), so a task's records keep the order of its files. The folder must be
-     * local or a shared mount, like the output.
+     * Spark's {@code _SUCCESS} markers skipped), so a task's records keep the order of its files. {@code dir} is a
+     * local path, a {@code file:} URI or a Hadoop URI ({@code hdfs://}, {@code s3a://}, ...), listed with the
+     * session's Hadoop configuration.
      *
      * @throws IllegalArgumentException when {@code dir} is not such a folder or a file already has a {@code task}
      *                                  column
      */
     public static Dataset<Row> readTaskFolders(SparkSession spark, String dir) {
-        java.nio.file.Path root = java.nio.file.Path.of(SparkPaths.local(dir, "records"));
-        List<java.nio.file.Path> taskDirs = SparkInputs.taskFolders(root);
+        org.apache.hadoop.fs.Path root = SparkInputs.hadoopPath(dir, "records");
+        List<org.apache.hadoop.fs.FileStatus> taskDirs = SparkInputs.taskFolders(spark, dir);
         if (taskDirs.isEmpty()) {
             throw new IllegalArgumentException(root + " is not a folder of task folders");
         }
         Dataset<Row> all = null;
-        for (java.nio.file.Path taskDir : taskDirs) {
-            String task = taskDir.getFileName().toString();
-            for (java.nio.file.Path file : SparkInputs.dataFiles(taskDir)) {
+        for (org.apache.hadoop.fs.FileStatus taskDir : taskDirs) {
+            String task = taskDir.getPath().getName();
+            for (org.apache.hadoop.fs.Path file : SparkInputs.dataFiles(spark, taskDir.getPath())) {
                 Dataset<Row> part = SparkInputs.read(spark, file.toString());
                 if (Arrays.asList(part.columns()).contains(TASK)) {
                     throw new IllegalArgumentException(file + " already has a '" + TASK + "' column; in a folder per "
@@ -161,6 +171,7 @@ public final class ManyAdapters {
         return all;
     }
 
+    /** The distinct task names in name order, each checked to be a safe folder name. */
     static List<String> tasks(Dataset<Row> records) {
         List<String> tasks = new ArrayList<>(records.select(col(TASK).cast("string")).distinct()
                 .as(Encoders.STRING()).collectAsList());
@@ -188,7 +199,11 @@ public final class ManyAdapters {
         /** The base model (GGUF file or Hugging Face folder), at this path on every executor. Required. */
         public Builder setModelPath(String v) { modelPath = v; return this; }
 
-        /** The folder (local, or a file system every executor mounts) that receives {@code <task>/}. Required. */
+        /**
+         * The folder that receives {@code <task>/}: a local path or {@code file:} URI (on a file system every executor
+         * mounts), or a Hadoop URI ({@code hdfs://nn/adapters}, {@code s3a://bucket/adapters}, ...), reached with the
+         * session's Hadoop configuration. Required.
+         */
         public Builder setOutputDir(String v) { outputDir = v; return this; }
 
         /** Quantize the base on load: {@code none} (default), {@code nf4}, {@code fp4} or {@code int8}. */
@@ -206,7 +221,7 @@ public final class ManyAdapters {
             if (partitions < 0) {
                 throw new IllegalArgumentException("partitions must be >= 0, got " + partitions);
             }
-            return new ManyAdapters(new TrainJob(modelPath, quantization, SparkPaths.local(outputDir, "outputDir"),
+            return new ManyAdapters(new TrainJob(modelPath, quantization, SparkPaths.location(outputDir, "outputDir"),
                     Objects.requireNonNull(training, "training")), partitions);
         }
     }

@@ -28,9 +28,11 @@ public final class ManyAdaptersMain implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Base model (.gguf or HF folder), same path on every executor.")
     String model;
     @Option(names = "--records", required = true, description = "Training records: Parquet or JSON Lines with a 'task' "
-            + "column (and optional 'split' = eval), or a folder with one folder of such files per task.")
+            + "column (and optional 'split' = eval), or a folder with one folder of such files per task; a path or a "
+            + "Hadoop URI.")
     String records;
-    @Option(names = "--output", required = true, description = "Folder every executor mounts; receives <task>/ adapters.")
+    @Option(names = "--output", required = true, description = "Receives <task>/ adapters: a folder every executor "
+            + "mounts, or a Hadoop URI (hdfs://, s3a://, ...).")
     String output;
     @Option(names = "--summary", description = "Also write the summary table here as JSON.")
     String summary;

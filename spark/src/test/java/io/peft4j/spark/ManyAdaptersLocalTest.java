@@ -233,6 +233,6 @@ class ManyAdaptersLocalTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> job().run(badName)).getMessage()
                 .contains("not a safe folder name"));
         assertThrows(IllegalArgumentException.class, () -> ManyAdapters.builder().setModelPath("m")
-                .setOutputDir("hdfs://nn/x").build());
+                .setOutputDir("hdfs://nn/a b").build());
     }
 }

@@ -37,7 +37,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Workers started by the test as separate JVMs, each Worker launching its own executor JVM), the driver in this JVM.
  * Six tasks on a tiny random model: the tasks run on both Workers (the summary's {@code executor} column and the
  * executors' own logs say so), and every adapter is byte-identical to the same task trained alone by the
- * single-process {@code finetune} path (on one libtorch thread, as the executors). Then a second job of the same
+ * single-process {@code finetune} path (on one libtorch thread, as the executors). That first job writes to a Hadoop
+ * file system URI ({@link TestSchemeFileSystem}, {@code peft4jtest:///...}, registered only through the session's
+ * {@code spark.hadoop.*} setting), so the executors publish through Hadoop's {@code FileSystem} API with the
+ * configuration the driver ships. Then a second job of the same
  * application, in which Worker 1 and its executor are killed (SIGKILL, the process tree) in the middle of a task
  * once the first adapter is complete: the executor is held right after taking the task's output lock (a
  * {@code CrashPoint} pause that only Worker 1's executors get, through {@code JAVA_TOOL_OPTIONS} in that Worker's
@@ -94,7 +97,8 @@ class StandaloneClusterIT {
         cluster = StandaloneCluster.start(tmp.resolve("cluster"), 1, jars);
         cluster.addWorker(Map.of("JAVA_TOOL_OPTIONS", "-Dpeft4j.pauseAt=" + OutputLock.ACQUIRED
                 + " -Dpeft4j.pauseFile=" + go));
-        spark = cluster.session("peft4j-standalone-it", 1).getOrCreate();
+        spark = cluster.session("peft4j-standalone-it", 1).config("spark.hadoop.fs." + TestSchemeFileSystem.SCHEME
+                + ".impl", TestSchemeFileSystem.class.getName()).getOrCreate();
         app = spark.sparkContext().applicationId();
     }
 
@@ -111,8 +115,8 @@ class StandaloneClusterIT {
         }
     }
 
-    static ManyAdapters job(Path out) {
-        return ManyAdapters.builder().setModelPath(model.toString()).setOutputDir(out.toString()).optPartitions(TASKS)
+    static ManyAdapters job(String out) {
+        return ManyAdapters.builder().setModelPath(model.toString()).setOutputDir(out).optPartitions(TASKS)
                 .optTraining(TrainingOptions.builder().optMaxSteps(STEPS).optLearningRate(LR).optBatchSize(BATCH)
                         .optMaxSeqLen(MAX_SEQ).build()).build();
     }
@@ -158,12 +162,13 @@ class StandaloneClusterIT {
     @Order(1)
     void sixTasks_runOnBothWorkers_bitIdenticalToSingleProcess() throws Exception {
         Path out = tmp.resolve("adapters-1");
-        List<Row> summary = job(out).run(records(spark)).collectAsList();
+        List<Row> summary = job(TestSchemeFileSystem.uri(out)).run(records(spark)).collectAsList();
         Map<String, Integer> workerOf = cluster.executorWorkers(app);
         Set<Integer> workersUsed = new TreeSet<>();
         for (Row r : summary) {
             assertEquals(TaskTrainer.TRAINED, r.getString(1), r.getString(0));
             assertEquals(STEPS, r.getLong(3), r.getString(0));
+            assertEquals(TestSchemeFileSystem.uri(out) + "/" + r.getString(0), r.getString(7));
             Integer worker = workerOf.get(r.getString(8));
             assertTrue(worker != null, "executor " + r.getString(8) + " of " + r.getString(0) + " is one of the "
                     + "Workers' executors " + workerOf);
@@ -185,8 +190,8 @@ class StandaloneClusterIT {
         Path paused = go.resolveSibling(go.getFileName() + ".reached");
         Files.delete(go);                   // worker 1's executor now holds at its next task, its lock taken
         try {
-            CompletableFuture<List<Row>> running = CompletableFuture.supplyAsync(() -> job(out).run(records(spark))
-                    .collectAsList());
+            CompletableFuture<List<Row>> running = CompletableFuture.supplyAsync(() -> job(out.toString())
+                    .run(records(spark)).collectAsList());
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
             while (!Files.exists(paused) || RECORDS.keySet().stream()
                     .noneMatch(t -> TaskTrainer.isComplete(out.resolve(t)))) {

@@ -169,13 +169,15 @@ public final class PartitionGenerator implements Iterator<Row> {
     }
 
     /** The registry name for the row's adapter: {@code __base__} for a null, empty or {@code __base__} value. */
-    private String adapterName(AdapterCache cache, Row r) throws PeftException {
+    private String adapterName(AdapterCache cache, Row r) throws IOException, PeftException {
         String value = job.adapterIndex() < 0 ? null : r.getString(job.adapterIndex());
         if (value == null || value.isBlank() || value.equals(AdapterRegistry.BASE)) {
             return AdapterRegistry.BASE;
         }
-        Path dir = job.adapterRoot() == null ? Path.of(value) : Path.of(job.adapterRoot()).resolve(value);
-        return cache.nameOf(dir.toAbsolutePath().normalize());
+        String location = job.adapterLocation(value);
+        Path dir = HadoopFolders.isHadoop(location) ? HadoopFolders.localCopy(location, job.hadoopConf().value())
+                : Path.of(location);
+        return cache.nameOf(dir);
     }
 
     private Row withGeneration(Row r, String text, Double loss) {

@@ -1,11 +1,9 @@
 package io.peft4j.spark.internal;
 
 import io.peft4j.core.PeftException;
-import io.peft4j.core.adapter.AdapterSummary;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.adapter.Provenance;
 import io.peft4j.core.io.AtomicFolder;
-import io.peft4j.core.io.OutputLock;
 import io.peft4j.core.model.ContextWindowException;
 import io.peft4j.core.pretrained.Peft4jModel;
 import io.peft4j.core.tokenizer.Tokenizer;
@@ -34,9 +32,10 @@ import java.util.List;
  * with the same options: the task's records are written (in input order) to a JSONL file, read by the same
  * {@link DatasetReader}, encoded with the same template and trained by the same {@link Trainer} from the same seed,
  * and the adapter is saved with the same {@link Provenance} (the file's SHA-256 included). The save is atomic
- * ({@link PeftModel#save} writes a temp folder beside the target and renames it); an {@link OutputLock} on the
- * target keeps a retried or speculative attempt from writing it at the same time, and a target that already holds
- * a complete adapter is skipped, which makes a re-run idempotent.
+ * ({@link TaskOutput}: locally {@link PeftModel#save} writes a temp folder beside the target and renames it, under an
+ * {@link io.peft4j.core.io.OutputLock} that keeps a retried or speculative attempt from writing it at the same time;
+ * on a Hadoop file system the adapter saved locally is copied beside the target under a temp name and renamed into
+ * place), and a target that already holds a complete adapter is skipped, which makes a re-run idempotent.
  */
 public final class TaskTrainer {
     /** Summary status of a task trained in this run. */
@@ -50,42 +49,43 @@ public final class TaskTrainer {
     private TaskTrainer() {
     }
 
-    /** Whether {@code dir} holds a complete PEFT adapter (both files are only ever renamed in together). */
+    /** Whether the local folder {@code dir} holds a complete PEFT adapter ({@link TaskOutput.Local#isComplete}). */
     public static boolean isComplete(Path dir) {
-        return Files.isRegularFile(dir.resolve("adapter_config.json"))
-                && Files.isRegularFile(dir.resolve("adapter_model.safetensors"));
+        return TaskOutput.Local.isComplete(dir);
     }
 
     /** Trains (or skips) {@code task} from its {@code records} and says what happened. */
     public static TaskResult train(TrainJob job, String task, List<TaskRecord> records) throws IOException,
             PeftException, DatasetFormatException, ChatTemplateException {
         long start = System.nanoTime();
-        Path target = Path.of(job.outputDir()).resolve(task).toAbsolutePath().normalize();
+        TaskOutput output = TaskOutput.of(job, task);
         List<TaskRecord> sorted = records.stream().sorted(Comparator.comparingLong(TaskRecord::seq)).toList();
         List<String> train = sorted.stream().filter(r -> !r.eval()).map(TaskRecord::json).toList();
         List<String> eval = sorted.stream().filter(TaskRecord::eval).map(TaskRecord::json).toList();
-        if (isComplete(target)) {
-            return skipped(task, train.size(), target, start);
+        if (output.isComplete()) {
+            return skipped(task, train.size(), output, start);
         }
         if (train.isEmpty()) {
             throw new IllegalArgumentException("task '" + task + "' has no training records (only split=eval)");
         }
         BaseModels.Held held = BaseModels.get(job.modelPath(), job.quantization(), PURPOSE);
         held.lock().lock();
-        try (OutputLock lock = OutputLock.acquire(target)) {
-            if (isComplete(target)) {
-                return skipped(task, train.size(), target, start);
+        try (TaskOutput.Claim claim = output.claim()) {
+            if (output.isComplete()) {
+                return skipped(task, train.size(), output, start);
             }
             Path tmp = Files.createTempDirectory("peft4j-spark-task-");
             try {
                 Path trainFile = Files.write(tmp.resolve(task + ".jsonl"), train);
                 Path evalFile = eval.isEmpty() ? null : Files.write(tmp.resolve(task + ".eval.jsonl"), eval);
-                TrainingResult r = trainAndSave(held.model(), job, trainFile, evalFile, target);
+                Path saveDir = output.saveDir(Files.createDirectory(tmp.resolve("out")));
+                TrainingResult r = trainAndSave(held.model(), job, trainFile, evalFile, saveDir);
+                output.publish(saveDir);
                 double seconds = (System.nanoTime() - start) / 1e9;
                 LOG.info("task {}: {} records, {} steps, train loss {} in {} s -> {}", task, train.size(), r.steps(),
-                        r.trainLoss(), String.format("%.1f", seconds), target);
+                        r.trainLoss(), String.format("%.1f", seconds), output.location());
                 return new TaskResult(task, TRAINED, train.size(), (long) r.steps(), r.trainLoss(),
-                        Double.isNaN(r.evalLoss()) ? null : r.evalLoss(), seconds, target.toString(), executor());
+                        Double.isNaN(r.evalLoss()) ? null : r.evalLoss(), seconds, output.location(), executor());
             } finally {
                 AtomicFolder.deleteTree(tmp);
             }
@@ -135,11 +135,12 @@ public final class TaskTrainer {
         return out;
     }
 
-    private static TaskResult skipped(String task, long records, Path target, long start) throws PeftException {
-        Provenance p = AdapterSummary.read(target).provenance();
-        LOG.info("task {}: adapter already complete in {}, skipped", task, target);
+    private static TaskResult skipped(String task, long records, TaskOutput output, long start)
+            throws IOException, PeftException {
+        Provenance p = output.provenance();
+        LOG.info("task {}: adapter already complete in {}, skipped", task, output.location());
         return new TaskResult(task, SKIPPED, records, p == null ? null : p.steps(), null, null,
-                (System.nanoTime() - start) / 1e9, target.toString(), executor());
+                (System.nanoTime() - start) / 1e9, output.location(), executor());
     }
 
     /** The Spark executor id running this code ({@code driver} in local mode), or {@code unknown} outside Spark. */
