@@ -16,7 +16,8 @@
                    positions to OUT_FILE and prints one JSON line: missing / unexpected keys of the adapter file,
                    the largest |difference| between the loaded prompt encoder table and the file, the logits shape.
 
-Logits are raw little-endian float32, shape [1, len(IDS), vocab]. The model path comes from PEFT4J_TEST_MODEL or
+Logits are raw little-endian float32, shape [1, len(IDS), vocab]; beside each logits file X.f32 the same forward run in
+float64 (rounded to float32) is written to X.fp64.f32, the exact reference both libraries' fp32 results are held to. The model path comes from PEFT4J_TEST_MODEL or
 ~/.cache/peft4j/models/SmolLM2-135M-Instruct.Q4_1.gguf. Usage:
   ~/.cache/peft4j/venv/bin/python scripts/interop/prompt_reference.py create /tmp/py-prompt TEXT "Answer briefly:"
 """
@@ -45,13 +46,19 @@ def base_model():
 
 
 def write_logits(model, out_file):
+    """Writes the fp32 logits to out_file and, as the exact reference, the same forward in float64 (rounded to
+    float32) to out_file with ".fp64.f32" in place of ".f32". Leaves the model in float64."""
     config = model.active_peft_config
     virtual = 0 if config.peft_type == "PREFIX_TUNING" else config.num_virtual_tokens
-    with torch.no_grad():
-        logits = model(input_ids=torch.tensor([IDS])).logits[:, virtual:, :].to(torch.float32).contiguous()
-    with open(out_file, "wb") as f:
-        f.write(logits.numpy().astype("<f4").tobytes())
-    return list(logits.shape)
+    shape = None
+    for dtype, name in ((torch.float32, out_file), (torch.float64, out_file[:-len(".f32")] + ".fp64.f32")):
+        model.to(dtype)
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([IDS])).logits[:, virtual:, :].to(torch.float32).contiguous()
+        with open(name, "wb") as f:
+            f.write(logits.numpy().astype("<f4").tobytes())
+        shape = list(logits.shape)
+    return shape
 
 
 def create(out_dir, init, text):

@@ -35,7 +35,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PromptTuningInteropIT {
     static final long[] IDS = {1, 504, 3458, 314, 253, 1345, 28, 1007};
     static final String INIT_TEXT = "Answer briefly and politely:";
-    static final float TOLERANCE = 1e-3f;
+    /** The bound on |peft4j - PEFT|, unless PEFT's own fp32 logits are further than that from fp64's. */
+    static final float TOLERANCE = 1e-4f;
     @TempDir
     Path tmp;
 
@@ -49,6 +50,7 @@ class PromptTuningInteropIT {
         Path dir = tmp.resolve("py");
         ReferenceScripts.run("prompt_reference.py", "create", dir.toString(), "TEXT", INIT_TEXT);
         float[] want = ReferenceScripts.readF32(dir.resolve("logits.f32"));
+        float[] exact = ReferenceScripts.readF32(dir.resolve("logits.fp64.f32"));
         float[] peftTable;
         try (SafetensorsReader r = SafetensorsReader.open(dir.resolve("adapter_model.safetensors"))) {
             peftTable = r.readFloats("prompt_embeddings");
@@ -57,10 +59,8 @@ class PromptTuningInteropIT {
             float[] base = logits(model, ids);
             peft.loadAdapter(dir, "default");
             float[] got = logits(peft.asCausalLM(), ids);
-            System.err.printf("PEFT-made prompt: max |d| %.3g (the prompt moves logits by %.3g)%n",
-                    maxDiff(want, got), maxDiff(base, got));
-            assertTrue(maxDiff(base, got) > 10 * TOLERANCE, "the prompt changes the logits");
-            assertTrue(maxDiff(want, got) < TOLERANCE, "max |d| vs PEFT " + maxDiff(want, got));
+            assertTrue(maxDiff(base, got) > 1e-2, "the prompt changes the logits");
+            assertAsCloseAsPeft(want, exact, got, "PEFT-made prompt (moves logits by " + maxDiff(base, got) + ")");
             peft.addAdapter("ours", textInit(ckpt), 0L);
             float[] ours = peft.adapter("ours").stateDict().get("prompt_embeddings").toFloatArray();
             System.err.printf("TEXT init: max |d| vs PEFT's table %.3g%n", maxDiff(peftTable, ours));
@@ -74,14 +74,14 @@ class PromptTuningInteropIT {
         Path dir = tmp.resolve("py-" + kind);
         ReferenceScripts.run("prompt_reference.py", "create", dir.toString(), kind);
         float[] want = ReferenceScripts.readF32(dir.resolve("logits.f32"));
+        float[] exact = ReferenceScripts.readF32(dir.resolve("logits.fp64.f32"));
         ReferenceScripts.withRealModel(IDS, (model, peft, ids, ckpt) -> {
             float[] base = logits(model, ids);
             peft.loadAdapter(dir, "default");
             float[] got = logits(peft.asCausalLM(), ids);
-            System.err.printf("PEFT-made %s: max |d| %.3g (the prompt moves logits by %.3g)%n", kind,
-                    maxDiff(want, got), maxDiff(base, got));
-            assertTrue(maxDiff(base, got) > 10 * TOLERANCE, "the prompt changes the logits");
-            assertTrue(maxDiff(want, got) < TOLERANCE, "max |d| vs PEFT " + maxDiff(want, got));
+            assertTrue(maxDiff(base, got) > 1e-2, "the prompt changes the logits");
+            assertAsCloseAsPeft(want, exact, got, "PEFT-made " + kind + " (moves logits by " + maxDiff(base, got)
+                    + ")");
         });
     }
 
@@ -124,7 +124,25 @@ class PromptTuningInteropIT {
         assertEquals(0, report.get("unexpected").size(), "unexpected keys: " + report.get("unexpected"));
         assertEquals(0.0, report.get("loaded_max_diff").asDouble(), "PEFT's table is the file's");
         float[] theirs = ReferenceScripts.readF32(tmp.resolve("py.f32"));
-        System.err.printf("peft4j-trained %s in PEFT: max |d| %.3g%n", what, maxDiff(mine[0], theirs));
-        assertTrue(maxDiff(mine[0], theirs) < TOLERANCE, "max |d| vs PEFT " + maxDiff(mine[0], theirs));
+        float[] exact = ReferenceScripts.readF32(tmp.resolve("py.fp64.f32"));
+        assertAsCloseAsPeft(theirs, exact, mine[0], "peft4j-trained " + what + " in PEFT");
+    }
+
+    /**
+     * peft4j's logits {@code got} against PEFT's fp32 logits {@code peft} and the float64 forward {@code exact}: within
+     * {@link #TOLERANCE} of PEFT where fp32 allows it. Where PEFT's own fp32 result is further than that from the exact
+     * values (a prefix of N(0, 1) keys and values moves the logits by ~45, and 30 layers of fp32 sums then lose a few
+     * 1e-4 in any implementation), peft4j must be as accurate as PEFT within a factor 3 (|got - exact| <= 3 e,
+     * e = |peft - exact|), which bounds |got - peft| by 4 e.
+     */
+    private static void assertAsCloseAsPeft(float[] peft, float[] exact, float[] got, String what) {
+        float peftError = maxDiff(peft, exact);
+        float toExact = Math.max(TOLERANCE, 3f * peftError);
+        float toPeft = Math.max(TOLERANCE, 4f * peftError);
+        System.err.printf("%s: max |d| vs PEFT %.3g (bound %.3g), vs fp64 %.3g (bound %.3g); PEFT's fp32 vs fp64 %.3g%n",
+                what, maxDiff(peft, got), toPeft, maxDiff(exact, got), toExact, peftError);
+        assertTrue(maxDiff(peft, got) < toPeft, what + ": max |d| vs PEFT " + maxDiff(peft, got) + " >= " + toPeft);
+        assertTrue(maxDiff(exact, got) < toExact, what + ": max |d| vs fp64 " + maxDiff(exact, got) + " >= "
+                + toExact);
     }
 }
