@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import time
 
 import torch
@@ -53,6 +54,8 @@ def main():
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--gradient-checkpointing", action="store_true")
+    ap.add_argument("--rows", default=None, help="JSON list of {ids, labels, positions} rows (labels -100 = not "
+                    "trained) to train on instead of random tokens, batch rows per step, warm-up first")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -77,10 +80,26 @@ def main():
     g = torch.Generator().manual_seed(1)
     vocab = base.config.vocab_size
 
+    rows = None
+    if a.rows is not None:
+        with open(a.rows) as f:
+            rows = json.load(f)
+        if len(rows) < a.batch * (a.steps + 1):
+            sys.exit(f"--rows holds {len(rows)} rows, {a.batch * (a.steps + 1)} needed")
+    taken = [0]
+
     def step():
-        ids = torch.randint(0, vocab, (a.batch, a.seq), generator=g)
+        if rows is None:
+            ids = torch.randint(0, vocab, (a.batch, a.seq), generator=g)
+            kwargs = dict(input_ids=ids, labels=ids)
+        else:
+            batch = rows[taken[0]:taken[0] + a.batch]
+            taken[0] += a.batch
+            kwargs = dict(input_ids=torch.tensor([r["ids"] for r in batch]),
+                          labels=torch.tensor([r["labels"] for r in batch]),
+                          position_ids=torch.tensor([r["positions"] for r in batch]))
         t0 = time.perf_counter()
-        loss = model(input_ids=ids, labels=ids).loss
+        loss = model(**kwargs).loss
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
@@ -91,6 +110,7 @@ def main():
     s = statistics.median(times)
     print(json.dumps({"name": "peft_train", "torch": torch.__version__, "threads": torch.get_num_threads(),
                       "batch": a.batch, "seq": a.seq, "method": a.method, "r": a.r,
+                      "data": "random" if rows is None else os.path.basename(a.rows),
                       "target_modules": a.target_regex if a.target_regex is not None else a.target_modules,
                       "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad),
                       "gradient_checkpointing": a.gradient_checkpointing,

@@ -94,10 +94,11 @@ public final class TrainBenchmark {
                                              Consumer<String> status) throws Exception {
         Map<String, Object> res = new LinkedHashMap<>();
         res.put("name", "train");
+        List<Example> data;
         try (BenchModel base = BenchModel.open(model)) {
             status.accept("bench train: peft4j " + label(config) + ", batch " + s.batch() + ", seq " + s.seq()
                     + " ...");
-            List<Example> data = s.data() == null ? randomData(base.model(), s.batch() * (s.steps() + 1), s.seq())
+            data = s.data() == null ? randomData(base.model(), s.batch() * (s.steps() + 1), s.seq())
                     : InstructionRows.packed(base.checkpoint(), s.data(), s.template(), s.seq(),
                     s.batch() * (s.steps() + 1));
             Result b = run(base.model(), config, s, data);
@@ -122,9 +123,20 @@ public final class TrainBenchmark {
             res.put("peak_rss_mb", ProcessMemory.peakRssBytes().isPresent()
                     ? ProcessMemory.peakRssBytes().getAsLong() / (1024 * 1024) : null);
         }
-        // bench_peft.py trains on random tokens only: instruction data is measured for peft4j alone
-        Optional<JsonNode> ref = s.data() != null ? Optional.empty()
-                : peer.run("bench_peft.py", peerArgs(model, config, s), "bench train", "PEFT", status);
+        // instruction data: PEFT trains on the very rows peft4j trained on (ids, labels with -100, positions)
+        List<String> args = peerArgs(model, config, s);
+        Path rows = s.data() == null ? null : writeRows(data);
+        if (rows != null) {
+            args.addAll(List.of("--rows", rows.toString()));
+        }
+        Optional<JsonNode> ref;
+        try {
+            ref = peer.run("bench_peft.py", args, "bench train", "PEFT", status);
+        } finally {
+            if (rows != null) {
+                java.nio.file.Files.deleteIfExists(rows);
+            }
+        }
         if (ref.isPresent()) {
             double theirs = ref.get().get("step_s").asDouble();
             res.put("peft_step_s", round(theirs));
@@ -137,6 +149,26 @@ public final class TrainBenchmark {
             }
         }
         return res;
+    }
+
+    /**
+     * {@code rows} as bench_peft.py's {@code --rows} file: one JSON object per row with {@code ids}, {@code labels}
+     * (-100 where peft4j trains nothing, including the first token of each packed sequence) and {@code positions}.
+     */
+    private static Path writeRows(List<Example> rows) throws IOException {
+        List<Map<String, int[]>> out = new ArrayList<>();
+        for (Example e : rows) {
+            int[] labels = e.labels().clone();
+            for (int t = 0; t < labels.length; t++) {
+                if (t > 0 && e.attentionMask()[t] != e.attentionMask()[t - 1] || e.attentionMask()[t] == 0) {
+                    labels[t] = Example.IGNORE;
+                }
+            }
+            out.add(Map.of("ids", e.inputIds(), "labels", labels, "positions", e.positionIds()));
+        }
+        Path file = java.nio.file.Files.createTempFile("peft4j-bench-rows", ".json");
+        io.peft4j.core.Json.MAPPER.writeValue(file.toFile(), out);
+        return file;
     }
 
     /** {@code target_modules} as the command line spells it: a comma list, {@code all-linear} or {@code re:REGEX}. */

@@ -81,7 +81,7 @@ final class BenchTrainCommand implements Callable<Integer> {
     int lossChunk;
 
     @Option(names = "--data", description = "Instruction data (JSON/JSONL records) instead of random tokens: prompt "
-            + "tokens masked, packed into rows of --seq tokens (no PEFT run).")
+            + "tokens masked, packed into rows of --seq tokens; PEFT trains on the same rows.")
     Path data;
 
     @Option(names = "--template", defaultValue = "alpaca", description = "Template for --data (default alpaca).")
