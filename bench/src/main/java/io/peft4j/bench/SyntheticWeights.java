@@ -2,10 +2,14 @@ package io.peft4j.bench;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.checkpoint.TensorSource;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -99,25 +103,43 @@ final class SyntheticWeights implements TensorSource {
 
     @Override
     public void readFloats(String tensor, float[] dst) {
-        long[] s = shapeOf(tensor);
-        int n = Math.toIntExact(numel(s));
+        int n = Math.toIntExact(numel(shapeOf(tensor)));
         if (dst.length < n) {
             throw new IllegalArgumentException("tensor '" + tensor + "' has " + n + " values, the buffer holds "
                     + dst.length);
         }
+        fill(tensor, FloatBuffer.wrap(dst, 0, n));
+    }
+
+    /** Draws {@code tensor}'s values into {@code dst} (exactly its element count remaining), in order. */
+    private void fill(String tensor, FloatBuffer dst) {
+        long[] s = shapeOf(tensor);
         SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + tensor.hashCode());
         boolean norm = s.length == 1;
         double std = norm ? 0.05 : tensor.contains("_proj") ? 1.0 / Math.sqrt(s[1]) : 0.02;
         double half = std * Math.sqrt(3);           // uniform on [-half, half] has this std
         double mean = norm ? 1.0 : 0.0;
-        for (int i = 0; i < n; i++) {
-            dst[i] = (float) (mean + half * (2 * rng.nextDouble() - 1));
+        while (dst.hasRemaining()) {
+            dst.put((float) (mean + half * (2 * rng.nextDouble() - 1)));
         }
     }
 
+    /**
+     * Drawn straight into a direct buffer the array aliases: fp32 tensors of the synthetic models (embedding and
+     * lm_head, 262 MB each for TinyLlama's shape) never pass through the Java heap, whose high-water mark would stay
+     * in the process's RSS.
+     */
     @Override
     public NDArray load(String tensor, NDManager manager) {
-        return manager.create(readFloats(tensor), new Shape(shapeOf(tensor)));
+        long[] shape = shapeOf(tensor);
+        long bytes = numel(shape) * Float.BYTES;
+        if (bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("tensor '" + tensor + "' needs " + bytes + " bytes, over a direct "
+                    + "buffer's 2 GiB");
+        }
+        ByteBuffer bb = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+        fill(tensor, bb.asFloatBuffer());
+        return manager.create(bb, new Shape(shape), DataType.FLOAT32);
     }
 
     @Override
