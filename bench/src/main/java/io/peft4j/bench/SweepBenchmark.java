@@ -56,9 +56,10 @@ public final class SweepBenchmark {
     }
 
     /**
-     * Measures every point of {@code grid}: peft4j by running {@code peft4jCommand} (a command line that runs
-     * {@code peft4j}, e.g. {@code [java, -cp, CP, io.peft4j.cli.Peft4jCommand]}; {@link #childArgs} is appended) and,
-     * unless {@code peer} is {@link PeerScript#NONE}, PEFT; the children's stderr goes to files in {@code logDir}.
+     * Measures every point of {@code grid} with each of its systems: peft4j by running {@code peft4jCommand} (a
+     * command line that runs {@code peft4j}, e.g. {@code [java, -cp, CP, io.peft4j.cli.Peft4jCommand]};
+     * {@link #childArgs} is appended; its stderr goes to a file in {@code logDir}) and PEFT with {@code peer}
+     * (nothing when {@link PeerScript#NONE}).
      */
     public static List<SweepRow> run(SweepGrid grid, Settings s, List<String> peft4jCommand, PeerScript peer,
                                      Path logDir, Consumer<String> status) throws IOException, InterruptedException {
@@ -75,15 +76,20 @@ public final class SweepBenchmark {
             double load = loadAverage();
             status.accept("bench train --sweep: point " + (i + 1) + "/" + points.size() + ": " + label + ", batch "
                     + s.batch() + ", seq " + p.seq() + " (load " + format(load) + ") ...");
-            List<String> cmd = new ArrayList<>(peft4jCommand);
-            cmd.addAll(childArgs(p, s));
-            Path log = logDir.resolve("peft4j-" + file(p) + ".log");
-            Optional<JsonNode> ours = child(cmd, log);
-            if (ours.isEmpty()) {
-                status.accept("bench train --sweep: peft4j failed at " + p + " (see " + log + ")");
-            } else {
-                rows.add(row(SweepRow.PEFT4J, label, shapes, ours.get(), p.real() ? FP32 : NF4, load));
-                status.accept("bench train --sweep:   peft4j " + summary(ours.get()));
+            if (grid.measures(SweepRow.PEFT4J)) {
+                List<String> cmd = new ArrayList<>(peft4jCommand);
+                cmd.addAll(childArgs(p, s));
+                Path log = logDir.resolve("peft4j-" + file(p) + ".log");
+                Optional<JsonNode> ours = child(cmd, log);
+                if (ours.isEmpty()) {
+                    status.accept("bench train --sweep: peft4j failed at " + p + " (see " + log + ")");
+                } else {
+                    rows.add(row(SweepRow.PEFT4J, label, shapes, ours.get(), p.real() ? FP32 : NF4, load));
+                    status.accept("bench train --sweep:   peft4j " + summary(ours.get()));
+                }
+            }
+            if (!grid.measures(SweepRow.PEFT)) {
+                continue;
             }
             double peerLoad = loadAverage();
             List<String> peerArgs = p.real() ? TrainBenchmark.peerArgs(s.model(), s.lora(), shapes)

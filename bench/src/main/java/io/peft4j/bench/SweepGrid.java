@@ -11,7 +11,8 @@ import java.util.Set;
  * The grid of {@code peft4j bench train --sweep}: sequence lengths × models, one measured point each. A model is
  * {@link #REAL} (the {@code --model} file) or a synthetic shape of {@link SyntheticTrainBenchmark#SHAPES}, named in
  * full or by its last part ({@code 360m} for {@code smollm2-360m}, {@code 1.1b} for {@code tinyllama-1.1b};
- * {@code 135m} is an alias of {@code real}). Points are ordered model by model, seq ascending within a model.
+ * {@code 135m} is an alias of {@code real}). Points are ordered model by model, seq ascending within a model; at
+ * each point every system of {@link #systems} is measured ({@code peft4j}, {@code peft}; default both).
  *
  * <pre>{@code
  * SweepGrid g = SweepGrid.parse("128,512", "real,1.1b", true);
@@ -19,9 +20,10 @@ import java.util.Set;
  * }</pre>
  *
  * @param seqs   sequence lengths, ascending, distinct
- * @param models {@link #REAL} and/or shape names, distinct, in the order given
+ * @param models  {@link #REAL} and/or shape names, distinct, in the order given
+ * @param systems {@link SweepRow#PEFT4J} and/or {@link SweepRow#PEFT}, distinct, that order
  */
-public record SweepGrid(List<Integer> seqs, List<String> models) {
+public record SweepGrid(List<Integer> seqs, List<String> models, List<String> systems) {
     /** The {@code --model} file as a sweep model. */
     public static final String REAL = "real";
 
@@ -41,22 +43,36 @@ public record SweepGrid(List<Integer> seqs, List<String> models) {
         }
     }
 
+    /** Both systems. */
+    public static final List<String> BOTH = List.of(SweepRow.PEFT4J, SweepRow.PEFT);
+
     public SweepGrid {
-        if (seqs.isEmpty() || models.isEmpty()) {
-            throw new IllegalArgumentException("a sweep needs at least one seq and one model");
+        if (seqs.isEmpty() || models.isEmpty() || systems.isEmpty()) {
+            throw new IllegalArgumentException("a sweep needs at least one seq, one model and one system");
         }
         seqs = List.copyOf(seqs);
         models = List.copyOf(models);
+        systems = List.copyOf(systems);
+    }
+
+    /** {@link #parse(String, String, String, boolean)} measuring both systems. */
+    public static SweepGrid parse(String seqs, String models, boolean haveModel) {
+        return parse(seqs, models, null, haveModel);
+    }
+
+    /** True when {@code system} ({@link SweepRow#PEFT4J} or {@link SweepRow#PEFT}) is measured. */
+    public boolean measures(String system) {
+        return systems.contains(system);
     }
 
     /**
-     * Parses {@code --sweep-seqs} and {@code --sweep-models} (comma lists; null = the defaults: {@link #DEFAULT_SEQS},
-     * and {@code real} when {@code haveModel} plus every synthetic shape).
+     * Parses {@code --sweep-seqs}, {@code --sweep-models} and {@code --sweep-systems} (comma lists; null = the
+     * defaults: {@link #DEFAULT_SEQS}; {@code real} when {@code haveModel} plus every synthetic shape; {@link #BOTH}).
      *
-     * @throws IllegalArgumentException naming the bad entry: not a positive integer, an unknown model, or
+     * @throws IllegalArgumentException naming the bad entry: not a positive integer, an unknown model or system, or
      *                                  {@code real} without {@code --model}
      */
-    public static SweepGrid parse(String seqs, String models, boolean haveModel) {
+    public static SweepGrid parse(String seqs, String models, String systems, boolean haveModel) {
         Set<Integer> s = new java.util.TreeSet<>();
         if (seqs == null) {
             s.addAll(DEFAULT_SEQS);
@@ -90,7 +106,20 @@ public record SweepGrid(List<Integer> seqs, List<String> models) {
                 m.add(name);
             }
         }
-        return new SweepGrid(new ArrayList<>(s), new ArrayList<>(m));
+        List<String> sys = BOTH;
+        if (systems != null) {
+            Set<String> named = new java.util.HashSet<>();
+            for (String part : split(systems, "--sweep-systems")) {
+                String name = part.toLowerCase(Locale.ROOT);
+                if (!BOTH.contains(name)) {
+                    throw new IllegalArgumentException("--sweep-systems: unknown system '" + part + "' (peft4j, "
+                            + "peft)");
+                }
+                named.add(name);
+            }
+            sys = BOTH.stream().filter(named::contains).toList();
+        }
+        return new SweepGrid(new ArrayList<>(s), new ArrayList<>(m), sys);
     }
 
     /** Every point, model by model, seq ascending. */

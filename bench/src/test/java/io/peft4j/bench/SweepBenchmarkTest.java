@@ -61,6 +61,26 @@ class SweepBenchmarkTest {
         assertEquals("status line", Files.readString(tmp.resolve("logs/peft4j-smollm2-360m-seq64.log")).strip());
     }
 
+    @Test
+    void peftOnlyGrid_startsNoPeft4jChild() throws Exception {
+        Path calls = tmp.resolve("calls.txt");
+        Path child = script("child.sh", "echo \"peft4j $*\" >> " + calls);
+        Path python = script("python", "echo \"python $*\" >> " + calls + "\n"
+                + "echo '{\"step_s\": 2.0, \"tokens_per_s\": 64.0, \"peak_rss_mb\": 2345}'");
+        LoraConfig lora = LoraConfig.builder().optR(8).optTargetModules(TargetModules.ALL_LINEAR).build();
+        List<SweepRow> rows = SweepBenchmark.run(SweepGrid.parse("16", "1.1b", "peft", false),
+                new SweepBenchmark.Settings(lora, null, 2, 1, false, 0), List.of(child.toString()),
+                PeerScript.of(python), tmp.resolve("logs"), s -> { });
+        assertEquals(1, rows.size());
+        assertEquals("peft,synthetic:tinyllama-1.1b,16,2,2.000,64.000,2345,true,none (fp32)",
+                rows.get(0).toCsv().substring(0, rows.get(0).toCsv().lastIndexOf(',')));
+        List<String> lines = Files.readAllLines(calls);
+        assertEquals(1, lines.size());
+        assertTrue(lines.get(0).contains("--synthetic tinyllama-1.1b --layers 22 --hidden 2048 --intermediate 5632 "
+                + "--heads 32 --kv-heads 4 --vocab 32000 --rope-theta 10000.0"), lines.get(0));
+        assertTrue(!lines.get(0).contains("--tied"), lines.get(0));
+    }
+
     private Path script(String name, String body) throws Exception {
         Path p = tmp.resolve(name);
         Files.writeString(p, "#!/bin/sh\n" + body + "\n");

@@ -50,4 +50,16 @@ class SweepGridTest {
                 assertThrows(IllegalArgumentException.class, () -> SweepGrid.parse(null, "real", false))
                         .getMessage());
     }
+
+    @Test
+    void systems_defaultBoth_subsetInFixedOrder_unknownRejected() {
+        assertEquals(List.of("peft4j", "peft"), SweepGrid.parse(null, null, true).systems());
+        SweepGrid peftOnly = SweepGrid.parse("128", "360m", "PEFT", false);
+        assertEquals(List.of("peft"), peftOnly.systems());
+        assertFalse(peftOnly.measures("peft4j"));
+        assertEquals(List.of("peft4j", "peft"), SweepGrid.parse("128", "360m", "peft,peft4j", false).systems());
+        assertEquals("--sweep-systems: unknown system 'torch' (peft4j, peft)",
+                assertThrows(IllegalArgumentException.class, () -> SweepGrid.parse(null, null, "peft4j,torch", true))
+                        .getMessage());
+    }
 }

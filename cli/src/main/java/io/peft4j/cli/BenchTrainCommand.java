@@ -117,6 +117,10 @@ final class BenchTrainCommand implements Callable<Integer> {
             + "smollm2-360m (360m), tinyllama-1.1b (1.1b). Default: real when --model is given, and both shapes.")
     String sweepModels;
 
+    @Option(names = "--sweep-systems", description = "Sweep systems: peft4j, peft (default both; --no-reference "
+            + "= peft4j only).")
+    String sweepSystems;
+
     @Option(names = "--out", defaultValue = "target/sweep", description = "Sweep output folder (default "
             + "${DEFAULT-VALUE}): sweep.csv, sweep.png, logs/.")
     Path outDir;
@@ -178,7 +182,8 @@ final class BenchTrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("bench train --sweep measures LoRA SFT on random tokens (--model for "
                     + "the real model; not with --synthetic, --data, --compare-checkpointing or --objective)");
         }
-        SweepGrid grid = SweepGrid.parse(sweepSeqs, sweepModels, model != null);
+        SweepGrid grid = SweepGrid.parse(sweepSeqs, sweepModels, noReference ? SweepRow.PEFT4J : sweepSystems,
+                model != null);
         ParseResult given = spec.commandLine().getParseResult();
         SweepBenchmark.Settings settings = new SweepBenchmark.Settings(lora, model,
                 given.hasMatchedOption("--batch") ? batch : 1, given.hasMatchedOption("--steps") ? steps : 2,
@@ -186,7 +191,7 @@ final class BenchTrainCommand implements Callable<Integer> {
         Path csv = outDir.resolve("sweep.csv");
         List<SweepRow> earlier = append && Files.isRegularFile(csv) ? SweepReport.readCsv(csv) : List.of();
         out.status("bench train --sweep: " + grid.points().size() + " points " + grid.points() + ", "
-                + (noReference ? "peft4j only" : "peft4j and PEFT") + ", each in its own process");
+                + String.join(" and ", grid.systems()) + ", each in its own process");
         List<SweepRow> rows = SweepReport.merge(earlier, SweepBenchmark.run(grid, settings, selfCommand(),
                 noReference ? PeerScript.NONE : PeerScript.of(python), outDir.resolve("logs"), out::status));
         Path png = outDir.resolve("sweep.png");
