@@ -63,6 +63,16 @@ public final class SweepBenchmark {
      */
     public static List<SweepRow> run(SweepGrid grid, Settings s, List<String> peft4jCommand, PeerScript peer,
                                      Path logDir, Consumer<String> status) throws IOException, InterruptedException {
+        return run(grid, s, peft4jCommand, peer, logDir, status, rows -> { });
+    }
+
+    /**
+     * {@link #run(SweepGrid, Settings, List, PeerScript, Path, Consumer)}, handing the rows measured so far to
+     * {@code progress} after each one (e.g. to rewrite the CSV, so a long sweep that is stopped keeps its points).
+     */
+    public static List<SweepRow> run(SweepGrid grid, Settings s, List<String> peft4jCommand, PeerScript peer,
+                                     Path logDir, Consumer<String> status, RowsListener progress)
+            throws IOException, InterruptedException {
         if (grid.models().contains(SweepGrid.REAL) && s.model() == null) {
             throw new IllegalArgumentException("the sweep grid has the --model file and no --model was given");
         }
@@ -86,6 +96,7 @@ public final class SweepBenchmark {
                 } else {
                     rows.add(row(SweepRow.PEFT4J, label, shapes, ours.get(), p.real() ? FP32 : NF4, load));
                     status.accept("bench train --sweep:   peft4j " + summary(ours.get()));
+                    progress.rows(List.copyOf(rows));
                 }
             }
             if (!grid.measures(SweepRow.PEFT)) {
@@ -96,12 +107,21 @@ public final class SweepBenchmark {
                     : SyntheticTrainBenchmark.peerArgs(p.model(), s.lora(), shapes);
             Optional<JsonNode> theirs = peer.run("bench_peft.py", peerArgs, "bench train --sweep " + p, "PEFT",
                     status);
-            theirs.ifPresent(j -> {
+            if (theirs.isPresent()) {
+                JsonNode j = theirs.get();
                 rows.add(row(SweepRow.PEFT, label, shapes, j, j.path("quantization").asText(FP32), peerLoad));
                 status.accept("bench train --sweep:   PEFT   " + summary(j));
-            });
+                progress.rows(List.copyOf(rows));
+            }
         }
         return rows;
+    }
+
+    /** Receives the rows measured so far. */
+    @FunctionalInterface
+    public interface RowsListener {
+        /** Called after each measured row with every row so far. */
+        void rows(List<SweepRow> soFar) throws IOException;
     }
 
     /** The arguments after {@code peft4j} that measure peft4j alone at {@code p}. */

@@ -35,10 +35,12 @@ class SweepBenchmarkTest {
                 .optTargetModules(TargetModules.ALL_LINEAR).build();
         Path gguf = tmp.resolve("Tiny-Model.Q4_1.gguf");
         List<String> status = new ArrayList<>();
+        List<Integer> progress = new ArrayList<>();
         List<SweepRow> rows = SweepBenchmark.run(SweepGrid.parse("64,32", "real,360m", true),
                 new SweepBenchmark.Settings(lora, gguf, 1, 2, false, 128), List.of(child.toString()),
-                PeerScript.of(python), tmp.resolve("logs"), status::add);
+                PeerScript.of(python), tmp.resolve("logs"), status::add, soFar -> progress.add(soFar.size()));
         assertEquals(8, rows.size(), String.join("\n", status));
+        assertEquals(List.of(1, 2, 3, 4, 5, 6, 7, 8), progress, "the rows so far after each row");
         List<String> lines = Files.readAllLines(calls);
         assertEquals(8, lines.size());
         assertEquals("peft4j bench train --model " + gguf + " --batch 1 --seq 32 --steps 2 --loss-chunk 128 --r 16 "

@@ -193,7 +193,8 @@ final class BenchTrainCommand implements Callable<Integer> {
         out.status("bench train --sweep: " + grid.points().size() + " points " + grid.points() + ", "
                 + String.join(" and ", grid.systems()) + ", each in its own process");
         List<SweepRow> rows = SweepReport.merge(earlier, SweepBenchmark.run(grid, settings, selfCommand(),
-                noReference ? PeerScript.NONE : PeerScript.of(python), outDir.resolve("logs"), out::status));
+                noReference ? PeerScript.NONE : PeerScript.of(python), outDir.resolve("logs"), out::status,
+                soFar -> SweepReport.writeCsv(csv, SweepReport.merge(earlier, soFar))));
         Path png = outDir.resolve("sweep.png");
         SweepReport.writeCsv(csv, rows);
         SweepReport.writeChart(png, rows, "peft4j vs PEFT: LoRA r=" + lora.r() + " training cost, "
