@@ -14,6 +14,8 @@ import org.jfree.data.xy.XYSeriesCollection;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
+import java.awt.geom.Ellipse2D;
+import java.awt.geom.Rectangle2D;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,7 +31,8 @@ import java.util.function.ToDoubleFunction;
 /**
  * The files of {@code peft4j bench train --sweep}: the rows as CSV ({@link SweepRow#CSV_HEADER}), read back for
  * {@code --append}, and a PNG chart of two panels sharing the seq axis, step time (log scale) above and peak RSS
- * below, one line per system and model (one colour per model; peft4j solid, PEFT dashed). Stateless.
+ * below, one line per system and model (one colour per model; peft4j solid with circles, PEFT dashed with squares).
+ * Stateless.
  *
  * <pre>{@code
  * SweepReport.writeCsv(dir.resolve("sweep.csv"), rows);
@@ -103,6 +106,8 @@ public final class SweepReport {
         seqAxis.setNumberFormatOverride(new DecimalFormat("0"));
         CombinedDomainXYPlot plot = new CombinedDomainXYPlot(seqAxis);
         LogAxis stepAxis = new LogAxis("step time (s, log scale)");
+        stepAxis.setBase(2);
+        stepAxis.setTickUnit(new NumberTickUnit(1));         // 0.5, 1, 2, 4, ... seconds
         stepAxis.setSmallestValue(1e-3);
         stepAxis.setNumberFormatOverride(new DecimalFormat("0.###"));
         NumberAxis rssAxis = new NumberAxis("peak RSS (MiB)");
@@ -134,6 +139,8 @@ public final class SweepReport {
             renderer.setSeriesStroke(i, SweepRow.PEFT4J.equals(any.system()) ? new BasicStroke(2.2f)
                     : new BasicStroke(2.2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {8f, 6f},
                     0f));
+            renderer.setSeriesShape(i, SweepRow.PEFT4J.equals(any.system()) ? new Ellipse2D.Double(-4, -4, 8, 8)
+                    : new Rectangle2D.Double(-4, -4, 8, 8));
             renderer.setSeriesVisibleInLegend(i, legend);
         }
         XYPlot p = new XYPlot(data, null, axis, renderer);
