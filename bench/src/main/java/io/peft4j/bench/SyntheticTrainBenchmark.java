@@ -1,6 +1,7 @@
 package io.peft4j.bench;
 
 import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.ProcessMemory;
@@ -10,14 +11,18 @@ import io.peft4j.quant.QuantConfig;
 import io.peft4j.quant.QuantizingLinearFactory;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
  * QLoRA at scale without a real big model ({@code peft4j bench train --synthetic NAME}): builds a model of a known
  * shape from seeded random weights, each projection quantized to NF4 (double quantization) as it is drawn, so the
  * model never exists in fp32 (embedding, norms and lm_head stay fp32, as transformers + bitsandbytes keep them);
- * then measures LoRA training on random tokens with {@link TrainBenchmark#run} and reports step time and peak RSS.
+ * then measures LoRA training on random tokens with {@link TrainBenchmark#run} and reports step time and peak RSS;
+ * then, unless the peer is {@link PeerScript#NONE}, PEFT + bitsandbytes on the same shape, NF4 double quantization,
+ * batch, seq, threads and checkpointing ({@code bench_peft.py --synthetic}), and the ratios.
  *
  * <pre>{@code
  * Map<String, Object> r = SyntheticTrainBenchmark.report("tinyllama-1.1b", loraR16AllLinear,
@@ -27,27 +32,31 @@ import java.util.function.Consumer;
  * @since 0.1.0
  */
 public final class SyntheticTrainBenchmark {
-    /** Shapes that can be built, by name. */
-    public static final Map<String, ModelConfig> SHAPES = Map.of("tinyllama-1.1b",
-            new ModelConfig("LlamaForCausalLM", "llama", 32000, 2048, 5632, 22, 32, 4, 64, 1e-5, 10000.0,
-                    ModelConfig.RopeScaling.NONE, 2048, false, false, 1, 2));
+    /** Shapes that can be built, by name (smollm2-360m, tinyllama-1.1b). */
+    public static final Map<String, ModelConfig> SHAPES = SyntheticWeights.SHAPES;
 
     private SyntheticTrainBenchmark() {
     }
 
     /**
      * Builds the {@code shape} model in NF4 and measures LoRA training with {@code config} at {@code s}; returns the
-     * {@code --json} keys ({@code peak_rss_mb} is this process's VmHWM, model build included).
+     * {@code --json} keys ({@code peak_rss_mb} is this process's VmHWM, model build included). No PEFT run.
      *
      * @throws IllegalArgumentException for an unknown shape name
      */
     public static Map<String, Object> report(String shape, LoraConfig config, TrainBenchmark.Shapes s,
                                              Consumer<String> status) throws Exception {
-        ModelConfig c = SHAPES.get(shape);
-        if (c == null) {
-            throw new IllegalArgumentException("unknown --synthetic shape '" + shape + "' (known: "
-                    + String.join(", ", SHAPES.keySet()) + ")");
-        }
+        return report(shape, config, s, PeerScript.NONE, status);
+    }
+
+    /**
+     * {@link #report(String, LoraConfig, TrainBenchmark.Shapes, Consumer)}, then PEFT + bitsandbytes with
+     * {@code peer}: {@code peft_step_s}, {@code peft_peak_rss_mb}, {@code peft_quantization}, {@code ratio_step_time}
+     * and {@code ratio_peak_rss} when it ran.
+     */
+    public static Map<String, Object> report(String shape, LoraConfig config, TrainBenchmark.Shapes s,
+                                             PeerScript peer, Consumer<String> status) throws Exception {
+        ModelConfig c = shape(shape);
         Map<String, Object> res = new LinkedHashMap<>();
         res.put("name", "train");
         res.put("model", "synthetic:" + shape);
@@ -77,6 +86,41 @@ public final class SyntheticTrainBenchmark {
             res.put("peak_rss_mb", ProcessMemory.peakRssBytes().isPresent()
                     ? ProcessMemory.peakRssBytes().getAsLong() >> 20 : null);
         }
+        Optional<JsonNode> ref = peer.run("bench_peft.py", peerArgs(shape, config, s), "bench train",
+                "PEFT + bitsandbytes", status);
+        if (ref.isPresent()) {
+            JsonNode j = ref.get();
+            double theirs = j.get("step_s").asDouble();
+            res.put("peft_quantization", j.path("quantization").asText());
+            res.put("peft_step_s", Math.round(theirs * 1000) / 1000.0);
+            res.put("ratio_step_time", Math.round((Double) res.get("step_s") / theirs * 1000) / 1000.0);
+            if (j.path("peak_rss_mb").isNumber()) {
+                long theirRss = j.get("peak_rss_mb").asLong();
+                res.put("peft_peak_rss_mb", theirRss);
+                if (res.get("peak_rss_mb") instanceof Long ours) {
+                    res.put("ratio_peak_rss", Math.round((double) ours / theirRss * 1000) / 1000.0);
+                }
+            }
+        }
         return res;
+    }
+
+    /**
+     * The shape called {@code name}.
+     *
+     * @throws IllegalArgumentException for an unknown name
+     */
+    static ModelConfig shape(String name) {
+        ModelConfig c = SHAPES.get(name);
+        if (c == null) {
+            throw new IllegalArgumentException("unknown --synthetic shape '" + name + "' (known: "
+                    + String.join(", ", SHAPES.keySet()) + ")");
+        }
+        return c;
+    }
+
+    /** {@code bench_peft.py}'s arguments for the {@code shape} model with {@code config} at {@code s} (NF4). */
+    static List<String> peerArgs(String shape, LoraConfig config, TrainBenchmark.Shapes s) {
+        return TrainBenchmark.peerArgs(SyntheticWeights.peerArgs(shape, shape(shape)), config, s);
     }
 }

@@ -22,9 +22,25 @@ import java.util.SplittableRandom;
  * held, each tensor is drawn when it is read (the same values every time for a name and seed), so a quantize-on-load
  * factory sees one fp32 weight at a time and the whole model never exists in fp32. Projections are uniform with
  * standard deviation 1/√in (what keeps activations of a random deep net finite), norms 1 ± 0.05, the embedding and
- * lm_head std 0.02. Thread-safe (stateless after construction).
+ * lm_head std 0.02. Thread-safe (stateless after construction). {@link #SHAPES} is the one list of shapes the
+ * benches build (peft4j's side and, through its arguments, {@code bench_peft.py --synthetic}).
  */
 final class SyntheticWeights implements TensorSource {
+    /**
+     * Shapes that can be built, by name: TinyLlama-1.1B (22 layers, hidden 2048, GQA 32/4, vocab 32000) and
+     * SmolLM2-360M (32 layers, hidden 960, GQA 15/5, vocab 49152, tied embeddings), as their config.json give them.
+     */
+    static final Map<String, ModelConfig> SHAPES;
+
+    static {
+        Map<String, ModelConfig> m = new LinkedHashMap<>();
+        m.put("smollm2-360m", new ModelConfig("LlamaForCausalLM", "llama", 49152, 960, 2560, 32, 15, 5, 64, 1e-5,
+                100000.0, ModelConfig.RopeScaling.NONE, 8192, true, false, 1, 2));
+        m.put("tinyllama-1.1b", new ModelConfig("LlamaForCausalLM", "llama", 32000, 2048, 5632, 22, 32, 4, 64, 1e-5,
+                10000.0, ModelConfig.RopeScaling.NONE, 2048, false, false, 1, 2));
+        SHAPES = java.util.Collections.unmodifiableMap(m);
+    }
+
     private final String name;
     private final long seed;
     private final Map<String, long[]> shapes = new LinkedHashMap<>();
@@ -53,6 +69,20 @@ final class SyntheticWeights implements TensorSource {
         if (!c.tieWordEmbeddings()) {
             shapes.put("lm_head.weight", new long[] {c.vocabSize(), h});
         }
+    }
+
+    /**
+     * {@code bench_peft.py}'s arguments for the same shape: {@code --synthetic NAME --layers ... --vocab V [--tied]}.
+     */
+    static List<String> peerArgs(String name, ModelConfig c) {
+        List<String> a = new ArrayList<>(List.of("--synthetic", name, "--layers", "" + c.numLayers(),
+                "--hidden", "" + c.hiddenSize(), "--intermediate", "" + c.intermediateSize(),
+                "--heads", "" + c.numHeads(), "--kv-heads", "" + c.numKvHeads(), "--vocab", "" + c.vocabSize(),
+                "--rope-theta", "" + c.ropeTheta(), "--rms-eps", "" + c.rmsNormEps()));
+        if (c.tieWordEmbeddings()) {
+            a.add("--tied");
+        }
+        return a;
     }
 
     @Override

@@ -191,9 +191,15 @@ public final class TrainBenchmark {
     }
 
     /** bench_peft.py's arguments for the same adapter configuration and shapes. */
-    private static List<String> peerArgs(Path model, AdapterConfig adapter, Shapes s) {
-        List<String> args = new ArrayList<>(List.of("--model", model.toString(), "--batch", "" + s.batch(),
-                "--seq", "" + s.seq(), "--steps", "" + s.steps(), "--threads", "2"));
+    static List<String> peerArgs(Path model, AdapterConfig adapter, Shapes s) {
+        return peerArgs(List.of("--model", model.toString()), adapter, s);
+    }
+
+    /** bench_peft.py's arguments: {@code modelArgs} (the model file or a synthetic shape), adapter and shapes. */
+    static List<String> peerArgs(List<String> modelArgs, AdapterConfig adapter, Shapes s) {
+        List<String> args = new ArrayList<>(modelArgs);
+        args.addAll(List.of("--batch", "" + s.batch(), "--seq", "" + s.seq(), "--steps", "" + s.steps(),
+                "--threads", "2"));
         if (adapter instanceof PromptLearningConfig prompt) {
             args.addAll(List.of("--method", adapter.peftType().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
                     "--num-virtual-tokens", "" + prompt.numVirtualTokens()));

@@ -3,8 +3,10 @@
  * {@code peft4j bench NAME} (each has a {@code run} on a loaded model returning a record, and a {@code report} on a
  * model file returning the {@code --json} keys): {@link io.peft4j.bench.ForwardBenchmark} (forward and generation
  * tokens/s, GEMM roofline, MFU), {@link io.peft4j.bench.TrainBenchmark} (LoRA step time, MFU; fused or full-logits loss; random tokens or
- * instruction data), {@link io.peft4j.bench.SyntheticTrainBenchmark} (QLoRA on a TinyLlama-shaped model built
- * from seeded random weights directly in NF4) and
+ * instruction data), {@link io.peft4j.bench.SyntheticTrainBenchmark} (QLoRA on a TinyLlama- or SmolLM2-360M-shaped
+ * model built from seeded random weights directly in NF4, beside PEFT + bitsandbytes),
+ * {@link io.peft4j.bench.SweepBenchmark} (cost curves over seq × model, each point in its own process; CSV and
+ * chart by {@link io.peft4j.bench.SweepReport}) and
  * {@link io.peft4j.bench.CheckpointingBenchmark} (activation checkpointing's cost),
  * {@link io.peft4j.bench.MixedBatchBenchmark} (mixed-adapter batches), {@link io.peft4j.bench.DecodeBenchmark}
  * (single-stream quantized decode against fp32 and llama.cpp), {@link io.peft4j.bench.DequantBenchmark}

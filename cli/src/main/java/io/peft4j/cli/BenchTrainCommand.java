@@ -3,6 +3,10 @@ package io.peft4j.cli;
 import io.peft4j.bench.CheckpointingBenchmark;
 import io.peft4j.bench.PeerScript;
 import io.peft4j.bench.PreferenceBenchmark;
+import io.peft4j.bench.SweepBenchmark;
+import io.peft4j.bench.SweepGrid;
+import io.peft4j.bench.SweepReport;
+import io.peft4j.bench.SweepRow;
 import io.peft4j.bench.SyntheticTrainBenchmark;
 import io.peft4j.bench.TrainBenchmark;
 import io.peft4j.core.adapter.AdapterConfig;
@@ -16,8 +20,14 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -27,6 +37,9 @@ import java.util.concurrent.Callable;
  * prompt of {@code --num-virtual-tokens}. With {@code --gradient-checkpointing} both sides recompute activations;
  * {@code --compare-checkpointing} instead measures both modes in this one process ({@link CheckpointingBenchmark});
  * {@code --objective dpo} compares DPO with SFT on the same rows in this one process ({@link PreferenceBenchmark}).
+ * {@code --synthetic NAME} measures QLoRA on a seeded random model of a known shape, then PEFT + bitsandbytes on the
+ * same shape ({@link SyntheticTrainBenchmark}). {@code --sweep} draws cost curves over seq × model, each point in a
+ * fresh child process of this same JVM command line ({@link SweepBenchmark}), into {@code --out} as CSV and PNG.
  */
 @Command(name = "train", description = "Adapter training step time, tokens/s, MFU; ratio to PEFT + torch.",
         defaultValueProvider = LoraOptions.BenchDefaults.class)
@@ -93,6 +106,29 @@ final class BenchTrainCommand implements Callable<Integer> {
     @Option(names = "--no-reference", description = "Skip the PEFT measurement.")
     boolean noReference;
 
+    @Option(names = "--sweep", description = "Cost curves: step time, tokens/s and peak RSS of peft4j and PEFT over "
+            + "--sweep-seqs x --sweep-models, each point in its own process; CSV + PNG chart in --out.")
+    boolean sweep;
+
+    @Option(names = "--sweep-seqs", description = "Sweep sequence lengths (default 128,256,512,1024).")
+    String sweepSeqs;
+
+    @Option(names = "--sweep-models", description = "Sweep models: real (the --model file; alias 135m), "
+            + "smollm2-360m (360m), tinyllama-1.1b (1.1b). Default: real when --model is given, and both shapes.")
+    String sweepModels;
+
+    @Option(names = "--sweep-systems", description = "Sweep systems: peft4j, peft (default both; --no-reference "
+            + "= peft4j only).")
+    String sweepSystems;
+
+    @Option(names = "--out", defaultValue = "target/sweep", description = "Sweep output folder (default "
+            + "${DEFAULT-VALUE}): sweep.csv, sweep.png, logs/.")
+    Path outDir;
+
+    @Option(names = "--append", description = "Sweep: keep the rows of an existing --out/sweep.csv (a re-measured "
+            + "point replaces its row) and chart them all.")
+    boolean append;
+
     @Override
     public Integer call() throws Exception {
         AdapterConfig config = switch (method.toLowerCase(Locale.ROOT)) {
@@ -108,6 +144,9 @@ final class BenchTrainCommand implements Callable<Integer> {
                     + "activation checkpointing (--synthetic, --gradient-checkpointing, --compare-checkpointing and "
                     + "--objective are LoRA's)");
         }
+        if (sweep) {
+            return sweep(config);
+        }
         if ((model == null) == (synthetic == null)) {
             throw new IllegalArgumentException("bench train needs exactly one of --model PATH and --synthetic NAME");
         }
@@ -117,7 +156,8 @@ final class BenchTrainCommand implements Callable<Integer> {
                     given.hasMatchedOption("--seq") ? seq : 512, given.hasMatchedOption("--steps") ? steps : 2,
                     gradientCheckpointing || !given.hasMatchedOption("--gradient-checkpointing"), lossChunk, null,
                     null);
-            out.print(SyntheticTrainBenchmark.report(synthetic, (LoraConfig) config, s, out::status));
+            out.print(SyntheticTrainBenchmark.report(synthetic, (LoraConfig) config, s,
+                    noReference ? PeerScript.NONE : PeerScript.of(python), out::status));
             return 0;
         }
         if (!objective.equalsIgnoreCase("sft")) {
@@ -133,6 +173,55 @@ final class BenchTrainCommand implements Callable<Integer> {
                 : TrainBenchmark.report(model, config, new TrainBenchmark.Shapes(batch, seq, steps,
                 gradientCheckpointing, lossChunk, data, template), noReference ? PeerScript.NONE : PeerScript.of(python), out::status));
         return 0;
+    }
+
+    /** {@code --sweep}: every point in a child process, then the CSV and the chart. */
+    private int sweep(AdapterConfig config) throws Exception {
+        if (!(config instanceof LoraConfig lora) || synthetic != null || data != null || compareCheckpointing
+                || !objective.equalsIgnoreCase("sft")) {
+            throw new IllegalArgumentException("bench train --sweep measures LoRA SFT on random tokens (--model for "
+                    + "the real model; not with --synthetic, --data, --compare-checkpointing or --objective)");
+        }
+        SweepGrid grid = SweepGrid.parse(sweepSeqs, sweepModels, noReference ? SweepRow.PEFT4J : sweepSystems,
+                model != null);
+        ParseResult given = spec.commandLine().getParseResult();
+        SweepBenchmark.Settings settings = new SweepBenchmark.Settings(lora, model,
+                given.hasMatchedOption("--batch") ? batch : 1, given.hasMatchedOption("--steps") ? steps : 2,
+                gradientCheckpointing, lossChunk);
+        Path csv = outDir.resolve("sweep.csv");
+        List<SweepRow> earlier = append && Files.isRegularFile(csv) ? SweepReport.readCsv(csv) : List.of();
+        out.status("bench train --sweep: " + grid.points().size() + " points " + grid.points() + ", "
+                + String.join(" and ", grid.systems()) + ", each in its own process");
+        List<SweepRow> rows = SweepReport.merge(earlier, SweepBenchmark.run(grid, settings, selfCommand(),
+                noReference ? PeerScript.NONE : PeerScript.of(python), outDir.resolve("logs"), out::status,
+                soFar -> SweepReport.writeCsv(csv, SweepReport.merge(earlier, soFar))));
+        Path png = outDir.resolve("sweep.png");
+        SweepReport.writeCsv(csv, rows);
+        SweepReport.writeChart(png, rows, "peft4j vs PEFT: LoRA r=" + lora.r() + " training cost, "
+                + Runtime.getRuntime().availableProcessors() + " cores");
+        out.status("bench train --sweep: wrote " + csv + " and " + png);
+        Map<String, Object> res = new LinkedHashMap<>();
+        res.put("name", "train_sweep");
+        res.put("csv", csv.toString());
+        res.put("png", png.toString());
+        res.put("rows", rows.stream().map(SweepRow::toMap).toList());
+        if (out.json) {
+            out.print(res);
+        } else {
+            System.out.println(SweepRow.CSV_HEADER);
+            rows.forEach(r -> System.out.println(r.toCsv()));
+        }
+        return 0;
+    }
+
+    /** The command line that runs this CLI again: this JVM's java, its options and class path, the main class. */
+    private static List<String> selfCommand() {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Peft4jCommand.class.getName()));
+        return cmd;
     }
 
     private int virtualTokens() {

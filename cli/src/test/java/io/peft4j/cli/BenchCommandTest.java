@@ -153,6 +153,6 @@ class BenchCommandTest {
         }
         CliRun unknown = CliRun.of("bench", "train", "--synthetic", "gpt-9");
         assertEquals(2, unknown.code(), unknown.err());
-        assertTrue(unknown.err().contains("unknown --synthetic shape 'gpt-9' (known: tinyllama-1.1b)"), unknown.err());
+        assertTrue(unknown.err().contains("unknown --synthetic shape 'gpt-9' (known: smollm2-360m, tinyllama-1.1b)"), unknown.err());
     }
 }
