@@ -109,7 +109,6 @@ class PromptTuningCliTest {
         assertExit2(CliRun.of(concat(common, "--num-virtual-tokens", "0")), "--num-virtual-tokens");
         assertExit2(CliRun.of(concat(common, "--prompt-init", "fancy")), "--prompt-init");
         assertExit2(CliRun.of(concat(common, "--prompt-init", "text")), "--prompt-init-text");
-        assertExit2(CliRun.of(concat(common, "--gradient-checkpointing")), "--gradient-checkpointing");
         assertExit2(CliRun.of("finetune", "--method", "adalora", "--model", "x", "--data", data, "--output",
                 "o"), "--method adalora");
     }

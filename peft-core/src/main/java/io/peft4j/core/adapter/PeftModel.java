@@ -270,9 +270,7 @@ public final class PeftModel implements CausalLM {
 
     /**
      * Training forward + backward with the active adapters (see {@link CausalLM#backward}); takes the read lock. An
-     * active soft prompt hands its {@link VirtualTokens} (computed with dropout, inside the step's gradient
-     * recording) to the base model's own training path, so it gets the fused loss and activation checkpointing
-     * like any other adapter.
+     * active soft prompt hands its training {@link VirtualTokens} to the base model's own layer-by-layer path.
      */
     @Override
     public float backward(NDArray inputIds, NDArray attentionMask, Function<NDArray, NDArray> loss,

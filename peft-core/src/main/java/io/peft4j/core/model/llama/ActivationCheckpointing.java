@@ -51,6 +51,9 @@ final class ActivationCheckpointing {
 
     static float backward(LlamaModel model, Inputs in, Function<NDArray, NDArray> loss, boolean checkpoint,
                           long rngSeed) {
+        if (in.virtual() != null && in.positions() != null) {
+            throw new UnsupportedOperationException("packed rows (position ids) with virtual tokens");
+        }
         VirtualLeaves virtual = in.virtual() == null ? null
                 : VirtualLeaves.compute(in.virtual(), CausalLM.segmentSeed(rngSeed, model.decoderLayers().length + 1));
         if (virtual != null) {

@@ -274,19 +274,12 @@ public final class LlamaModel implements CausalLM {
         return layers;
     }
 
-    /**
-     * Logits {@code [..., vocab]} of the last decoder layer's output {@code [..., hidden]} (all positions
-     * {@code [B, T, hidden]}, or gathered rows {@code [n, hidden]} for a fused loss): final norm, lm_head.
-     */
+    /** Logits {@code [..., vocab]} of the last layer's output {@code [B, T, hidden]} or rows {@code [n, hidden]}. */
     NDArray head(NDArray lastLayerOutput) {
         return linears.get(LM_HEAD).forward(finalNorm.forward(lastLayerOutput));
     }
 
-    /**
-     * Layer by layer, with per-layer dropout seeds; with {@code checkpointActivations} only each layer's input is
-     * kept and the layer is recomputed during backward (see {@link ActivationCheckpointing}). Packed rows get a
-     * block-diagonal causal bias (see {@link #trainingInputs}).
-     */
+    /** Layer by layer, as the next method without virtual tokens. */
     @Override
     public float backward(NDArray inputIds, NDArray attentionMask, NDArray positionIds,
                           Function<NDArray, NDArray> loss, boolean checkpointActivations, long rngSeed) {
@@ -294,18 +287,15 @@ public final class LlamaModel implements CausalLM {
     }
 
     /**
-     * Layer by layer as {@link #backward(NDArray, NDArray, NDArray, Function, boolean, long)}, with the virtual
-     * tokens' input rows before the embeddings or their prefix before every layer's keys and values; fused loss and
-     * activation checkpointing work as without them. Packed rows (position ids) with virtual tokens are refused.
+     * Layer by layer with per-layer dropout seeds ({@link ActivationCheckpointing}): with {@code checkpointActivations}
+     * only each layer's input is kept and the layer recomputed in backward; packed rows get a block-diagonal bias
+     * ({@link #trainingInputs}); virtual tokens go before the embeddings or before every layer's keys and values.
      */
     @Override
     public float backward(NDArray inputIds, NDArray attentionMask, NDArray positionIds,
                           Supplier<VirtualTokens> virtualTokens, Function<NDArray, NDArray> loss,
                           boolean checkpointActivations, long rngSeed) {
         ContextWindowException.check(config, Math.toIntExact(inputIds.getShape().get(1)), "training sequence");
-        if (virtualTokens != null && positionIds != null) {
-            throw new UnsupportedOperationException("packed rows (position ids) with virtual tokens");
-        }
         return ActivationCheckpointing.backward(this, new ActivationCheckpointing.Inputs(inputIds, attentionMask,
                 positionIds, virtualTokens), loss, checkpointActivations, rngSeed);
     }
