@@ -73,7 +73,9 @@ final class ActivationCheckpointing {
             LlamaModel.LayerInputs in = layerInputs(model, x, tokens, virtual);
             for (int i = 0; i < layers.length; i++) {
                 reseed(rngSeed, i);
-                x = inLayerScope(layers[i], x, in);
+                NDArray input = x;
+                DecoderLayer layer = layers[i];
+                x = keptFromScope(() -> layer.forward(input, in, null));
             }
             reseed(rngSeed, layers.length);
             x = withoutVirtualPositions(x, virtual);
@@ -206,29 +208,23 @@ final class ActivationCheckpointing {
     }
 
     /**
-     * One layer of the recorded forward in its own scope: only the output's handle outlives it. The arrays autograd
-     * saved for backward stay alive inside the graph (libtorch counts references); every other intermediate is
-     * freed now instead of at the end of the step, as PyTorch frees a temporary when its last reference goes.
+     * Runs {@code f} in its own scope and keeps only its result (registered in the caller's scope). In a recorded
+     * forward the arrays autograd saved stay alive inside the graph (libtorch counts references); every other
+     * intermediate is freed now instead of at the end of the step, as PyTorch frees a temporary at its last use.
      */
-    private static NDArray inLayerScope(DecoderLayer layer, NDArray x, LlamaModel.LayerInputs in) {
-        NDArray out;
-        try (NDScope scope = new NDScope()) {
-            out = layer.forward(x, in, null);
-            NDScope.unregister(out);
-        }
-        NDScope.register(out);
-        return out;
-    }
-
-    /** Runs {@code f} and keeps only its result, detached from any graph; its intermediates are freed. */
-    private static NDArray withoutGraph(Supplier<NDArray> f) {
+    private static NDArray keptFromScope(Supplier<NDArray> f) {
         NDArray kept;
         try (NDScope scope = new NDScope()) {
-            kept = f.get().stopGradient();
+            kept = f.get();
             NDScope.unregister(kept);
         }
         NDScope.register(kept);
         return kept;
+    }
+
+    /** Runs {@code f} and keeps only its result, detached from any graph; its intermediates are freed. */
+    private static NDArray withoutGraph(Supplier<NDArray> f) {
+        return keptFromScope(() -> f.get().stopGradient());
     }
 
     private static void reseed(long rngSeed, int layer) {
