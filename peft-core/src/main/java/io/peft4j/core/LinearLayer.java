@@ -44,6 +44,28 @@ public interface LinearLayer extends AutoCloseable {
         return false;
     }
 
+    /**
+     * Whether this kind of layer has a row kernel ({@link #forwardRows}): its weights can be multiplied from Java
+     * arrays without a libtorch call. A model takes its fused decode path only when every projection says yes.
+     */
+    default boolean hasRowKernel() {
+        return false;
+    }
+
+    /**
+     * The decode-sized forward on Java arrays, without libtorch: {@code y [rows, outFeatures] = x [rows,
+     * inFeatures]·Wᵀ (+ b)} (row-major), overwriting {@code y}. Inference only (nothing records a graph). Returns
+     * {@code false}, leaving {@code y} untouched, when the layer's current state has no such path (the caller then
+     * uses {@link #forward}). During a mixed-adapter forward row {@code i} is batch row {@code i}.
+     * <pre>{@code
+     * float[] y = new float[rows * (int) layer.outFeatures()];
+     * boolean done = layer.hasRowKernel() && layer.forwardRows(x, rows, y);
+     * }</pre>
+     */
+    default boolean forwardRows(float[] x, int rows, float[] y) {
+        return false;
+    }
+
     /** Arrays that gradients flow into; empty for a frozen layer. */
     default List<NDArray> trainableParameters() {
         return List.of();
