@@ -73,6 +73,22 @@ public final class GgmlBlockLinear implements LinearLayer {
         }
     }
 
+    /** Whether the matrix-vector kernel is on ({@code -Dpeft4j.decode.kernel}, not {@code off}). */
+    @Override
+    public boolean hasRowKernel() {
+        return MatVec.enabled();
+    }
+
+    /** Multiplies straight from the blocks with the matrix-vector kernel. */
+    @Override
+    public boolean forwardRows(float[] x, int rows, float[] y) {
+        if (!MatVec.enabled()) {
+            return false;
+        }
+        MatVec.rows(weight, x, rows, y, biasValues);
+        return true;
+    }
+
     @Override
     public long inFeatures() {
         return weight.cols();

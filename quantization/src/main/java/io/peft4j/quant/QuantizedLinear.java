@@ -78,6 +78,22 @@ public final class QuantizedLinear implements LinearLayer {
         }
     }
 
+    /** Whether the weight is 4-bit and the matrix-vector kernel is on (8-bit layers have no row kernel). */
+    @Override
+    public boolean hasRowKernel() {
+        return weight.config().type().bits() == 4 && MatVec.enabled();
+    }
+
+    /** Multiplies straight from the 4-bit codes with the matrix-vector kernel. */
+    @Override
+    public boolean forwardRows(float[] x, int rows, float[] y) {
+        if (!hasRowKernel()) {
+            return false;
+        }
+        MatVec.rows(decodeMatrix(), x, rows, y, biasValues);
+        return true;
+    }
+
     /**
      * The codes with their absmax decoded to fp32 once (4 bytes per block of 64 more than the double-quantized
      * scales: counted in {@link #storedBytes} once made), for the decode path.

@@ -77,26 +77,51 @@ public final class RotaryEmbedding {
     public Tables tables(int[][] positions, float scale, NDManager manager) {
         int b = positions.length;
         int t = positions[0].length;
-        int half = headDim / 2;
         float[] cos = new float[b * t * headDim];
         float[] sin = new float[b * t * headDim];
         for (int r = 0; r < b; r++) {
             for (int p = 0; p < t; p++) {
-                int base = (r * t + p) * headDim;
-                float pos = positions[r][p];
-                for (int i = 0; i < half; i++) {
-                    float angle = pos * invFreq[i];
-                    float c = (float) Math.cos(angle) * scale;
-                    float s = (float) Math.sin(angle) * scale;
-                    cos[base + i] = c;
-                    cos[base + half + i] = c;
-                    sin[base + i] = -s;
-                    sin[base + half + i] = s;
-                }
+                row(positions[r][p], scale, cos, sin, (r * t + p) * headDim);
             }
         }
         Shape shape = new Shape(b, t, 1, headDim);
         return new Tables(manager.create(cos, shape), manager.create(sin, shape));
+    }
+
+    /**
+     * One position's tables into {@code cos} and {@code sinSigned} at {@code offset} ({@code D} values each, times
+     * {@code scale}): what {@link #tables} holds for that position, for the fused decode path.
+     */
+    public void row(int position, float scale, float[] cos, float[] sinSigned, int offset) {
+        int half = headDim / 2;
+        float pos = position;
+        for (int i = 0; i < half; i++) {
+            float angle = pos * invFreq[i];
+            float c = (float) Math.cos(angle) * scale;
+            float s = (float) Math.sin(angle) * scale;
+            cos[offset + i] = c;
+            cos[offset + half + i] = c;
+            sinSigned[offset + i] = -s;
+            sinSigned[offset + half + i] = s;
+        }
+    }
+
+    /**
+     * Rotates {@code heads} vectors of {@code D} values in place, {@code x[at + h·D ..]}, by one position's tables
+     * ({@link #row}, at {@code tableOffset}): {@code x·cos + swapHalves(x)·sinSigned}, as {@link #apply} on arrays.
+     */
+    public static void rotate(float[] x, int at, int heads, int headDim, float[] cos, float[] sinSigned,
+                              int tableOffset) {
+        int half = headDim / 2;
+        for (int h = 0; h < heads; h++) {
+            int base = at + h * headDim;
+            for (int i = 0; i < half; i++) {
+                float lo = x[base + i];
+                float hi = x[base + half + i];
+                x[base + i] = lo * cos[tableOffset + i] + hi * sinSigned[tableOffset + i];
+                x[base + half + i] = hi * cos[tableOffset + half + i] + lo * sinSigned[tableOffset + half + i];
+            }
+        }
     }
 
     /** Rotates {@code x [B, T, heads, D]}: {@code x·cos + swapHalves(x)·sinSigned} (equals HF's rotate_half form). */

@@ -63,6 +63,12 @@ final class DecoderLayer {
             p + "self_attn.o_proj", p + "mlp.gate_proj", p + "mlp.up_proj", p + "mlp.down_proj"};
     }
 
+    /** The projections in effect now, in {@link #projectionPaths} order (q, k, v, o, gate, up, down). */
+    LinearLayer[] projections() {
+        return new LinearLayer[] {linears.get(q), linears.get(k), linears.get(v), linears.get(o), linears.get(gate),
+            linears.get(up), linears.get(down)};
+    }
+
     RmsNorm inputNorm() {
         return inputNorm;
     }

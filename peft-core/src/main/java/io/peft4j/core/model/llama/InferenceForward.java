@@ -36,6 +36,9 @@ final class InferenceForward {
     static NDArray layers(LlamaModel model, NDArray embeddings, NDArray attentionMask, LlamaKvCache cache) {
         int b = Math.toIntExact(embeddings.getShape().get(0));
         int t = Math.toIntExact(embeddings.getShape().get(1));
+        if (FusedDecode.takes(model, b, t, cache)) {
+            return FusedDecode.layers(model, embeddings, attentionMask, cache);
+        }
         if (t <= CHUNK) {
             return chunk(model, embeddings, attentionMask, cache);
         }

@@ -10,6 +10,9 @@ import io.peft4j.core.model.block.AttentionLayout;
 import io.peft4j.core.model.block.KeyValues;
 import io.peft4j.core.model.block.PrefixKeyValues;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 
 /**
@@ -95,6 +98,41 @@ final class LlamaKvCache implements KvCache {
         keys[layer].set(target, fresh.keys());
         values[layer].set(target, fresh.values());
         return views(layer, end + pending);
+    }
+
+    /**
+     * The fused decode path's append: one new position per row, keys and values as Java arrays {@code [B, kvHeads,
+     * D]} (row-major), written straight into the buffers through direct views of their memory; returns views
+     * {@code [B, kvHeads, length + 1, D]} over everything cached, as {@link #append} does.
+     */
+    KeyValues appendRow(int layer, float[] newKeys, float[] newValues, NDManager m) {
+        if (pending != 1) {
+            throw new IllegalStateException("appendRow writes one pending position, " + pending + " are pending");
+        }
+        FloatBuffer k = view(keys[layer]);
+        FloatBuffer v = view(values[layer]);
+        if (k == null || v == null) {
+            Shape shape = new Shape(batch, kvHeads, 1, headDim);
+            return append(layer, new KeyValues(m.create(newKeys, shape), m.create(newValues, shape)));
+        }
+        for (int r = 0; r < batch; r++) {
+            for (int h = 0; h < kvHeads; h++) {
+                int from = (r * kvHeads + h) * headDim;
+                int to = ((r * kvHeads + h) * capacity + end) * headDim;
+                k.put(to, newKeys, from, headDim);
+                v.put(to, newValues, from, headDim);
+            }
+        }
+        return views(layer, end + 1);
+    }
+
+    /** A float view aliasing {@code buffer}'s memory, or null when the engine gives only a copy. */
+    private static FloatBuffer view(NDArray buffer) {
+        ByteBuffer b = buffer.toByteBuffer(true);
+        if (!b.isDirect() || b.capacity() != 4L * buffer.size()) {
+            return null;
+        }
+        return b.order(ByteOrder.nativeOrder()).asFloatBuffer();
     }
 
     /**

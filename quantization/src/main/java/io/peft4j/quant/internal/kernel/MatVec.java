@@ -97,11 +97,25 @@ public final class MatVec {
             throw new IllegalStateException("decode path needs an fp32 input and a kernel; kernel " + describe()
                     + ", input " + x.getDataType());
         }
-        CALLS.increment();
         Shape in = x.getShape();
         int rows = Math.toIntExact(in.size() / w.cols());
         float[] y = new float[rows * w.rows()];
-        multiply(CHOICE.kernel(), w, x.toFloatArray(), rows, y);
+        rows(w, x.toFloatArray(), rows, y, bias);
+        long[] out = in.getShape().clone(); // Shape.getShape() is its own array
+        out[out.length - 1] = w.rows();
+        return x.getManager().create(y, new Shape(out));
+    }
+
+    /**
+     * {@code y [rows, w.rows()] = x [rows, w.cols()]·Wᵀ (+ bias)} on Java arrays with the chosen kernel (the row
+     * kernel of quantized layers); {@code bias} may be null. Counts as one decode-path call.
+     */
+    public static void rows(QuantMatrix w, float[] x, int rows, float[] y, float[] bias) {
+        if (CHOICE.kernel() == null) {
+            throw new IllegalStateException("decode path is off: " + describe());
+        }
+        CALLS.increment();
+        multiply(CHOICE.kernel(), w, x, rows, y);
         if (bias != null) {
             for (int r = 0; r < rows; r++) {
                 for (int o = 0; o < bias.length; o++) {
@@ -109,9 +123,6 @@ public final class MatVec {
                 }
             }
         }
-        long[] out = in.getShape().clone(); // Shape.getShape() is its own array
-        out[out.length - 1] = w.rows();
-        return x.getManager().create(y, new Shape(out));
     }
 
     /** {@link MatVecKernel#multiply} over all output features, split over the pool when the work is large enough. */
