@@ -7,6 +7,7 @@ import ai.djl.nn.core.Linear;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.adapter.AdapterRouting;
 import io.peft4j.lora.internal.LayerState;
+import io.peft4j.lora.internal.LoraRows;
 import io.peft4j.lora.internal.LoraSlot;
 import io.peft4j.lora.internal.LoraVariant;
 import io.peft4j.lora.internal.MixedBatch;
@@ -189,6 +190,36 @@ public final class LoraLinear implements LinearLayer {
         Supplier<NDArray> weight = () -> base.denseWeight(x.getManager());
         return MixedBatch.forward(modulePath, x, base.forward(x), routing, s.slots(),
                 (slot, xs, ys) -> slot.variant().delta(ys, xs, false, slot, weight, base.bias()));
+    }
+
+    /** Whether the base layer has a row kernel: the adapters' part always has one (plain LoRA, Java arrays). */
+    @Override
+    public boolean hasRowKernel() {
+        return base.hasRowKernel();
+    }
+
+    /**
+     * {@link #forward} on Java arrays for a decode step: the base layer's row kernel plus each adapter's
+     * {@code scale·B(A(x))} per row, with the same choice of adapters (active ones, or the mixed-batch routing).
+     * {@code false} (y untouched) when adapters are merged, an adapter that would contribute is DoRA or would
+     * apply dropout, or the base has no row path; the caller then uses {@link #forward}.
+     */
+    @Override
+    public boolean forwardRows(float[] x, int rows, float[] y) {
+        try (SnapshotCell.Pin<LayerState> pin = state.pin()) {
+            LayerState s = pin.value();
+            if (s.closed()) {
+                throw new IllegalStateException(modulePath + ": LoRA layer is closed");
+            }
+            AdapterRouting routing = AdapterRouting.current();
+            if (routing != null) {
+                return s.merged() == null && LoraRows.routed(modulePath, base, s.slots(), routing, x, rows, y);
+            }
+            if (!s.enabled()) {
+                return base.forwardRows(x, rows, y);
+            }
+            return s.merged() == null && LoraRows.live(base, s.live(), s.training(), x, rows, y);
+        }
     }
 
     @Override

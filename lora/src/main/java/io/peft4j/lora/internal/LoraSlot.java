@@ -41,16 +41,18 @@ public final class LoraSlot implements AutoCloseable {
      * memory (seen as intermittent NaN/Inf gradients).
      */
     private final NDArray scaleArray; // []
+    private final float scale;        // the value of scaleArray, for Java-array kernels (LoraRows)
     private final NDArray magnitude;  // [out] (DoRA) or null
 
     private LoraSlot(String name, LoraVariant variant, double dropout, NDArray a, NDArray b, NDArray scaleArray,
-                     NDArray magnitude) {
+                     float scale, NDArray magnitude) {
         this.name = name;
         this.variant = variant;
         this.dropout = (float) dropout;
         this.a = a;
         this.b = b;
         this.scaleArray = scaleArray;
+        this.scale = scale;
         this.magnitude = magnitude;
     }
 
@@ -95,7 +97,7 @@ public final class LoraSlot implements AutoCloseable {
         if (mag != null) {
             mag.setRequiresGradient(true);
         }
-        return new LoraSlot(name, variant, spec.dropout(), aa, bb, scale, mag);
+        return new LoraSlot(name, variant, spec.dropout(), aa, bb, scale, (float) spec.scale(), mag);
     }
 
     private static void kaimingUniform(float[] w, long fanIn, SplittableRandom rnd) {
@@ -119,6 +121,26 @@ public final class LoraSlot implements AutoCloseable {
         return variant;
     }
 
+    /** The scale ({@code alpha / r}, or {@code alpha / √r} with rsLoRA) as a Java number: constant per slot. */
+    public float scale() {
+        return scale;
+    }
+
+    /** Whether {@link #drop} changes its input when {@code training}: dropout {@code > 0} while training. */
+    public boolean dropsOut(boolean training) {
+        return training && dropout > 0;
+    }
+
+    /** A {@code [r, in]}, live (updated in place by the optimizer and by loads). */
+    NDArray a() {
+        return a;
+    }
+
+    /** B {@code [out, r]}, live (updated in place by the optimizer and by loads). */
+    NDArray b() {
+        return b;
+    }
+
     /** DoRA's magnitude {@code [out]}, or {@code null} for plain LoRA. */
     public NDArray magnitude() {
         return magnitude;
@@ -126,7 +148,7 @@ public final class LoraSlot implements AutoCloseable {
 
     /** Dropout on the adapter input while training (identity otherwise). */
     public NDArray drop(NDArray x, boolean training) {
-        if (!training || dropout <= 0) {
+        if (!dropsOut(training)) {
             return x;
         }
         // inverted dropout from the engine RNG (seeded per step by the Trainer): keep with 1 - p, scale by 1/(1 - p).

@@ -3,7 +3,8 @@
  * computes its delta and merge, plain or DoRA ({@link io.peft4j.lora.internal.LoraVariant}); the layer's
  * immutable state ({@link io.peft4j.lora.internal.LayerState}) and the copy-on-write cell that frees dropped
  * arrays only when no forward uses them ({@link io.peft4j.lora.internal.SnapshotCell}); mixed-adapter batches
- * ({@link io.peft4j.lora.internal.MixedBatch}); target selection as PEFT does it
+ * ({@link io.peft4j.lora.internal.MixedBatch}); the Java-array row kernel of a decode step
+ * ({@link io.peft4j.lora.internal.LoraRows}); target selection as PEFT does it
  * ({@link io.peft4j.lora.internal.TargetSelector}) and its rank/alpha pattern keys
  * ({@link io.peft4j.lora.internal.PatternKeys}); the adapter handle spread over the wrapped layers
  * ({@link io.peft4j.lora.internal.LoraAdapter}) and its seeds and trainable biases
