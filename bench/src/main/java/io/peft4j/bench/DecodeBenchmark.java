@@ -12,6 +12,7 @@ import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.model.DenseLinearFactory;
 import io.peft4j.core.model.LinearLayerFactory;
 import io.peft4j.core.model.ModelFamilies;
+import io.peft4j.core.model.llama.FusedDecode;
 import io.peft4j.core.tokenizer.Tokenizer;
 import io.peft4j.quant.GgmlBlockLinear;
 import io.peft4j.quant.QuantizedCheckpoints;
@@ -87,11 +88,14 @@ public final class DecodeBenchmark {
                 r.put("weights", describe(model));
                 status.accept("bench decode: peft4j (" + r.get("weights") + ", kernel " + DecodeKernels.describe() + ") ...");
                 long calls = DecodeKernels.calls();
+                long fused = FusedDecode.steps();
                 Result q = run(model, prompt, s);
                 r.put("decode_tokens_per_s", round(q.decodeTokensPerS()));
                 r.put("prefill_tokens_per_s", round(q.prefillTokensPerS()));
                 r.put("peak_rss_mb", q.peakRssBytes() / (1 << 20));
                 r.put("decode_kernel_calls", DecodeKernels.calls() - calls);
+                r.put("fused_decode_steps", FusedDecode.steps() - fused);
+                r.put("decode_path", "fused " + FusedDecode.decision());
             }
             status.accept("bench decode: the same model in fp32 (same run, for the ratio) ...");
             try (CausalLM dense = ModelFamilies.load(ckpt.config(), ckpt.tensors(), DenseLinearFactory.INSTANCE, m)) {

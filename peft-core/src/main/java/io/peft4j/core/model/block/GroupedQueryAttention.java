@@ -1,6 +1,7 @@
 package io.peft4j.core.model.block;
 
 import ai.djl.ndarray.NDArray;
+import io.peft4j.core.internal.SpinningWorkers;
 
 /**
  * Scaled dot-product attention with grouped-query heads (GQA, arXiv 2305.13245), eager as transformers'
@@ -14,6 +15,9 @@ import ai.djl.ndarray.NDArray;
  * @since 0.1.0
  */
 public final class GroupedQueryAttention {
+    /** Below this many multiply-adds {@link #attendRows} runs on the calling thread alone. */
+    private static final long PARALLEL_MIN = 1L << 15;
+
     private GroupedQueryAttention() {
     }
 
@@ -44,5 +48,42 @@ public final class GroupedQueryAttention {
         NDArray probs = scores.softmax(-1).reshape(b, kvHeads, groups * t, keys);
         NDArray ctx = probs.matMul(kv.values());   // [B, kvHeads, groups * T, D]
         return ctx.reshape(b, kvHeads, groups, t, headDim).transpose(0, 3, 1, 2, 4).reshape(b, t, heads * headDim);
+    }
+
+    /**
+     * The same attention on Java arrays for one new query per row (a decode step), reading keys and values in place
+     * from cache buffers: {@code queries [rows, heads·D]} (rotated, carrying the 1/√D scale) into
+     * {@code context [rows, heads·D]}. Key {@code j} of row {@code r} is visible when {@code keyMask[r][j]}; masked
+     * keys get {@link AttentionLayout#MASKED} added to their score, as {@link #attend} does with its bias.
+     */
+    public static void attendRows(float[] queries, int rows, int heads, CachedKeyValues kv, boolean[][] keyMask,
+                                  float[] context) {
+        attendRows(queries, rows, heads, kv, keyMask, context, AttentionMath.INSTANCE);
+    }
+
+    /** {@link #attendRows(float[], int, int, CachedKeyValues, boolean[][], float[])} with the given loops. */
+    static void attendRows(float[] queries, int rows, int heads, CachedKeyValues kv, boolean[][] keyMask,
+                           float[] context, AttentionMath math) {
+        int d = kv.headDim();
+        int kvHeads = kv.kvHeads();
+        int groups = heads / kvHeads;
+        int n = kv.length();
+        int pairs = rows * kvHeads;
+        SpinningWorkers workers = SpinningWorkers.shared();
+        int chunks = (long) pairs * groups * n * d < PARALLEL_MIN ? 1 : pairs;
+        workers.run(chunks, chunk -> {
+            float[] p = new float[groups * n];
+            for (int pair = chunks == 1 ? 0 : chunk; pair < (chunks == 1 ? pairs : chunk + 1); pair++) {
+                int r = pair / kvHeads;
+                int h = pair % kvHeads;
+                int first = kv.offset(r, h, 0);
+                int q = (r * heads + h * groups) * d;
+                math.scores(queries, q, groups, kv.keys(), first, n, d, keyMask[r], p);
+                for (int g = 0; g < groups; g++) {
+                    math.softmax(p, g * n, n);
+                }
+                math.weightedSum(p, groups, kv.values(), first, n, d, context, q);
+            }
+        });
     }
 }

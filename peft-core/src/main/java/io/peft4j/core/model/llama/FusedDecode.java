@@ -7,7 +7,8 @@ import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.ModelConfig;
 import io.peft4j.core.model.block.AttentionLayout;
-import io.peft4j.core.model.block.KeyValues;
+import io.peft4j.core.model.block.CachedKeyValues;
+import io.peft4j.core.model.block.GroupedQueryAttention;
 import io.peft4j.core.model.block.RotaryEmbedding;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,23 +16,32 @@ import org.slf4j.LoggerFactory;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A decode step (one new token for each of at most {@value #MAX_ROWS} rows, with a cache) of a {@link LlamaModel} on
- * Java arrays. The general path costs about 60 libtorch calls per layer, ~1,900 per token on SmolLM2, which is as
- * long as the 4-bit matrix-vector kernels themselves; here the norms, rotations, SwiGLU and residuals are Java loops,
- * the projections go through their row kernels ({@link LinearLayer#forwardRows}: quantized blocks straight from
- * Java, LoRA deltas on top), the new keys and values are written into the cache's buffers through direct views, and
- * only the attention over the cache stays in libtorch (about 8 calls per layer). Any projection whose current state
- * has no row kernel (merged or DoRA adapters, say) is multiplied in libtorch for that call, so every adapter keeps
- * working. The sums run in another order than libtorch's, so logits differ from the general path by fp32 rounding.
+ * Java arrays. The general path costs about 60 libtorch calls per layer, ~1,900 per token on SmolLM2, which took as
+ * long as the 4-bit matrix-vector kernels themselves. Here the norms, rotations, SwiGLU and residuals are Java loops;
+ * the projections go through their row kernels ({@link LinearLayer#forwardRows}: quantized blocks straight from Java,
+ * LoRA deltas on top); the new keys and values are written into the cache's buffers through direct views of their
+ * memory; and attention reads those buffers in place ({@link GroupedQueryAttention#attendRows}). No libtorch call is
+ * left inside the layers. A projection whose current state has no row kernel (merged or DoRA adapters, say) is
+ * multiplied in libtorch for that call, so every adapter keeps working. Sums run in another order than libtorch's, so
+ * logits differ from the general path by fp32 rounding (FusedDecodeTest: below 2e-5 on a tiny model).
  * <p>
  * Taken when {@code -Dpeft4j.decode.fused} is not {@code off} and every projection of every layer
  * {@linkplain LinearLayer#hasRowKernel has a row kernel} (quantized models; fp32 layers keep libtorch's GEMV). Each
- * distinct decision is logged once at INFO with its reason. Package-private: reached through
- * {@link InferenceForward}.
+ * distinct decision is logged once at INFO with its reason; {@link #decision()} and {@link #steps()} report it to
+ * benches and tests. Thread-safe.
+ * <pre>{@code
+ * long before = FusedDecode.steps();
+ * generator.generate(prompt, config);                 // decode steps of a quantized model
+ * String why = FusedDecode.decision();                // "on: every projection has a row kernel, ..."
+ * }</pre>
+ *
+ * @since 0.1.0
  */
-final class FusedDecode {
+public final class FusedDecode {
     /** System property: {@code auto} (default) or {@code off}. */
     static final String PROPERTY = "peft4j.decode.fused";
     /** The most rows a fused step takes: the crossover of the quantized row kernels. */
@@ -40,6 +50,9 @@ final class FusedDecode {
             .toLowerCase(Locale.ROOT));
     private static final Logger LOG = LoggerFactory.getLogger(FusedDecode.class);
     private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet();
+    private static final LongAdder STEPS = new LongAdder();
+    private static volatile Boolean viewsAlias;
+    private static volatile String decision = "not taken yet: no decode step has run";
 
     private FusedDecode() {
     }
@@ -52,15 +65,38 @@ final class FusedDecode {
         String refusal = refusal(model, batch);
         String decision = refusal == null ? "on: every projection has a row kernel, up to " + MAX_ROWS + " rows"
                 : "off: " + refusal;
+        FusedDecode.decision = decision;
         if (LOGGED.add(decision)) {
             LOG.info("fused decode {}", decision);
         }
         return refusal == null;
     }
 
+    /** The last decision on a decode step in this JVM, with its reason ({@code on: ...} or {@code off: ...}). */
+    public static String decision() {
+        return decision;
+    }
+
+    /** Decode steps that took the fused path so far in this JVM. */
+    public static long steps() {
+        return STEPS.sum();
+    }
+
+    private static boolean viewsAlias(LlamaModel model) {
+        Boolean alias = viewsAlias;
+        if (alias == null) {
+            alias = LlamaKvCache.viewsAlias(model.manager());
+            viewsAlias = alias;
+        }
+        return alias;
+    }
+
     private static String refusal(LlamaModel model, int batch) {
         if (!ENABLED) {
             return "-D" + PROPERTY + "=off";
+        }
+        if (!viewsAlias(model)) {
+            return "the engine's toByteBuffer(true) returns copies, not views of the cache buffers";
         }
         if (batch > MAX_ROWS) {
             return "a batch of " + batch + " rows is over " + MAX_ROWS;
@@ -96,20 +132,17 @@ final class FusedDecode {
             rope.row(position, queryScale, s.queryCos, s.querySin, r * d);
         }
         float[] x = embeddings.toFloatArray();
-        try (NDScope scope = new NDScope()) {
-            NDArray bias = layout.bias(m);
-            NDArray rowBias = bias == null ? null : bias.reshape(bias.getShape().get(0), 1, 1, bias.getShape().get(4));
-            DecoderLayer[] layers = model.decoderLayers();
-            for (int l = 0; l < layers.length; l++) {
-                layer(l, layers[l], x, s, rowBias, cache, m);
-            }
+        DecoderLayer[] layers = model.decoderLayers();
+        for (int l = 0; l < layers.length; l++) {
+            layer(l, layers[l], x, s, layout.keyMask(), cache, m);
         }
         cache.commit();
+        STEPS.increment();
         return m.create(x, new Shape(b, 1, c.hiddenSize()));
     }
 
     /** One pre-norm block on {@code x [B, hidden]} in place (see {@link DecoderLayer#forward}). */
-    private static void layer(int index, DecoderLayer layer, float[] x, Step s, NDArray rowBias, LlamaKvCache cache,
+    private static void layer(int index, DecoderLayer layer, float[] x, Step s, boolean[][] keyMask, LlamaKvCache cache,
                               NDManager m) {
         LinearLayer[] p = layer.projections();
         int b = s.rows;
@@ -124,16 +157,8 @@ final class FusedDecode {
             RotaryEmbedding.rotate(s.q, r * heads * d, heads, d, s.queryCos, s.querySin, r * d);
             RotaryEmbedding.rotate(s.k, r * kvHeads * d, kvHeads, d, s.cos, s.sin, r * d);
         }
-        try (NDScope scope = new NDScope()) {
-            KeyValues kv = cache.appendRow(index, s.k, s.v, m);
-            NDArray queries = m.create(s.q, new Shape(b, kvHeads, heads / kvHeads, d));
-            NDArray scores = queries.matMul(kv.keys().transpose(0, 1, 3, 2));   // [B, kvHeads, groups, keys]
-            if (rowBias != null) {
-                scores = scores.add(rowBias);
-            }
-            float[] context = scores.softmax(-1).matMul(kv.values()).toFloatArray();   // [B, heads · D]
-            System.arraycopy(context, 0, s.context, 0, context.length);
-        }
+        CachedKeyValues kv = cache.appendRow(index, s.k, s.v);
+        GroupedQueryAttention.attendRows(s.q, b, heads, kv, keyMask, s.context);
         project(p[3], s.context, b, s.out, m);
         add(x, s.out);
         layer.postAttnNorm().forwardRows(x, b, s.normed);

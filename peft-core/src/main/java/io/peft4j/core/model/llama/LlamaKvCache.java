@@ -7,6 +7,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.model.KvCache;
 import io.peft4j.core.model.block.AttentionLayout;
+import io.peft4j.core.model.block.CachedKeyValues;
 import io.peft4j.core.model.block.KeyValues;
 import io.peft4j.core.model.block.PrefixKeyValues;
 
@@ -102,37 +103,57 @@ final class LlamaKvCache implements KvCache {
 
     /**
      * The fused decode path's append: one new position per row, keys and values as Java arrays {@code [B, kvHeads,
-     * D]} (row-major), written straight into the buffers through direct views of their memory; returns views
-     * {@code [B, kvHeads, length + 1, D]} over everything cached, as {@link #append} does.
+     * D]} (row-major), written straight into the buffers through direct views of their memory; returns those views
+     * over everything cached, the new position included.
+     *
+     * @throws IllegalStateException when the engine gives copies instead of views (see {@link #viewsAlias})
      */
-    KeyValues appendRow(int layer, float[] newKeys, float[] newValues, NDManager m) {
+    CachedKeyValues appendRow(int layer, float[] newKeys, float[] newValues) {
         if (pending != 1) {
             throw new IllegalStateException("appendRow writes one pending position, " + pending + " are pending");
         }
-        FloatBuffer k = view(keys[layer]);
-        FloatBuffer v = view(values[layer]);
+        ByteBuffer k = view(keys[layer]);
+        ByteBuffer v = view(values[layer]);
         if (k == null || v == null) {
-            Shape shape = new Shape(batch, kvHeads, 1, headDim);
-            return append(layer, new KeyValues(m.create(newKeys, shape), m.create(newValues, shape)));
+            throw new IllegalStateException("the engine returned a copy, not a view, of a cache buffer");
         }
+        CachedKeyValues kv = new CachedKeyValues(k, v, kvHeads, headDim, capacity, origin, end + 1 - origin);
+        FloatBuffer kf = k.asFloatBuffer();
+        FloatBuffer vf = v.asFloatBuffer();
         for (int r = 0; r < batch; r++) {
             for (int h = 0; h < kvHeads; h++) {
                 int from = (r * kvHeads + h) * headDim;
-                int to = ((r * kvHeads + h) * capacity + end) * headDim;
-                k.put(to, newKeys, from, headDim);
-                v.put(to, newValues, from, headDim);
+                int to = kv.offset(r, h, end - origin);
+                kf.put(to, newKeys, from, headDim);
+                vf.put(to, newValues, from, headDim);
             }
         }
-        return views(layer, end + 1);
+        return kv;
     }
 
-    /** A float view aliasing {@code buffer}'s memory, or null when the engine gives only a copy. */
-    private static FloatBuffer view(NDArray buffer) {
+    /**
+     * Whether {@code toByteBuffer(true)} of an array made by {@code manager} aliases its memory (writes through the
+     * view show in the array), which {@link #appendRow} needs.
+     */
+    static boolean viewsAlias(NDManager manager) {
+        try (NDManager m = manager.newSubManager()) {
+            NDArray probe = m.zeros(new Shape(4));
+            ByteBuffer view = view(probe);
+            if (view == null) {
+                return false;
+            }
+            view.putFloat(8, 7f);
+            return probe.toFloatArray()[2] == 7f;
+        }
+    }
+
+    /** A little-endian view aliasing {@code buffer}'s memory, or null when the engine gives only a copy. */
+    private static ByteBuffer view(NDArray buffer) {
         ByteBuffer b = buffer.toByteBuffer(true);
         if (!b.isDirect() || b.capacity() != 4L * buffer.size()) {
             return null;
         }
-        return b.order(ByteOrder.nativeOrder()).asFloatBuffer();
+        return b.order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /**

@@ -4,17 +4,16 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.Inference;
+import io.peft4j.core.internal.SpinningWorkers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Locale;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The decode path of quantized layers: {@code y = x·Wᵀ (+ b)} for inputs of at most {@link #maxRows()} rows,
- * computed by the kernel chosen once per JVM and split over output features on a fork-join pool sized to the DJL
+ * computed by the kernel chosen once per JVM and split over output features on {@link SpinningWorkers} sized to the DJL
  * intra-op thread count ({@code ai.djl.pytorch.num_threads}, else the available processors; the calling thread
  * takes one share). The choice is logged once at INFO with its reason:
  * <ul>
@@ -42,13 +41,13 @@ public final class MatVec {
     public static final int DEFAULT_MAX_ROWS = 16;
     /** Below this many multiply-adds a call runs on the calling thread alone (a fork costs microseconds). */
     private static final long PARALLEL_MIN = 1L << 16;
+    /** Chunks of output features per call, claimed one at a time by the threads (balances a slowed-down core). */
+    private static final int CHUNKS = 8 * (SpinningWorkers.shared().workers() + 1);
     private static final Logger LOG = LoggerFactory.getLogger(MatVec.class);
     private static final Choice CHOICE = choose(System.getProperty(KERNEL_PROPERTY, "auto"));
     private static final int MAX_ROWS = Integer.getInteger(MAX_ROWS_PROPERTY, DEFAULT_MAX_ROWS);
-    private static final int THREADS = Math.max(1, Integer.getInteger("ai.djl.pytorch.num_threads",
-            Runtime.getRuntime().availableProcessors()));
     private static final LongAdder CALLS = new LongAdder();
-    private static final ForkJoinPool POOL = THREADS > 1 ? new ForkJoinPool(THREADS - 1) : null;
+    private static final SpinningWorkers WORKERS = SpinningWorkers.shared();
 
     /** The kernel in use (null when the decode path is off) and why it was chosen. */
     private record Choice(MatVecKernel kernel, String reason) {
@@ -128,22 +127,9 @@ public final class MatVec {
     /** {@link MatVecKernel#multiply} over all output features, split over the pool when the work is large enough. */
     public static void multiply(MatVecKernel kernel, QuantMatrix w, float[] x, int rows, float[] y) {
         int n = w.rows();
-        int tasks = POOL == null || (long) rows * n * w.cols() < PARALLEL_MIN ? 1 : Math.min(THREADS, n);
-        if (tasks == 1) {
-            kernel.multiply(w, x, rows, y, 0, n);
-            return;
-        }
-        int per = (n + tasks - 1) / tasks;
-        ForkJoinTask<?>[] forked = new ForkJoinTask<?>[tasks - 1];
-        for (int t = 1; t < tasks; t++) {
-            int from = Math.min(n, t * per);
-            int to = Math.min(n, from + per);
-            forked[t - 1] = POOL.submit(() -> kernel.multiply(w, x, rows, y, from, to));
-        }
-        kernel.multiply(w, x, rows, y, 0, Math.min(n, per));
-        for (ForkJoinTask<?> f : forked) {
-            f.join();
-        }
+        int chunks = (long) rows * n * w.cols() < PARALLEL_MIN ? 1 : Math.min(CHUNKS, n);
+        int per = (n + chunks - 1) / chunks;
+        WORKERS.run(chunks, c -> kernel.multiply(w, x, rows, y, Math.min(n, c * per), Math.min(n, (c + 1) * per)));
     }
 
     static Choice choose(String requested) {
@@ -158,8 +144,7 @@ public final class MatVec {
         };
         LOG.info("decode matrix-vector kernel: {} ({}); up to {} rows, {} threads",
                 c.kernel() == null ? "off" : c.kernel().name(), c.reason(),
-                Integer.getInteger(MAX_ROWS_PROPERTY, DEFAULT_MAX_ROWS), Math.max(1, Integer.getInteger(
-                        "ai.djl.pytorch.num_threads", Runtime.getRuntime().availableProcessors())));
+                Integer.getInteger(MAX_ROWS_PROPERTY, DEFAULT_MAX_ROWS), SpinningWorkers.shared().workers() + 1);
         return c;
     }
 
