@@ -2,6 +2,8 @@ package io.peft4j.qlora;
 
 import ai.djl.ndarray.NDManager;
 import io.peft4j.core.Peft4j;
+import io.peft4j.core.adapter.AdapterRouting;
+import io.peft4j.core.adapter.MixedAdapterModel;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.checkpoint.Checkpoints;
@@ -11,6 +13,7 @@ import io.peft4j.core.generate.TokenListener;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.model.DenseLinearFactory;
 import io.peft4j.core.model.ModelFamilies;
+import io.peft4j.core.model.llama.FusedDecode;
 import io.peft4j.core.testing.TestResources;
 import io.peft4j.lora.InitLoraWeights;
 import io.peft4j.lora.LoraConfig;
@@ -26,6 +29,7 @@ import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -53,9 +57,12 @@ class QuantizedDecodeIT {
                     "model.embed_tokens.weight")), "the tied head decodes from the file's Q8_0 embedding blocks");
             int[][] prompts = PROMPTS.stream().map(p -> ckpt.tokenizer().encode(p, true)).toArray(int[][]::new);
             long before = DecodeKernels.calls();
+            long fused = FusedDecode.steps();
             int[][] base = greedy(dense, prompts);
+            assertEquals(fused, FusedDecode.steps(), "fp32 layers have no row kernel: the general path");
             assertArrayEquals(base, greedy(blocks, prompts), "base model: block decode vs fp32");
             assertTrue(DecodeKernels.calls() - before > 100, "decode steps took the kernel path");
+            assertEquals(fused + 3 * (TOKENS - 1), FusedDecode.steps(), "every block decode step was fused");
 
             LoraConfig lora = LoraConfig.builder().optR(8).optLoraAlpha(16).optInitLoraWeights(InitLoraWeights.RANDOM)
                     .optTargetModules(TargetModules.ALL_LINEAR).build();
@@ -64,8 +71,30 @@ class QuantizedDecodeIT {
                 pb.addAdapter("default", lora, 7L);
                 int[][] adapted = greedy(pd.asCausalLM(), prompts);
                 assertFalse(Arrays.deepEquals(base, adapted), "the adapter changes the tokens");
+                fused = FusedDecode.steps();
                 assertArrayEquals(adapted, greedy(pb.asCausalLM(), prompts), "LoRA: block decode vs fp32");
+                assertEquals(fused + 3 * (TOKENS - 1), FusedDecode.steps(), "LoRA layers decode through row kernels");
+
+                // one left-padded batch, a different adapter per row (PEFT's adapter_names), fused with B = 3
+                pd.addAdapter("other", lora, 11L);
+                pb.addAdapter("other", lora, 11L);
+                List<String> rows = List.of("default", "other", AdapterRouting.BASE);
+                int[][] mixed = batch(pd.withAdapters(rows), prompts);
+                assertArrayEquals(adapted[0], mixed[0], "row 0 of the mixed batch is the default adapter's");
+                assertArrayEquals(base[2], mixed[2], "row 2 of the mixed batch is the base model's");
+                fused = FusedDecode.steps();
+                assertArrayEquals(mixed, batch(pb.withAdapters(rows), prompts), "mixed batch: block decode vs fp32");
+                assertEquals(fused + TOKENS - 1, FusedDecode.steps(), "the mixed batch decoded fused");
             }
+        }
+    }
+
+    private static int[][] batch(MixedAdapterModel model, int[][] prompts) {
+        try (model) {
+            GenerationConfig greedy = GenerationConfig.builder().optMaxNewTokens(TOKENS).optEosTokenIds(List.of(-1))
+                    .build();
+            return new Generator(model).generateIds(prompts, greedy, TokenListener.NONE).tokens()
+                    .toArray(int[][]::new);
         }
     }
 
