@@ -21,6 +21,7 @@ import io.peft4j.quant.DecodeKernels;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,16 +31,17 @@ import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
- * Single-stream decode speed, measured in one run: a {@code promptTokens}-token prompt (English text, tokenized and
- * cut to length), then {@code newTokens} greedy tokens. Prefill tokens/s is the prompt over the time to the first
- * new token; decode tokens/s is {@code newTokens - 1} over the time from the first to the last new token. Measured
- * for the model as {@code peft4j generate} loads it (a GGUF keeps its quantized blocks and decodes with the
- * matrix-vector kernel), its peak RSS, then for the same model in fp32 (the ratio to it is robust on a shared
- * machine), then llama.cpp ({@code scripts/interop/bench_llamacpp.py}) on the same GGUF, prompt ids, threads and
- * token count when llama-cpp-python is in the reference venv. {@link #report} is {@code peft4j bench decode}.
+ * Decode speed, measured in one run: a {@code promptTokens}-token prompt (English text, tokenized and cut to
+ * length), then {@code newTokens} greedy tokens. Prefill tokens/s is the prompt over the time to the first new token;
+ * decode tokens/s is {@code newTokens - 1} over the time from the first to the last new token. Measured for the model
+ * as {@code peft4j generate} loads it (a GGUF keeps its quantized blocks and decodes fused with the matrix-vector
+ * kernel) in turns with llama.cpp ({@code scripts/interop/bench_llamacpp.py}: same GGUF, prompt ids, threads and token
+ * count) when llama-cpp-python is in the reference venv; then its peak RSS; then 8 rows over 4 LoRA adapters
+ * ({@link AdapterBatchDecode}); then the same model in fp32 (a ratio that holds on a shared machine).
+ * {@link #report} is {@code peft4j bench decode}.
  *
  * <pre>{@code
- * DecodeBenchmark.Result r = DecodeBenchmark.run(model, promptIds, new DecodeBenchmark.Settings(256, 64, 3));
+ * DecodeBenchmark.Result r = DecodeBenchmark.run(model, new int[][] {promptIds}, new DecodeBenchmark.Settings(256, 64, 3));
  * double tokensPerS = r.decodeTokensPerS();
  * }</pre>
  *
@@ -86,78 +88,118 @@ public final class DecodeBenchmark {
             LinearLayerFactory stored = QuantizedCheckpoints.linearFactory(ckpt, "gguf");
             try (CausalLM model = ModelFamilies.load(ckpt.config(), ckpt.tensors(), stored, m)) {
                 r.put("weights", describe(model));
-                status.accept("bench decode: peft4j (" + r.get("weights") + ", kernel " + DecodeKernels.describe() + ") ...");
+                status.accept("bench decode: peft4j (" + r.get("weights") + ", kernel " + DecodeKernels.describe()
+                        + ") and llama.cpp, alternating ...");
                 long calls = DecodeKernels.calls();
                 long fused = FusedDecode.steps();
-                Result q = run(model, prompt, s);
-                r.put("decode_tokens_per_s", round(q.decodeTokensPerS()));
-                r.put("prefill_tokens_per_s", round(q.prefillTokensPerS()));
-                r.put("peak_rss_mb", q.peakRssBytes() / (1 << 20));
+                alternating(r, model, prompt, s, modelPath, threads, peer, status);
                 r.put("decode_kernel_calls", DecodeKernels.calls() - calls);
                 r.put("fused_decode_steps", FusedDecode.steps() - fused);
                 r.put("decode_path", "fused " + FusedDecode.decision());
+                status.accept("bench decode: 8 rows over 4 LoRA adapters (r 16, all linear layers) ...");
+                AdapterBatchDecode.measure(r, model, prompt, s);
             }
             status.accept("bench decode: the same model in fp32 (same run, for the ratio) ...");
             try (CausalLM dense = ModelFamilies.load(ckpt.config(), ckpt.tensors(), DenseLinearFactory.INSTANCE, m)) {
-                Result f = run(dense, prompt, s);
+                Result f = run(dense, new int[][] {prompt}, s);
                 r.put("fp32_decode_tokens_per_s", round(f.decodeTokensPerS()));
                 r.put("fp32_prefill_tokens_per_s", round(f.prefillTokensPerS()));
                 r.put("ratio_decode_vs_fp32", round((Double) r.get("decode_tokens_per_s") / f.decodeTokensPerS()));
             }
         }
-        peer(r, modelPath, prompt, s, threads, peer, status);
         return r;
     }
 
-    private static void peer(Map<String, Object> r, Path model, int[] prompt, Settings s, int threads,
-                             PeerScript peer, Consumer<String> status) throws IOException, InterruptedException {
-        String ids = Arrays.stream(prompt).mapToObj(Integer::toString).collect(Collectors.joining(","));
-        Optional<JsonNode> ref = peer.run("bench_llamacpp.py", List.of("--model", model.toString(), "--prompt-ids", ids,
-                "--new-tokens", "" + s.newTokens(), "--threads", "" + threads, "--iters", "" + s.iterations()),
-                "bench decode", "llama.cpp", status);
-        if (ref.isEmpty()) {
+    /**
+     * peft4j and llama.cpp in turns ({@code iterations} rounds after one warm-up of peft4j; each llama.cpp run is a
+     * fresh process with its own warm-up), so both see the same machine; the ratio is the median of the rounds'
+     * ratios. Without llama.cpp only peft4j runs.
+     */
+    private static void alternating(Map<String, Object> r, CausalLM model, int[] prompt, Settings s, Path gguf,
+                                    int threads, PeerScript peer, Consumer<String> status)
+            throws IOException, InterruptedException {
+        int[][] prompts = {prompt};
+        timed(model, prompts, s.newTokens());
+        double[] prefill = new double[s.iterations()];
+        double[] decode = new double[s.iterations()];
+        List<JsonNode> peers = new ArrayList<>();
+        for (int i = 0; i < s.iterations(); i++) {
+            double[] t = timed(model, prompts, s.newTokens());
+            prefill[i] = t[0];
+            decode[i] = t[1];
+            if (i == peers.size()) {
+                peerRun(gguf, prompt, s, threads, peer, status).ifPresent(peers::add);
+            }
+        }
+        r.put("decode_tokens_per_s", round(Medians.of(decode)));
+        r.put("prefill_tokens_per_s", round(Medians.of(prefill)));
+        r.put("peak_rss_mb", ProcessMemory.peakRssBytes().orElse(-1) / (1 << 20));
+        if (peers.isEmpty()) {
             return;
         }
-        if (ref.get().has("skipped")) {
-            status.accept("bench decode: no llama.cpp ratio: " + ref.get().get("skipped").asText());
-            return;
-        }
-        double decode = ref.get().get("decode_tokens_per_s").asDouble();
-        double rss = ref.get().get("peak_rss_mb").asDouble();
-        r.put("llamacpp_version", ref.get().path("version").asText());
-        r.put("llamacpp_decode_tokens_per_s", round(decode));
-        r.put("llamacpp_prefill_tokens_per_s", round(ref.get().get("prefill_tokens_per_s").asDouble()));
+        int n = peers.size();
+        double[] theirs = peers.stream().mapToDouble(j -> j.get("decode_tokens_per_s").asDouble()).toArray();
+        double[] ratios = new double[n];
+        Arrays.setAll(ratios, i -> decode[i] / theirs[i]);
+        double rss = peers.stream().mapToDouble(j -> j.get("peak_rss_mb").asDouble()).max().orElseThrow();
+        r.put("llamacpp_version", peers.get(0).path("version").asText());
+        r.put("llamacpp_decode_tokens_per_s", round(Medians.of(theirs)));
+        r.put("llamacpp_prefill_tokens_per_s", round(Medians.of(peers.stream()
+                .mapToDouble(j -> j.get("prefill_tokens_per_s").asDouble()).toArray())));
         r.put("llamacpp_peak_rss_mb", round(rss));
-        r.put("ratio_decode", round((Double) r.get("decode_tokens_per_s") / decode));
+        r.put("llamacpp_rounds", n);
+        r.put("ratio_decode", round(Medians.of(ratios)));
         r.put("ratio_peak_rss", round(((Number) r.get("peak_rss_mb")).doubleValue() / rss));
     }
 
-    /** One warm-up, then the medians of {@code iterations} greedy runs (EOS ignored, so every run has the same length). */
-    public static Result run(CausalLM model, int[] prompt, Settings s) {
-        Generator g = new Generator(model);
-        GenerationConfig greedy = GenerationConfig.builder().optMaxNewTokens(s.newTokens())
-                .optEosTokenIds(List.of(-1)).build();
+    /** One llama.cpp run (warm-up plus one timed generation), or empty when it cannot run (the reason is printed). */
+    private static Optional<JsonNode> peerRun(Path model, int[] prompt, Settings s, int threads, PeerScript peer,
+                                              Consumer<String> status) throws IOException, InterruptedException {
+        String ids = Arrays.stream(prompt).mapToObj(Integer::toString).collect(Collectors.joining(","));
+        Optional<JsonNode> ref = peer.run("bench_llamacpp.py", List.of("--model", model.toString(), "--prompt-ids", ids,
+                "--new-tokens", "" + s.newTokens(), "--threads", "" + threads, "--iters", "1"),
+                "bench decode", "llama.cpp", status);
+        if (ref.isPresent() && ref.get().has("skipped")) {
+            status.accept("bench decode: no llama.cpp ratio: " + ref.get().get("skipped").asText());
+            return Optional.empty();
+        }
+        return ref;
+    }
+
+    /** One warm-up, then the medians of {@code iterations} greedy runs over {@code prompts} (one row each). */
+    public static Result run(CausalLM model, int[][] prompts, Settings s) {
+        timed(model, prompts, s.newTokens());
         double[] prefill = new double[s.iterations()];
         double[] decode = new double[s.iterations()];
-        for (int i = -1; i < s.iterations(); i++) {
-            long[] first = {0L};
-            long[] last = {0L};
-            long t0 = System.nanoTime();
-            g.generateIds(new int[][] {prompt}, greedy, (row, token, text) -> {
-                long now = System.nanoTime();
-                if (first[0] == 0L) {
-                    first[0] = now;
-                }
-                last[0] = now;
-            });
-            if (i >= 0) {
-                prefill[i] = prompt.length / ((first[0] - t0) / 1e9);
-                decode[i] = (s.newTokens() - 1) / ((last[0] - first[0]) / 1e9);
-            }
+        for (int i = 0; i < s.iterations(); i++) {
+            double[] t = timed(model, prompts, s.newTokens());
+            prefill[i] = t[0];
+            decode[i] = t[1];
         }
-        Arrays.sort(prefill);
-        Arrays.sort(decode);
-        return new Result(Medians.median(prefill), Medians.median(decode), ProcessMemory.peakRssBytes().orElse(-1));
+        return new Result(Medians.of(prefill), Medians.of(decode), ProcessMemory.peakRssBytes().orElse(-1));
+    }
+
+    /**
+     * One greedy generation of {@code newTokens} per row (EOS ignored, so every run has the same length): prefill
+     * tokens/s (all prompt tokens over the time to the first new token) and decode tokens/s (every row's tokens after
+     * its first, over the time from the first new token to the last).
+     */
+    static double[] timed(CausalLM model, int[][] prompts, int newTokens) {
+        GenerationConfig greedy = GenerationConfig.builder().optMaxNewTokens(newTokens)
+                .optEosTokenIds(List.of(-1)).build();
+        long[] first = {0L};
+        long[] last = {0L};
+        long t0 = System.nanoTime();
+        new Generator(model).generateIds(prompts, greedy, (row, token, text) -> {
+            long now = System.nanoTime();
+            if (first[0] == 0L) {
+                first[0] = now;
+            }
+            last[0] = now;
+        });
+        int promptTokens = Arrays.stream(prompts).mapToInt(p -> p.length).sum();
+        return new double[] {promptTokens / ((first[0] - t0) / 1e9),
+            prompts.length * (newTokens - 1) / ((last[0] - first[0]) / 1e9)};
     }
 
     /** {@code n} tokens of English text (the text repeated as needed), BOS included when the tokenizer adds one. */

@@ -21,6 +21,13 @@ final class Medians {
         return k % 2 == 1 ? sorted[k / 2] : (sorted[k / 2 - 1] + sorted[k / 2]) / 2;
     }
 
+    /** Median of {@code values} in any order (the mean of the middle two for an even length); left as it was. */
+    static double of(double[] values) {
+        double[] s = values.clone();
+        Arrays.sort(s);
+        return median(s);
+    }
+
     /** The upper median of {@code values} (element {@code n / 2} once sorted); {@code values} is left as it was. */
     static double upper(double[] values) {
         double[] s = values.clone();

@@ -3,16 +3,16 @@ package io.peft4j.lora.internal;
 import ai.djl.ndarray.NDArray;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.adapter.AdapterRouting;
+import io.peft4j.core.internal.DecodeMath;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The row kernel of {@code LoraLinear} ({@link LinearLayer#forwardRows}): base rows from the wrapped layer's own
- * row kernel, plus {@code scale·B(A(x))} per row in scalar Java, for decode-sized inputs (a few rows) where one
+ * row kernel, plus {@code scale·B(A(x))} per row with the decode loops of {@link DecodeMath} (SIMD when available), for decode-sized inputs (a few rows) where one
  * libtorch call costs more than the arithmetic. Only plain LoRA without active dropout runs here; anything else
  * (DoRA, dropout while training) reports {@code false} so the caller uses {@code forward}. A and B are read live
  * through a zero-copy view of the tensor memory ({@code toByteBuffer(true)}), never cached, because the optimizer
@@ -92,8 +92,9 @@ public final class LoraRows {
         int r = Math.toIntExact(a.getShape().get(0));
         int in = Math.toIntExact(a.getShape().get(1));
         int out = Math.toIntExact(slot.b().getShape().get(0));
-        FloatBuffer av = view(a);
-        FloatBuffer bv = view(slot.b());
+        ByteBuffer av = view(a);
+        ByteBuffer bv = view(slot.b());
+        DecodeMath math = DecodeMath.INSTANCE;
         float scale = slot.scale();
         float[] t = new float[r];
         int n = which == null ? rows : which.length;
@@ -101,43 +102,26 @@ public final class LoraRows {
             int row = which == null ? j : (int) which[j];
             int xo = row * in;
             for (int k = 0; k < r; k++) {
-                t[k] = dot(av, k * in, x, xo, in);
+                t[k] = math.dot(av, k * in, x, xo, in);
             }
             int yo = row * out;
             for (int o = 0; o < out; o++) {
-                y[yo + o] += scale * dot(bv, o * r, t, 0, r);
+                y[yo + o] += scale * math.dot(bv, o * r, t, 0, r);
             }
         }
-    }
-
-    /** {@code Σ_i w[wo + i]·v[vo + i]} over {@code len} elements, with four independent accumulators. */
-    private static float dot(FloatBuffer w, int wo, float[] v, int vo, int len) {
-        float s0 = 0;
-        float s1 = 0;
-        float s2 = 0;
-        float s3 = 0;
-        int i = 0;
-        for (; i + 3 < len; i += 4) {
-            s0 += w.get(wo + i) * v[vo + i];
-            s1 += w.get(wo + i + 1) * v[vo + i + 1];
-            s2 += w.get(wo + i + 2) * v[vo + i + 2];
-            s3 += w.get(wo + i + 3) * v[vo + i + 3];
-        }
-        for (; i < len; i++) {
-            s0 += w.get(wo + i) * v[vo + i];
-        }
-        return (s0 + s1) + (s2 + s3);
     }
 
     /**
      * The fp32 contents of {@code arr}: a view aliasing the tensor memory (so in-place updates are seen) when the
      * engine gives one, else a copy (a non-contiguous or non-CPU tensor).
      */
-    private static FloatBuffer view(NDArray arr) {
+    private static ByteBuffer view(NDArray arr) {
         ByteBuffer bb = arr.toByteBuffer(true);
         if (bb.isDirect() && bb.capacity() == 4L * arr.size()) {
-            return bb.order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+            return bb.order(ByteOrder.LITTLE_ENDIAN);
         }
-        return FloatBuffer.wrap(arr.toFloatArray());
+        ByteBuffer copy = ByteBuffer.allocate(4 * Math.toIntExact(arr.size())).order(ByteOrder.LITTLE_ENDIAN);
+        copy.asFloatBuffer().put(arr.toFloatArray());
+        return copy;
     }
 }

@@ -1,6 +1,7 @@
 package io.peft4j.core.model.block;
 
 import ai.djl.ndarray.NDArray;
+import io.peft4j.core.internal.DecodeMath;
 import io.peft4j.core.internal.SpinningWorkers;
 
 /**
@@ -58,12 +59,12 @@ public final class GroupedQueryAttention {
      */
     public static void attendRows(float[] queries, int rows, int heads, CachedKeyValues kv, boolean[][] keyMask,
                                   float[] context) {
-        attendRows(queries, rows, heads, kv, keyMask, context, AttentionMath.INSTANCE);
+        attendRows(queries, rows, heads, kv, keyMask, context, DecodeMath.INSTANCE);
     }
 
     /** {@link #attendRows(float[], int, int, CachedKeyValues, boolean[][], float[])} with the given loops. */
     static void attendRows(float[] queries, int rows, int heads, CachedKeyValues kv, boolean[][] keyMask,
-                           float[] context, AttentionMath math) {
+                           float[] context, DecodeMath math) {
         int d = kv.headDim();
         int kvHeads = kv.kvHeads();
         int groups = heads / kvHeads;

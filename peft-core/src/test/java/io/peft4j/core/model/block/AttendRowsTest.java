@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.Peft4j;
+import io.peft4j.core.internal.DecodeMath;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
@@ -19,16 +20,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * groups of 1 to 7 (the SIMD loops take four at a time), a head size that is not a multiple of the vector width,
  * masked keys, two rows and a buffer wider than its live columns.
  */
-class AttentionMathTest {
+class AttendRowsTest {
 
     @Test
     void chosenLoops_areTheSimdOnesInTestJvms() {
-        assertEquals("vector", AttentionMath.INSTANCE.name().substring(0, 6), "tests run with the Vector API module");
+        assertEquals("vector", DecodeMath.INSTANCE.name().substring(0, 6), "tests run with the Vector API module");
     }
 
     @Test
     void simdAndScalarLoops_equalLibtorchAttention() {
-        for (AttentionMath math : new AttentionMath[] {AttentionMath.INSTANCE, new AttentionMath.Scalar()}) {
+        for (DecodeMath math : new DecodeMath[] {DecodeMath.INSTANCE, new DecodeMath.Scalar()}) {
             for (int groups = 1; groups <= 7; groups++) {
                 check(math, 2, groups, 64, 37);
             }
@@ -36,7 +37,7 @@ class AttentionMathTest {
         }
     }
 
-    private static void check(AttentionMath math, int kvHeads, int groups, int d, int n) {
+    private static void check(DecodeMath math, int kvHeads, int groups, int d, int n) {
         int rows = 2;
         int heads = kvHeads * groups;
         int capacity = n + 5;

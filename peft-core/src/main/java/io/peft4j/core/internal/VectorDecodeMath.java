@@ -1,5 +1,6 @@
-package io.peft4j.core.model.block;
+package io.peft4j.core.internal;
 
+import io.peft4j.core.model.block.AttentionLayout;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -8,18 +9,18 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * {@link AttentionMath} on the preferred SIMD width, four query groups at a time so that each key and value vector is
+ * {@link DecodeMath} on the preferred SIMD width, four query groups at a time so that each key and value vector is
  * loaded once for all of them; loaded only when the Vector API module is present. Head sizes that are not a multiple
  * of the vector width go through the scalar loops.
  */
-final class VectorAttentionMath extends AttentionMath {
+final class VectorDecodeMath extends DecodeMath {
     private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
     private static final int L = FS.length();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private final AttentionMath scalar = new Scalar();
+    private final DecodeMath scalar = new Scalar();
 
     @Override
-    void scores(float[] q, int qo, int groups, ByteBuffer keys, int first, int n, int d, boolean[] visible,
+    public void scores(float[] q, int qo, int groups, ByteBuffer keys, int first, int n, int d, boolean[] visible,
                 float[] p) {
         if (d % L != 0) {
             scalar.scores(q, qo, groups, keys, first, n, d, visible, p);
@@ -60,7 +61,7 @@ final class VectorAttentionMath extends AttentionMath {
     }
 
     @Override
-    void weightedSum(float[] p, int groups, ByteBuffer values, int first, int n, int d, float[] out, int oo) {
+    public void weightedSum(float[] p, int groups, ByteBuffer values, int first, int n, int d, float[] out, int oo) {
         if (d % L != 0) {
             scalar.weightedSum(p, groups, values, first, n, d, out, oo);
             return;
@@ -100,7 +101,7 @@ final class VectorAttentionMath extends AttentionMath {
 
     /** The same softmax with the vector max, exp and sum (the JDK's SIMD exp, within an ulp or two of Math.exp). */
     @Override
-    void softmax(float[] p, int from, int n) {
+    public void softmax(float[] p, int from, int n) {
         int end = from + n;
         int j = from;
         FloatVector mv = FloatVector.broadcast(FS, Float.NEGATIVE_INFINITY);
@@ -133,7 +134,21 @@ final class VectorAttentionMath extends AttentionMath {
     }
 
     @Override
-    String name() {
+    public float dot(ByteBuffer w, int wo, float[] v, int vo, int n) {
+        FloatVector acc = FloatVector.zero(FS);
+        int i = 0;
+        for (; i + L <= n; i += L) {
+            acc = FloatVector.fromByteBuffer(FS, w, (wo + i) << 2, LE).fma(FloatVector.fromArray(FS, v, vo + i), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += w.getFloat((wo + i) << 2) * v[vo + i];
+        }
+        return s;
+    }
+
+    @Override
+    public String name() {
         return "vector-" + FS.vectorBitSize();
     }
 }

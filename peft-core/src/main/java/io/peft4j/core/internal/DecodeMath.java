@@ -1,31 +1,33 @@
-package io.peft4j.core.model.block;
+package io.peft4j.core.internal;
 
+import io.peft4j.core.model.block.AttentionLayout;
 import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
- * The two inner loops of {@link GroupedQueryAttention#attendRows}, on Java queries and a cache buffer read in place
- * (little-endian fp32, indices in floats): the scores of a kv head's query group and the probability-weighted sum of
- * its values. {@link #INSTANCE} is the SIMD version when
+ * The inner loops of the fused decode step on Java arrays and native buffers read in place (little-endian fp32,
+ * indices in floats): attention's scores of a kv head's query group, softmax and probability-weighted sum of values
+ * ({@code GroupedQueryAttention.attendRows}), and the dot product of the LoRA row kernel. {@link #INSTANCE} is the SIMD version when
  * the {@code jdk.incubator.vector} module is in the boot layer, else scalar loops; the choice is logged once at INFO.
  */
-abstract class AttentionMath {
-    static final AttentionMath INSTANCE = choose();
+public abstract class DecodeMath {
+    /** The loops in use in this JVM. */
+    public static final DecodeMath INSTANCE = choose();
 
     /**
      * Scores of {@code groups} queries {@code q[qo + g·d ..]} against keys {@code j < n} at {@code first + j·d} of
      * {@code keys}: {@code p[g·n + j] = q_g·k_j}, plus {@link AttentionLayout#MASKED} where {@code !visible[j]}.
      */
-    abstract void scores(float[] q, int qo, int groups, ByteBuffer keys, int first, int n, int d, boolean[] visible,
+    public abstract void scores(float[] q, int qo, int groups, ByteBuffer keys, int first, int n, int d, boolean[] visible,
                          float[] p);
 
     /** {@code out[oo + g·d + i] = Σ_j p[g·n + j]·v_j[i]} for values {@code j < n} at {@code first + j·d}. */
-    abstract void weightedSum(float[] p, int groups, ByteBuffer values, int first, int n, int d, float[] out, int oo);
+    public abstract void weightedSum(float[] p, int groups, ByteBuffer values, int first, int n, int d, float[] out, int oo);
 
     /** In place over {@code p[from, from + n)}: {@code exp(p - max) / Σ exp(p - max)}. */
-    void softmax(float[] p, int from, int n) {
+    public void softmax(float[] p, int from, int n) {
         float max = Float.NEGATIVE_INFINITY;
         for (int j = from; j < from + n; j++) {
             max = Math.max(max, p[j]);
@@ -40,27 +42,31 @@ abstract class AttentionMath {
         }
     }
 
-    abstract String name();
+    /** {@code Σ w[wo + i]·v[vo + i]} for {@code i < n}. */
+    public abstract float dot(ByteBuffer w, int wo, float[] v, int vo, int n);
 
-    private static AttentionMath choose() {
-        AttentionMath chosen = new Scalar();
+    /** {@code scalar} or {@code vector-<bits>}. */
+    public abstract String name();
+
+    private static DecodeMath choose() {
+        DecodeMath chosen = new Scalar();
         String why = "module jdk.incubator.vector not in the boot layer";
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
             try {
-                chosen = new VectorAttentionMath();
+                chosen = new VectorDecodeMath();
                 why = "jdk.incubator.vector present";
             } catch (LinkageError e) {
                 why = "the Vector API failed to load: " + e;
             }
         }
-        LoggerFactory.getLogger(AttentionMath.class).info("decode attention loops: {} ({})", chosen.name(), why);
+        LoggerFactory.getLogger(DecodeMath.class).info("decode loops (attention, LoRA rows): {} ({})", chosen.name(), why);
         return chosen;
     }
 
     /** Plain loops. */
-    static final class Scalar extends AttentionMath {
+    public static final class Scalar extends DecodeMath {
         @Override
-        void scores(float[] q, int qo, int groups, ByteBuffer keys, int first, int n, int d, boolean[] visible,
+        public void scores(float[] q, int qo, int groups, ByteBuffer keys, int first, int n, int d, boolean[] visible,
                     float[] p) {
             for (int j = 0; j < n; j++) {
                 int k = first + j * d;
@@ -76,7 +82,7 @@ abstract class AttentionMath {
         }
 
         @Override
-        void weightedSum(float[] p, int groups, ByteBuffer values, int first, int n, int d, float[] out, int oo) {
+        public void weightedSum(float[] p, int groups, ByteBuffer values, int first, int n, int d, float[] out, int oo) {
             Arrays.fill(out, oo, oo + groups * d, 0f);
             for (int j = 0; j < n; j++) {
                 int v = first + j * d;
@@ -90,7 +96,22 @@ abstract class AttentionMath {
         }
 
         @Override
-        String name() {
+        public float dot(ByteBuffer w, int wo, float[] v, int vo, int n) {
+            float s0 = 0;
+            float s1 = 0;
+            int i = 0;
+            for (; i + 2 <= n; i += 2) {
+                s0 += w.getFloat((wo + i) << 2) * v[vo + i];
+                s1 += w.getFloat((wo + i + 1) << 2) * v[vo + i + 1];
+            }
+            for (; i < n; i++) {
+                s0 += w.getFloat((wo + i) << 2) * v[vo + i];
+            }
+            return s0 + s1;
+        }
+
+        @Override
+        public String name() {
             return "scalar";
         }
     }
