@@ -41,7 +41,8 @@ import java.util.stream.Collectors;
  * {@link #report} is {@code peft4j bench decode}.
  *
  * <pre>{@code
- * DecodeBenchmark.Result r = DecodeBenchmark.run(model, new int[][] {promptIds}, new DecodeBenchmark.Settings(256, 64, 3));
+ * DecodeBenchmark.Settings s = new DecodeBenchmark.Settings(256, 64, 3);
+ * DecodeBenchmark.Result r = DecodeBenchmark.run(model, new int[][] {promptIds}, s);
  * double tokensPerS = r.decodeTokensPerS();
  * }</pre>
  *

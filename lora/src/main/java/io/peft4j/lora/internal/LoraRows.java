@@ -3,7 +3,7 @@ package io.peft4j.lora.internal;
 import ai.djl.ndarray.NDArray;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.adapter.AdapterRouting;
-import io.peft4j.core.internal.DecodeMath;
+import io.peft4j.core.decode.DecodeMath;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -12,11 +12,11 @@ import java.util.Map;
 
 /**
  * The row kernel of {@code LoraLinear} ({@link LinearLayer#forwardRows}): base rows from the wrapped layer's own
- * row kernel, plus {@code scale·B(A(x))} per row with the decode loops of {@link DecodeMath} (SIMD when available), for decode-sized inputs (a few rows) where one
- * libtorch call costs more than the arithmetic. Only plain LoRA without active dropout runs here; anything else
- * (DoRA, dropout while training) reports {@code false} so the caller uses {@code forward}. A and B are read live
- * through a zero-copy view of the tensor memory ({@code toByteBuffer(true)}), never cached, because the optimizer
- * and adapter loads update them in place. Stateless.
+ * row kernel, plus {@code scale·B(A(x))} per row with the decode loops of {@link DecodeMath} (SIMD when available),
+ * for decode-sized inputs (a few rows) where one libtorch call costs more than the arithmetic. Only plain LoRA without
+ * active dropout runs here; anything else (DoRA, dropout while training) reports {@code false} so the caller uses
+ * {@code forward}. A and B are read live through a zero-copy view of the tensor memory ({@code toByteBuffer(true)}),
+ * never cached, because the optimizer and adapter loads update them in place. Stateless.
  *
  * <pre>{@code
  * boolean done = LoraRows.live(base, state.live(), state.training(), x, rows, y);

@@ -1,8 +1,8 @@
 package io.peft4j.core.model.block;
 
 import ai.djl.ndarray.NDArray;
-import io.peft4j.core.internal.DecodeMath;
-import io.peft4j.core.internal.SpinningWorkers;
+import io.peft4j.core.decode.DecodeMath;
+import io.peft4j.core.decode.SpinningWorkers;
 
 /**
  * Scaled dot-product attention with grouped-query heads (GQA, arXiv 2305.13245), eager as transformers'

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.Peft4j;
-import io.peft4j.core.internal.DecodeMath;
+import io.peft4j.core.decode.DecodeMath;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
@@ -78,7 +78,8 @@ class AttendRowsTest {
         float[] want;
         try (NDManager m = Peft4j.newManager()) {
             NDArray out = GroupedQueryAttention.attend(m.create(q, new Shape(rows, 1, heads, d)),
-                    new KeyValues(m.create(k, new Shape(rows, kvHeads, n, d)), m.create(v, new Shape(rows, kvHeads, n, d))),
+                    new KeyValues(m.create(k, new Shape(rows, kvHeads, n, d)),
+                            m.create(v, new Shape(rows, kvHeads, n, d))),
                     m.create(bias, new Shape(rows, 1, 1, 1, n)));
             want = out.toFloatArray();
         }

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.Inference;
-import io.peft4j.core.internal.SpinningWorkers;
+import io.peft4j.core.decode.SpinningWorkers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

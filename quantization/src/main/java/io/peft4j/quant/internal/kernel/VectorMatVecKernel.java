@@ -77,6 +77,12 @@ public final class VectorMatVecKernel implements MatVecKernel {
             }
             return;
         }
+        if (L == 16) {
+            for (int r0 = 0; r0 < rows; r0 += 4) {
+                blocked(g, x, rows, r0, Math.min(4, rows - r0), y, from, to);
+            }
+            return;
+        }
         float[] row = new float[cols];
         for (int o = from; o < to; o++) {
             if (q8) {
@@ -86,6 +92,73 @@ public final class VectorMatVecKernel implements MatVecKernel {
             }
             for (int r = 0; r < rows; r++) {
                 y[r * g.rows() + o] = dot(row, x, r * cols, cols);
+            }
+        }
+    }
+
+    /**
+     * Rows {@code r0 .. r0 + count - 1} ({@code count <= 4}) of {@code x} times W's rows {@code [from, to)}, 512-bit
+     * lanes: each block is widened once and multiplied into the four rows' accumulators (eight independent FMA chains,
+     * so the FMA latency is hidden). Missing rows repeat the last one and are not stored.
+     */
+    private static void blocked(QuantMatrix.Ggml g, float[] x, int rows, int r0, int count, float[] y, int from,
+                                int to) {
+        byte[] data = g.data();
+        int cols = g.cols();
+        GgmlType type = g.type();
+        int ts = type.typeSize();
+        int x0 = r0 * cols;
+        int x1 = (r0 + Math.min(1, count - 1)) * cols;
+        int x2 = (r0 + Math.min(2, count - 1)) * cols;
+        int x3 = (r0 + Math.min(3, count - 1)) * cols;
+        for (int o = from; o < to; o++) {
+            int p = o * g.rowBytes();
+            FloatVector a0 = FloatVector.zero(FS);
+            FloatVector a1 = FloatVector.zero(FS);
+            FloatVector a2 = FloatVector.zero(FS);
+            FloatVector a3 = FloatVector.zero(FS);
+            FloatVector b0 = FloatVector.zero(FS);
+            FloatVector b1 = FloatVector.zero(FS);
+            FloatVector b2 = FloatVector.zero(FS);
+            FloatVector b3 = FloatVector.zero(FS);
+            for (int xo = 0; xo < cols; xo += 32, p += ts) {
+                FloatVector lo;
+                FloatVector hi;
+                float d = half(data, p);
+                if (type == GgmlType.Q8_0) {
+                    FloatVector dv = FloatVector.broadcast(FS, d);
+                    lo = ((FloatVector) ByteVector.fromArray(BS, data, p + 2).convertShape(VectorOperators.B2F, FS, 0))
+                            .mul(dv);
+                    hi = ((FloatVector) ByteVector.fromArray(BS, data, p + 18).convertShape(VectorOperators.B2F, FS,
+                            0)).mul(dv);
+                } else {
+                    boolean withMin = type == GgmlType.Q4_1;
+                    FloatVector dv = FloatVector.broadcast(FS, d);
+                    FloatVector mv = FloatVector.broadcast(FS, withMin ? half(data, p + 2) : -8f * d);
+                    IntVector q = nibblePairs(data, p + (withMin ? 4 : 2));
+                    lo = ((FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0)).fma(dv, mv);
+                    hi = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0x0F).convert(VectorOperators.I2F, 0))
+                            .fma(dv, mv);
+                }
+                a0 = lo.fma(FloatVector.fromArray(FS, x, x0 + xo), a0);
+                b0 = hi.fma(FloatVector.fromArray(FS, x, x0 + xo + 16), b0);
+                a1 = lo.fma(FloatVector.fromArray(FS, x, x1 + xo), a1);
+                b1 = hi.fma(FloatVector.fromArray(FS, x, x1 + xo + 16), b1);
+                a2 = lo.fma(FloatVector.fromArray(FS, x, x2 + xo), a2);
+                b2 = hi.fma(FloatVector.fromArray(FS, x, x2 + xo + 16), b2);
+                a3 = lo.fma(FloatVector.fromArray(FS, x, x3 + xo), a3);
+                b3 = hi.fma(FloatVector.fromArray(FS, x, x3 + xo + 16), b3);
+            }
+            int n = g.rows();
+            y[r0 * n + o] = a0.add(b0).reduceLanes(VectorOperators.ADD);
+            if (count > 1) {
+                y[(r0 + 1) * n + o] = a1.add(b1).reduceLanes(VectorOperators.ADD);
+            }
+            if (count > 2) {
+                y[(r0 + 2) * n + o] = a2.add(b2).reduceLanes(VectorOperators.ADD);
+            }
+            if (count > 3) {
+                y[(r0 + 3) * n + o] = a3.add(b3).reduceLanes(VectorOperators.ADD);
             }
         }
     }

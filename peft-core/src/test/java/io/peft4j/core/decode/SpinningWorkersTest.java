@@ -1,4 +1,4 @@
-package io.peft4j.core.internal;
+package io.peft4j.core.decode;
 
 import org.junit.jupiter.api.Test;
 

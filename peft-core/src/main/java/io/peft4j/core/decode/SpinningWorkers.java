@@ -1,4 +1,4 @@
-package io.peft4j.core.internal;
+package io.peft4j.core.decode;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -13,12 +13,14 @@ import java.util.function.IntConsumer;
  * {@value #SPIN_MICROS} µs without a job a worker parks, so idle workers cost nothing. One job at a time: a caller
  * that finds the workers busy (another thread decoding) runs its chunks alone. Daemon threads, started on first use.
  * {@link #shared()} is the one set of workers of the JVM, sized like libtorch's intra-op pool
- * ({@code ai.djl.pytorch.num_threads}, else the available processors, counting the caller). Not API: shared by the
- * decode kernels of peft-core and quantization.
+ * ({@code ai.djl.pytorch.num_threads}, else the available processors, counting the caller). Shared by the decode
+ * kernels of peft-core and quantization.
  *
  * <pre>{@code
  * SpinningWorkers.shared().run(8, chunk -> kernel.multiply(m, x, 1, y, chunk * per, Math.min(n, (chunk + 1) * per)));
  * }</pre>
+ *
+ * @since 0.1.0
  */
 public final class SpinningWorkers {
     static final long SPIN_MICROS = 300;

@@ -1,4 +1,4 @@
-package io.peft4j.core.internal;
+package io.peft4j.core.decode;
 
 import io.peft4j.core.model.block.AttentionLayout;
 import org.slf4j.LoggerFactory;
@@ -8,9 +8,17 @@ import java.util.Arrays;
 
 /**
  * The inner loops of the fused decode step on Java arrays and native buffers read in place (little-endian fp32,
- * indices in floats): attention's scores of a kv head's query group, softmax and probability-weighted sum of values
- * ({@code GroupedQueryAttention.attendRows}), and the dot product of the LoRA row kernel. {@link #INSTANCE} is the SIMD version when
- * the {@code jdk.incubator.vector} module is in the boot layer, else scalar loops; the choice is logged once at INFO.
+ * indices in floats): attention's scores of a kv head's query group, its softmax and the probability-weighted sum of
+ * the values ({@code GroupedQueryAttention.attendRows}), and the dot product of the LoRA row kernel.
+ * {@link #INSTANCE} is the SIMD version when the {@code jdk.incubator.vector} module is in the boot layer, else scalar
+ * loops; the choice is logged once at INFO. Stateless and thread-safe.
+ *
+ * <pre>{@code
+ * DecodeMath math = DecodeMath.INSTANCE;                    // "vector-512", "vector-256" or "scalar"
+ * float t = math.dot(loraA, k * in, x, row * in, in);      // A row k (a native fp32 buffer) · x row
+ * }</pre>
+ *
+ * @since 0.1.0
  */
 public abstract class DecodeMath {
     /** The loops in use in this JVM. */
@@ -20,11 +28,12 @@ public abstract class DecodeMath {
      * Scores of {@code groups} queries {@code q[qo + g·d ..]} against keys {@code j < n} at {@code first + j·d} of
      * {@code keys}: {@code p[g·n + j] = q_g·k_j}, plus {@link AttentionLayout#MASKED} where {@code !visible[j]}.
      */
-    public abstract void scores(float[] q, int qo, int groups, ByteBuffer keys, int first, int n, int d, boolean[] visible,
-                         float[] p);
+    public abstract void scores(float[] q, int qo, int groups, ByteBuffer keys, int first, int n, int d,
+                                boolean[] visible, float[] p);
 
     /** {@code out[oo + g·d + i] = Σ_j p[g·n + j]·v_j[i]} for values {@code j < n} at {@code first + j·d}. */
-    public abstract void weightedSum(float[] p, int groups, ByteBuffer values, int first, int n, int d, float[] out, int oo);
+    public abstract void weightedSum(float[] p, int groups, ByteBuffer values, int first, int n, int d, float[] out,
+                                     int oo);
 
     /** In place over {@code p[from, from + n)}: {@code exp(p - max) / Σ exp(p - max)}. */
     public void softmax(float[] p, int from, int n) {
@@ -59,7 +68,8 @@ public abstract class DecodeMath {
                 why = "the Vector API failed to load: " + e;
             }
         }
-        LoggerFactory.getLogger(DecodeMath.class).info("decode loops (attention, LoRA rows): {} ({})", chosen.name(), why);
+        LoggerFactory.getLogger(DecodeMath.class).info("decode loops (attention, LoRA rows): {} ({})", chosen.name(),
+                why);
         return chosen;
     }
 
@@ -82,7 +92,8 @@ public abstract class DecodeMath {
         }
 
         @Override
-        public void weightedSum(float[] p, int groups, ByteBuffer values, int first, int n, int d, float[] out, int oo) {
+        public void weightedSum(float[] p, int groups, ByteBuffer values, int first, int n, int d, float[] out,
+                                int oo) {
             Arrays.fill(out, oo, oo + groups * d, 0f);
             for (int j = 0; j < n; j++) {
                 int v = first + j * d;

@@ -1,4 +1,4 @@
-package io.peft4j.core.internal;
+package io.peft4j.core.decode;
 
 import io.peft4j.core.model.block.AttentionLayout;
 import jdk.incubator.vector.FloatVector;
