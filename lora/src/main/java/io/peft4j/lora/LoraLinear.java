@@ -160,10 +160,7 @@ public final class LoraLinear implements LinearLayer {
     @Override
     public NDArray forward(NDArray x) {
         try (SnapshotCell.Pin<LayerState> pin = state.pin()) {
-            LayerState s = pin.value();
-            if (s.closed()) {
-                throw new IllegalStateException(modulePath + ": LoRA layer is closed");
-            }
+            LayerState s = open(pin);
             AdapterRouting routing = AdapterRouting.current();
             if (routing != null) {
                 return routedForward(s, x, routing);
@@ -180,6 +177,15 @@ public final class LoraLinear implements LinearLayer {
             }
             return y;
         }
+    }
+
+    /** The pinned state, refused once the layer is closed. */
+    private LayerState open(SnapshotCell.Pin<LayerState> pin) {
+        LayerState s = pin.value();
+        if (s.closed()) {
+            throw new IllegalStateException(modulePath + ": LoRA layer is closed");
+        }
+        return s;
     }
 
     /** Mixed batch: base output plus, per row, the delta of the adapter the routing names (no dropout). */
@@ -207,10 +213,7 @@ public final class LoraLinear implements LinearLayer {
     @Override
     public boolean forwardRows(float[] x, int rows, float[] y) {
         try (SnapshotCell.Pin<LayerState> pin = state.pin()) {
-            LayerState s = pin.value();
-            if (s.closed()) {
-                throw new IllegalStateException(modulePath + ": LoRA layer is closed");
-            }
+            LayerState s = open(pin);
             AdapterRouting routing = AdapterRouting.current();
             if (routing != null) {
                 return s.merged() == null && LoraRows.routed(modulePath, base, s.slots(), routing, x, rows, y);

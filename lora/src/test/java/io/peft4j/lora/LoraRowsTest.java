@@ -4,9 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.core.Linear;
+import io.peft4j.core.DenseLinear;
 import io.peft4j.core.DenseLinear;
 import io.peft4j.core.Inference;
+import io.peft4j.core.testing.RowKernelLinear;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.adapter.AdapterRouting;
@@ -61,23 +62,17 @@ class LoraRowsTest {
     }
 
     /**
-     * A dense fp32 projection with a row kernel: {@code forward} through libtorch, {@code forwardRows} in plain
-     * Java (double accumulation), so the two are independent computations. With {@code hook} set, a forward call
+     * A dense fp32 projection with a row kernel ({@link RowKernelLinear}): {@code forward} through libtorch,
+     * {@code forwardRows} in plain Java (double accumulation), so the two are independent computations. With {@code hook} set, a forward call
      * (not nested in another) first hands its input to the hook: how a test runs inside a model's forward.
      */
-    static final class RowDense implements LinearLayer {
-        final float[] weight;
-        final float[] b;
-        final NDArray weightArray;
-        final NDArray biasArray;
+    static final class RowDense extends RowKernelLinear {
         Consumer<NDArray> hook;
         private boolean inHook;
 
         RowDense(float[] weight, float[] b, long out, long in) {
-            this.weight = weight;
-            this.b = b;
-            this.weightArray = manager.create(weight, new Shape(out, in));
-            this.biasArray = b == null ? null : manager.create(b, new Shape(out));
+            super(new DenseLinear(manager.create(weight, new Shape(out, in)),
+                    b == null ? null : manager.create(b, new Shape(out))), false);
         }
 
         @Override
@@ -90,61 +85,7 @@ class LoraRowsTest {
                     inHook = false;
                 }
             }
-            return Linear.linear(x, weightArray, biasArray).singletonOrThrow();
-        }
-
-        @Override
-        public boolean hasRowKernel() {
-            return true;
-        }
-
-        @Override
-        public boolean forwardRows(float[] x, int rows, float[] y) {
-            int in = (int) inFeatures();
-            int out = (int) outFeatures();
-            for (int n = 0; n < rows; n++) {
-                for (int o = 0; o < out; o++) {
-                    double acc = b == null ? 0 : b[o];
-                    for (int i = 0; i < in; i++) {
-                        acc += (double) x[n * in + i] * weight[o * in + i];
-                    }
-                    y[n * out + o] = (float) acc;
-                }
-            }
-            return true;
-        }
-
-        @Override
-        public long inFeatures() {
-            return weightArray.getShape().get(1);
-        }
-
-        @Override
-        public long outFeatures() {
-            return weightArray.getShape().get(0);
-        }
-
-        @Override
-        public NDArray denseWeight(NDManager target) {
-            return weightArray.duplicate().toDevice(target.getDevice(), false);
-        }
-
-        @Override
-        public NDArray bias() {
-            return biasArray;
-        }
-
-        @Override
-        public long storedBytes() {
-            return 4L * weight.length;
-        }
-
-        @Override
-        public void close() {
-            weightArray.close();
-            if (biasArray != null) {
-                biasArray.close();
-            }
+            return super.forward(x);
         }
     }
 
