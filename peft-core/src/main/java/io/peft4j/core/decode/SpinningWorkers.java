@@ -11,13 +11,14 @@ import java.util.function.IntConsumer;
  * fork-join pool the second core sat mostly idle). A job is a number of chunks that the caller and the workers claim
  * one at a time, so a thread slowed down by anything else on its core simply takes fewer. After
  * {@value #SPIN_MICROS} µs without a job a worker parks, so idle workers cost nothing. One job at a time: a caller
- * that finds the workers busy (another thread decoding) runs its chunks alone. Daemon threads, started on first use.
- * {@link #shared()} is the one set of workers of the JVM, sized like libtorch's intra-op pool
- * ({@code ai.djl.pytorch.num_threads}, else the available processors, counting the caller). Shared by the decode
- * kernels of peft-core and quantization.
+ * that finds the workers busy (another thread decoding, or a job started from inside a chunk) runs its chunks alone.
+ * Daemon threads, started on first use. {@link #shared()} is the one set of workers of the JVM, sized like libtorch's
+ * intra-op pool ({@code ai.djl.pytorch.num_threads}, else the available processors, counting the caller). Shared by
+ * the decode kernels of peft-core and quantization.
  *
  * <pre>{@code
- * SpinningWorkers.shared().run(8, chunk -> kernel.multiply(m, x, 1, y, chunk * per, Math.min(n, (chunk + 1) * per)));
+ * int per = (n + 7) / 8;
+ * SpinningWorkers.shared().run(8, c -> kernel.multiply(m, x, 1, y, c * per, Math.min(n, (c + 1) * per)));
  * }</pre>
  *
  * @since 0.1.0
@@ -80,7 +81,7 @@ public final class SpinningWorkers {
      * are done; the first failure is rethrown. Chunks run in any order and concurrently.
      */
     public void run(int chunks, IntConsumer body) {
-        if (chunks <= 1 || threads.length == 0 || !busy.tryLock()) {
+        if (chunks <= 1 || threads.length == 0 || busy.isHeldByCurrentThread() || !busy.tryLock()) {
             for (int c = 0; c < chunks; c++) {
                 body.accept(c);
             }

@@ -56,6 +56,16 @@ class SpinningWorkersTest {
     }
 
     @Test
+    void aJobStartedInsideAChunk_runsInline() {
+        SpinningWorkers w = new SpinningWorkers(1);
+        AtomicIntegerArray inner = new AtomicIntegerArray(4 * 5);
+        w.run(4, outer -> w.run(5, c -> inner.incrementAndGet(outer * 5 + c)));
+        for (int i = 0; i < inner.length(); i++) {
+            assertEquals(1, inner.get(i), "inner chunk " + i);
+        }
+    }
+
+    @Test
     void aFailingChunk_throwsInTheCaller_andTheWorkersStayUsable() {
         SpinningWorkers w = new SpinningWorkers(1);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> w.run(6, c -> {
