@@ -6,10 +6,10 @@ then per run: reset, eval the prompt ids (prefill, timed), then NEW greedy token
 last logits, eval the token; timed from the first to the last new token, as peft4j's bench does). One warm-up,
 median of ITERS. Peak RSS is this process's ru_maxrss. The last stdout line is one JSON object.
 
-llama-cpp-python is NOT in requirements.txt: PyPI ships only its source, and building llama.cpp took more than
-15 minutes on the 2-core CI machine. Install it into the reference venv by hand
-(`~/.cache/peft4j/venv/bin/pip install llama-cpp-python==0.3.36`) for the peer numbers; without it this script
-prints {"skipped": "..."} and exits 0, and the bench says why there is no ratio.
+llama-cpp-python is pinned in requirements-llamacpp.txt, not requirements.txt: PyPI ships only its source, and
+building llama.cpp takes 10-15 minutes of the 2-core CI machine. `bash scripts/interop/setup-python.sh
+--with-llama-cpp` installs it into the reference venv; without it this script prints {"skipped": "..."} and exits 0,
+and the bench says why there is no ratio.
 
 Usage: python bench_llamacpp.py --model GGUF --prompt-ids 1,2,3 [--new-tokens 64] [--threads 2] [--iters 3]
 """
@@ -32,8 +32,9 @@ def main():
         from llama_cpp import Llama
         import llama_cpp
     except ImportError:
-        print(json.dumps({"skipped": "llama-cpp-python is not installed in the reference venv (not in "
-                                     "requirements.txt: it builds llama.cpp from source, 15+ minutes here)"}))
+        print(json.dumps({"skipped": "llama-cpp-python is not installed in the reference venv: run "
+                                     "bash scripts/interop/setup-python.sh --with-llama-cpp (a source build "
+                                     "of llama.cpp, 10-15 minutes the first time)"}))
         return
     import numpy as np
 

@@ -14,7 +14,8 @@ final class JsonOption {
     @Option(names = "--json", description = "Print one JSON object as the last stdout line.")
     boolean json;
 
-    @Option(names = "--debug", description = "Show stack traces on errors.")
+    @Option(names = "--debug", description = "Show stack traces on errors and, through ./peft4j, the INFO log "
+            + "(which decode kernel and path were chosen, and why).")
     boolean debug;
 
     /**

@@ -16,6 +16,8 @@ import io.peft4j.core.decode.SpinningWorkers;
  * @since 0.1.0
  */
 public final class GroupedQueryAttention {
+    /** Per-thread score rows of {@link #attendRows}, grown as the context grows, so a decode step allocates none. */
+    private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
     /** Below this many multiply-adds {@link #attendRows} runs on the calling thread alone. */
     private static final long PARALLEL_MIN = 1L << 15;
 
@@ -73,7 +75,7 @@ public final class GroupedQueryAttention {
         SpinningWorkers workers = SpinningWorkers.shared();
         int chunks = (long) pairs * groups * n * d < PARALLEL_MIN ? 1 : pairs;
         workers.run(chunks, chunk -> {
-            float[] p = new float[groups * n];
+            float[] p = scores(groups * n);
             for (int pair = chunks == 1 ? 0 : chunk; pair < (chunks == 1 ? pairs : chunk + 1); pair++) {
                 int r = pair / kvHeads;
                 int h = pair % kvHeads;
@@ -86,5 +88,14 @@ public final class GroupedQueryAttention {
                 math.weightedSum(p, groups, kv.values(), first, n, d, context, q);
             }
         });
+    }
+
+    private static float[] scores(int n) {
+        float[] p = SCORES.get();
+        if (p.length < n) {
+            p = new float[Math.max(n, 2 * p.length)];
+            SCORES.set(p);
+        }
+        return p;
     }
 }
