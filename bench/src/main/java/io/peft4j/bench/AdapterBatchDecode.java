@@ -58,14 +58,10 @@ final class AdapterBatchDecode {
                 batch = DecodeBenchmark.run(mixed, prompts, s).decodeTokensPerS();
             }
             double base = (Double) r.get("decode_tokens_per_s");
-            r.put("lora_decode_tokens_per_s", round(one));
-            r.put("batch8_4adapters_decode_tokens_per_s", round(batch));
-            r.put("ratio_batch8_vs_single", round(batch / base));
-            r.put("ratio_batch8_vs_lora_single", round(batch / one));
+            r.put("lora_decode_tokens_per_s", DecodeBenchmark.round(one));
+            r.put("batch8_4adapters_decode_tokens_per_s", DecodeBenchmark.round(batch));
+            r.put("ratio_batch8_vs_single", DecodeBenchmark.round(batch / base));
+            r.put("ratio_batch8_vs_lora_single", DecodeBenchmark.round(batch / one));
         }
-    }
-
-    private static double round(double v) {
-        return Math.round(v * 100) / 100.0;
     }
 }

@@ -221,7 +221,8 @@ public final class DecodeBenchmark {
                 java.util.TreeMap::new, Collectors.counting())).toString();
     }
 
-    private static double round(double v) {
+    /** {@code v} to two decimals, as every decode key is printed. */
+    static double round(double v) {
         return Math.round(v * 100) / 100.0;
     }
 }

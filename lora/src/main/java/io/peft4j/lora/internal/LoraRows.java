@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.adapter.AdapterRouting;
 import io.peft4j.core.decode.DecodeMath;
+import io.peft4j.core.decode.NativeViews;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -116,9 +117,9 @@ public final class LoraRows {
      * engine gives one, else a copy (a non-contiguous or non-CPU tensor).
      */
     private static ByteBuffer view(NDArray arr) {
-        ByteBuffer bb = arr.toByteBuffer(true);
-        if (bb.isDirect() && bb.capacity() == 4L * arr.size()) {
-            return bb.order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer view = NativeViews.of(arr);
+        if (view != null) {
+            return view;
         }
         ByteBuffer copy = ByteBuffer.allocate(4 * Math.toIntExact(arr.size())).order(ByteOrder.LITTLE_ENDIAN);
         copy.asFloatBuffer().put(arr.toFloatArray());

@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import io.peft4j.core.decode.DecodeMath;
 import io.peft4j.core.decode.SpinningWorkers;
 
+import java.util.function.IntConsumer;
+
 /**
  * Scaled dot-product attention with grouped-query heads (GQA, arXiv 2305.13245), eager as transformers'
  * {@code eager_attention_forward} computes it, but without repeating keys: the queries of one kv head are stacked
@@ -64,30 +66,36 @@ public final class GroupedQueryAttention {
         attendRows(queries, rows, heads, kv, keyMask, context, DecodeMath.INSTANCE);
     }
 
-    /** {@link #attendRows(float[], int, int, CachedKeyValues, boolean[][], float[])} with the given loops. */
+    /**
+     * {@link #attendRows(float[], int, int, CachedKeyValues, boolean[][], float[])} with the given loops: one task per
+     * (row, kv head), spread over the decode workers when the step is big enough.
+     */
     static void attendRows(float[] queries, int rows, int heads, CachedKeyValues kv, boolean[][] keyMask,
                            float[] context, DecodeMath math) {
         int d = kv.headDim();
         int kvHeads = kv.kvHeads();
         int groups = heads / kvHeads;
         int n = kv.length();
-        int pairs = rows * kvHeads;
-        SpinningWorkers workers = SpinningWorkers.shared();
-        int chunks = (long) pairs * groups * n * d < PARALLEL_MIN ? 1 : pairs;
-        workers.run(chunks, chunk -> {
+        IntConsumer pair = i -> {
+            int r = i / kvHeads;
+            int h = i % kvHeads;
+            int first = kv.offset(r, h, 0);
+            int q = (r * heads + h * groups) * d;
             float[] p = scores(groups * n);
-            for (int pair = chunks == 1 ? 0 : chunk; pair < (chunks == 1 ? pairs : chunk + 1); pair++) {
-                int r = pair / kvHeads;
-                int h = pair % kvHeads;
-                int first = kv.offset(r, h, 0);
-                int q = (r * heads + h * groups) * d;
-                math.scores(queries, q, groups, kv.keys(), first, n, d, keyMask[r], p);
-                for (int g = 0; g < groups; g++) {
-                    math.softmax(p, g * n, n);
-                }
-                math.weightedSum(p, groups, kv.values(), first, n, d, context, q);
+            math.scores(queries, q, groups, kv.keys(), first, n, d, keyMask[r], p);
+            for (int g = 0; g < groups; g++) {
+                math.softmax(p, g * n, n);
             }
-        });
+            math.weightedSum(p, groups, kv.values(), first, n, d, context, q);
+        };
+        int pairs = rows * kvHeads;
+        if ((long) pairs * groups * n * d < PARALLEL_MIN) {
+            for (int i = 0; i < pairs; i++) {
+                pair.accept(i);
+            }
+        } else {
+            SpinningWorkers.shared().run(pairs, pair);
+        }
     }
 
     private static float[] scores(int n) {

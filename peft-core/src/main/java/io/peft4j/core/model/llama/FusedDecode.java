@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.ModelConfig;
+import io.peft4j.core.decode.NativeViews;
 import io.peft4j.core.model.block.AttentionLayout;
 import io.peft4j.core.model.block.CachedKeyValues;
 import io.peft4j.core.model.block.GroupedQueryAttention;
@@ -85,7 +86,7 @@ public final class FusedDecode {
     private static boolean viewsAlias(LlamaModel model) {
         Boolean alias = viewsAlias;
         if (alias == null) {
-            alias = LlamaKvCache.viewsAlias(model.manager());
+            alias = NativeViews.alias(model.manager());
             viewsAlias = alias;
         }
         return alias;

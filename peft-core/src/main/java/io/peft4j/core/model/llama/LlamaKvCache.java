@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import io.peft4j.core.decode.NativeViews;
 import io.peft4j.core.model.KvCache;
 import io.peft4j.core.model.block.AttentionLayout;
 import io.peft4j.core.model.block.CachedKeyValues;
@@ -12,7 +13,6 @@ import io.peft4j.core.model.block.KeyValues;
 import io.peft4j.core.model.block.PrefixKeyValues;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 
@@ -106,14 +106,14 @@ final class LlamaKvCache implements KvCache {
      * D]} (row-major), written straight into the buffers through direct views of their memory; returns those views
      * over everything cached, the new position included.
      *
-     * @throws IllegalStateException when the engine gives copies instead of views (see {@link #viewsAlias})
+     * @throws IllegalStateException when the engine gives copies instead of views (see {@link NativeViews#alias})
      */
     CachedKeyValues appendRow(int layer, float[] newKeys, float[] newValues) {
         if (pending != 1) {
             throw new IllegalStateException("appendRow writes one pending position, " + pending + " are pending");
         }
-        ByteBuffer k = view(keys[layer]);
-        ByteBuffer v = view(values[layer]);
+        ByteBuffer k = NativeViews.of(keys[layer]);
+        ByteBuffer v = NativeViews.of(values[layer]);
         if (k == null || v == null) {
             throw new IllegalStateException("the engine returned a copy, not a view, of a cache buffer");
         }
@@ -131,30 +131,6 @@ final class LlamaKvCache implements KvCache {
         return kv;
     }
 
-    /**
-     * Whether {@code toByteBuffer(true)} of an array made by {@code manager} aliases its memory (writes through the
-     * view show in the array), which {@link #appendRow} needs.
-     */
-    static boolean viewsAlias(NDManager manager) {
-        try (NDManager m = manager.newSubManager()) {
-            NDArray probe = m.zeros(new Shape(4));
-            ByteBuffer view = view(probe);
-            if (view == null) {
-                return false;
-            }
-            view.putFloat(8, 7f);
-            return probe.toFloatArray()[2] == 7f;
-        }
-    }
-
-    /** A little-endian view aliasing {@code buffer}'s memory, or null when the engine gives only a copy. */
-    private static ByteBuffer view(NDArray buffer) {
-        ByteBuffer b = buffer.toByteBuffer(true);
-        if (!b.isDirect() || b.capacity() != 4L * buffer.size()) {
-            return null;
-        }
-        return b.order(ByteOrder.LITTLE_ENDIAN);
-    }
 
     /**
      * Writes {@code prefix} (prefix tuning's keys and values, the same for every row) as the first positions of an

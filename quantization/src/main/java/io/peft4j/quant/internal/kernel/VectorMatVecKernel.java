@@ -127,18 +127,15 @@ public final class VectorMatVecKernel implements MatVecKernel {
                 float d = half(data, p);
                 if (type == GgmlType.Q8_0) {
                     FloatVector dv = FloatVector.broadcast(FS, d);
-                    lo = ((FloatVector) ByteVector.fromArray(BS, data, p + 2).convertShape(VectorOperators.B2F, FS, 0))
-                            .mul(dv);
-                    hi = ((FloatVector) ByteVector.fromArray(BS, data, p + 18).convertShape(VectorOperators.B2F, FS,
-                            0)).mul(dv);
+                    lo = int8s(data, p + 2).mul(dv);
+                    hi = int8s(data, p + 18).mul(dv);
                 } else {
                     boolean withMin = type == GgmlType.Q4_1;
                     FloatVector dv = FloatVector.broadcast(FS, d);
                     FloatVector mv = FloatVector.broadcast(FS, withMin ? half(data, p + 2) : -8f * d);
                     IntVector q = nibblePairs(data, p + (withMin ? 4 : 2));
-                    lo = ((FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0)).fma(dv, mv);
-                    hi = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0x0F).convert(VectorOperators.I2F, 0))
-                            .fma(dv, mv);
+                    lo = lowNibbles(q).fma(dv, mv);
+                    hi = highNibbles(q).fma(dv, mv);
                 }
                 a0 = lo.fma(FloatVector.fromArray(FS, x, x0 + xo), a0);
                 b0 = hi.fma(FloatVector.fromArray(FS, x, x0 + xo + 16), b0);
@@ -179,17 +176,14 @@ public final class VectorMatVecKernel implements MatVecKernel {
             if (L == 16) {
                 // one vector per half block, written out: with the 1-trip loop below it took 11 % longer
                 IntVector q = nibblePairs(data, qs);
-                accLo = ((FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0)).fma(dv, mv)
-                        .fma(FloatVector.fromArray(FS, x, xo), accLo);
-                accHi = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0x0F).convert(VectorOperators.I2F, 0))
-                        .fma(dv, mv).fma(FloatVector.fromArray(FS, x, xo + 16), accHi);
+                accLo = lowNibbles(q).fma(dv, mv).fma(FloatVector.fromArray(FS, x, xo), accLo);
+                accHi = highNibbles(q).fma(dv, mv).fma(FloatVector.fromArray(FS, x, xo + 16), accHi);
                 continue;
             }
             for (int j = 0; j < 16; j += L) {
                 IntVector q = nibblePairs(data, qs + j);
-                FloatVector lo = (FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0);
-                FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0x0F)
-                        .convert(VectorOperators.I2F, 0);
+                FloatVector lo = lowNibbles(q);
+                FloatVector hi = highNibbles(q);
                 accLo = lo.fma(dv, mv).fma(FloatVector.fromArray(FS, x, xo + j), accLo);
                 accHi = hi.fma(dv, mv).fma(FloatVector.fromArray(FS, x, xo + 16 + j), accHi);
             }
@@ -208,6 +202,21 @@ public final class VectorMatVecKernel implements MatVecKernel {
         return (IntVector) ByteVector.fromArray(BS, data, offset).convertShape(VectorOperators.B2I, IS, 0);
     }
 
+    /** The low nibbles of {@link #nibblePairs} (a Q4 block's elements {@code j < 16}) as floats. */
+    private static FloatVector lowNibbles(IntVector q) {
+        return (FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0);
+    }
+
+    /** The high nibbles of {@link #nibblePairs} (a Q4 block's elements {@code j + 16}) as floats. */
+    private static FloatVector highNibbles(IntVector q) {
+        return (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0x0F).convert(VectorOperators.I2F, 0);
+    }
+
+    /** {@code L} signed bytes (Q8_0 values) at {@code data[offset]} as floats. */
+    private static FloatVector int8s(byte[] data, int offset) {
+        return (FloatVector) ByteVector.fromArray(BS, data, offset).convertShape(VectorOperators.B2F, FS, 0);
+    }
+
     private static void decodeQ4(QuantMatrix.Ggml g, int o, float[] row) {
         byte[] data = g.data();
         boolean withMin = g.type() == GgmlType.Q4_1;
@@ -220,9 +229,8 @@ public final class VectorMatVecKernel implements MatVecKernel {
             int qs = p + (withMin ? 4 : 2);
             for (int j = 0; j < 16; j += L) {
                 IntVector q = nibblePairs(data, qs + j);
-                ((FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0)).fma(dv, mv).intoArray(row, xo + j);
-                ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0x0F).convert(VectorOperators.I2F, 0))
-                        .fma(dv, mv).intoArray(row, xo + 16 + j);
+                lowNibbles(q).fma(dv, mv).intoArray(row, xo + j);
+                highNibbles(q).fma(dv, mv).intoArray(row, xo + 16 + j);
             }
         }
     }
@@ -236,10 +244,8 @@ public final class VectorMatVecKernel implements MatVecKernel {
         for (int xo = 0; xo < g.cols(); xo += 32, p += 34) {
             FloatVector dv = FloatVector.broadcast(FS, half(data, p));
             for (int j = 0; j < 32; j += 2 * L) {
-                FloatVector q0 = (FloatVector) ByteVector.fromArray(BS, data, p + 2 + j)
-                        .convertShape(VectorOperators.B2F, FS, 0);
-                FloatVector q1 = (FloatVector) ByteVector.fromArray(BS, data, p + 2 + j + L)
-                        .convertShape(VectorOperators.B2F, FS, 0);
+                FloatVector q0 = int8s(data, p + 2 + j);
+                FloatVector q1 = int8s(data, p + 2 + j + L);
                 acc0 = q0.mul(dv).fma(FloatVector.fromArray(FS, x, xo + j), acc0);
                 acc1 = q1.mul(dv).fma(FloatVector.fromArray(FS, x, xo + j + L), acc1);
             }
@@ -253,8 +259,7 @@ public final class VectorMatVecKernel implements MatVecKernel {
         for (int xo = 0; xo < g.cols(); xo += 32, p += 34) {
             FloatVector dv = FloatVector.broadcast(FS, half(data, p));
             for (int j = 0; j < 32; j += L) {
-                ((FloatVector) ByteVector.fromArray(BS, data, p + 2 + j).convertShape(VectorOperators.B2F, FS, 0))
-                        .mul(dv).intoArray(row, xo + j);
+                int8s(data, p + 2 + j).mul(dv).intoArray(row, xo + j);
             }
         }
     }
