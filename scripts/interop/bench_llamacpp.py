@@ -4,7 +4,9 @@
 Loads the GGUF with llama-cpp-python (Llama(model_path, n_threads=T, n_threads_batch=T, n_ctx=prompt+new+8)),
 then per run: reset, eval the prompt ids (prefill, timed), then NEW greedy tokens one at a time (argmax of the
 last logits, eval the token; timed from the first to the last new token, as peft4j's bench does). One warm-up,
-median of ITERS. Peak RSS is this process's ru_maxrss. The last stdout line is one JSON object.
+median of ITERS. Peak RSS is this process's VmHWM: not ru_maxrss, which Linux carries over from the JVM that
+spawned this process (exec keeps the parent's high-water mark when the JVM forks with vfork semantics), so it
+reported the JVM's own peak. The last stdout line is one JSON object.
 
 llama-cpp-python is pinned in requirements-llamacpp.txt, not requirements.txt: PyPI ships only its source, and
 building llama.cpp takes 10-15 minutes of the 2-core CI machine. `bash scripts/interop/setup-python.sh
@@ -15,9 +17,17 @@ Usage: python bench_llamacpp.py --model GGUF --prompt-ids 1,2,3 [--new-tokens 64
 """
 import argparse
 import json
-import resource
 import statistics
 import time
+
+
+def peak_rss_mb():
+    """VmHWM of this process in MiB (the peak resident set of this program's own address space)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return None
 
 
 def main():
@@ -62,7 +72,7 @@ def main():
         "version": llama_cpp.__version__,
         "prefill_tokens_per_s": len(ids) / prefill,
         "decode_tokens_per_s": (a.new_tokens - 1) / decode,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "peak_rss_mb": peak_rss_mb(),
     }))
 
 

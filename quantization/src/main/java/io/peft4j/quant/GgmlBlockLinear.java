@@ -122,10 +122,10 @@ public final class GgmlBlockLinear implements LinearLayer {
         return name;
     }
 
-    /** The blocks (+ fp32 bias): what this layer keeps resident. */
+    /** The blocks, their fp32 scales for the decode kernel (+ fp32 bias): what this layer keeps resident. */
     @Override
     public long storedBytes() {
-        return weight.data().length + (bias == null ? 0 : 4L * bias.size());
+        return weight.data().length + 4L * weight.scales().length + (bias == null ? 0 : 4L * bias.size());
     }
 
     private long[] shape() {

@@ -51,6 +51,32 @@ public final class GgmlKernels {
         }
     }
 
+    /**
+     * The fp32 scale pair of each of {@code nBlocks} Q4_0 / Q4_1 / Q8_0 blocks from {@code src[srcOff]}, two floats
+     * per block: {@code d} and the offset a code {@code q} is dequantized with as {@code fma(q, d, offset)}
+     * ({@code -8d} for Q4_0, the stored min {@code m} for Q4_1, 0 for Q8_0). For Q4_0 {@code q·d} and {@code 8d}
+     * are exact in fp32, so the fused form equals ggml's {@code (q - 8)·d} (up to the sign of a zero); decode kernels
+     * read these instead of widening two halves per block.
+     */
+    public static float[] blockScales(GgmlType type, byte[] src, int srcOff, int nBlocks) {
+        if (type != GgmlType.Q4_0 && type != GgmlType.Q4_1 && type != GgmlType.Q8_0) {
+            throw new IllegalArgumentException("block scales are defined for Q4_0, Q4_1 and Q8_0, not " + type);
+        }
+        float[] out = new float[2 * nBlocks];
+        int ts = type.typeSize();
+        for (int b = 0; b < nBlocks; b++) {
+            int o = srcOff + b * ts;
+            float d = f16(src, o);
+            out[2 * b] = d;
+            out[2 * b + 1] = switch (type) {
+                case Q4_0 -> -8f * d;
+                case Q4_1 -> f16(src, o + 2);
+                default -> 0f;
+            };
+        }
+        return out;
+    }
+
     private static void block(GgmlType type, byte[] s, int o, float[] y, int yo) {
         switch (type) {
             case F32 -> y[yo] = Float.intBitsToFloat(u32(s, o));

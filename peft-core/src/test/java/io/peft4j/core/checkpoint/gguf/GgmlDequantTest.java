@@ -12,6 +12,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Each ggml block type dequantized from a hand-built block; expected values are worked out by hand from the
@@ -41,6 +42,41 @@ class GgmlDequantTest {
         for (int k = 0; k < n; k++) {
             b[at + k] = (byte) ((k % 16) | ((15 - k % 16) << 4));
         }
+    }
+
+    /**
+     * {@code fma(q, d, offset)} from {@link GgmlKernels#blockScales} is ggml's dequantized value exactly (as a value: a
+     * zero may come out +0 where ggml's {@code (q - 8)·d} gives -0, which no sum can tell apart).
+     */
+    @Test
+    void blockScales_reproduceReferenceDequantization_exact() {
+        Random rng = new Random(7);
+        for (GgmlType t : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q8_0}) {
+            int blocks = 500;
+            byte[] data = new byte[blocks * t.typeSize()];
+            rng.nextBytes(data);
+            for (int b = 0; b < blocks; b++) { // finite scales (random exponents, both signs)
+                half(data, b * t.typeSize(), rng.nextInt(0x7800) | (rng.nextBoolean() ? 0x8000 : 0));
+                if (t == GgmlType.Q4_1) {
+                    half(data, b * t.typeSize() + 2, rng.nextInt(0x7800) | (rng.nextBoolean() ? 0x8000 : 0));
+                }
+            }
+            float[] want = new float[blocks * 32];
+            GgmlKernels.dequantize(t, data, 0, want, 0, blocks);
+            float[] scales = GgmlKernels.blockScales(t, data, 0, blocks);
+            assertEquals(2 * blocks, scales.length);
+            for (int b = 0; b < blocks; b++) {
+                int p = b * t.typeSize();
+                for (int j = 0; j < 32; j++) {
+                    int q = t == GgmlType.Q8_0 ? data[p + 2 + j]
+                            : (data[p + (t == GgmlType.Q4_1 ? 4 : 2) + j % 16] >> (j < 16 ? 0 : 4)) & 0x0F;
+                    float got = Math.fma(q, scales[2 * b], scales[2 * b + 1]);
+                    assertTrue(want[b * 32 + j] == got,
+                            t + " block " + b + " element " + j + ": " + want[b * 32 + j] + " vs " + got);
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> GgmlKernels.blockScales(GgmlType.Q5_0, new byte[22], 0, 1));
     }
 
     @Test
