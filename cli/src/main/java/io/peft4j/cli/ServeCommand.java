@@ -35,8 +35,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "A .gguf file or a Hugging Face model folder.")
     Path model;
 
-    @Option(names = "--quantize", defaultValue = "none", description = "Quantize the projections on load: none "
-            + "(default), nf4, fp4 or int8.")
+    @Option(names = "--quantize", defaultValue = "auto", description = "How to hold the projections: auto "
+            + "(default: a GGUF file keeps its Q4_0/Q4_1/Q8_0 blocks, which small-batch decode reads directly; "
+            + "anything else as stored), none (fp32), nf4, fp4, int8 or gguf.")
     String quantize;
 
     @Option(names = "--adapter", description = "NAME=DIR: serve the PEFT adapter folder DIR as model NAME "

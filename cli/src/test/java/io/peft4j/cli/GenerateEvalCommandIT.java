@@ -1,6 +1,7 @@
 package io.peft4j.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.peft4j.core.model.llama.FusedDecode;
 import io.peft4j.core.testing.TestResources;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,14 +21,29 @@ class GenerateEvalCommandIT {
         return r.json();
     }
 
+    /** Without --quantize, generate keeps the GGUF's blocks and decodes fused from them (--quantize auto). */
     @Test
     void generate_json_lastLineHasTextTokensSpeed() throws Exception {
         String model = TestResources.testModel().toString();
+        long fused = FusedDecode.steps();
         JsonNode r = runJson("generate", "--model", model, "--prompt", "What is the capital of France?",
                 "--template", "chat", "--max-new-tokens", "12", "--json");
         assertTrue(r.get("text").asText().contains("Paris"), r.toString());
         assertTrue(r.get("tokens").asInt() > 0 && r.get("tokens").asInt() <= 12, r.toString());
         assertTrue(r.get("tokens_per_s").asDouble() > 0, r.toString());
+        assertTrue(FusedDecode.steps() - fused >= r.get("tokens").asInt() - 1,
+                "every decode step after the first token should run fused from the blocks: " + FusedDecode.decision());
+    }
+
+    /** --quantize none asks for fp32 projections: no fused block decode, and the same greedy answer. */
+    @Test
+    void generate_quantizeNone_decodesInFp32() throws Exception {
+        String model = TestResources.testModel().toString();
+        long fused = FusedDecode.steps();
+        JsonNode r = runJson("generate", "--model", model, "--quantize", "none", "--prompt",
+                "What is the capital of France?", "--template", "chat", "--max-new-tokens", "12", "--json");
+        assertTrue(r.get("text").asText().contains("Paris"), r.toString());
+        assertEquals(fused, FusedDecode.steps(), "fp32 projections have no row kernel");
     }
 
     @Test

@@ -85,9 +85,11 @@ public final class QuantizedCheckpoints {
     }
 
     /**
-     * The factory for {@code quantize} ({@code none}, {@code nf4}, {@code fp4}, {@code int8}, {@code gguf}; null
-     * means none): for a GGUF file with {@code gguf}, a {@link GgufBlockLinearFactory} (projections stay in their
-     * Q4_0 / Q4_1 / Q8_0 blocks and small-batch decode reads them directly; others fp32);
+     * The factory for {@code quantize} ({@code none}, {@code nf4}, {@code fp4}, {@code int8}, {@code gguf},
+     * {@code auto}; null means none): for a GGUF file with {@code gguf}, a {@link GgufBlockLinearFactory}
+     * (projections stay in their Q4_0 / Q4_1 / Q8_0 blocks and small-batch decode reads them directly; others fp32);
+     * {@code auto} is {@code gguf} for a GGUF file that stores some projection in those types and {@code none}
+     * otherwise (what the inference commands load with: the weights as the file stores them);
      * for a checkpoint stored quantized, a {@link StoredQuantLinearFactory} over the stored codes (asking for a
      * different type than stored is refused: re-quantizing quantized weights compounds the error); otherwise
      * {@link QuantizingLinearFactory#forType}.
@@ -96,6 +98,9 @@ public final class QuantizedCheckpoints {
      */
     public static LinearLayerFactory linearFactory(Checkpoint ckpt, String quantize) throws CheckpointFormatException {
         String want = quantize == null ? "none" : quantize.toLowerCase(Locale.ROOT);
+        if ("auto".equals(want)) {
+            want = keepsBlocks(ckpt) ? "gguf" : "none";
+        }
         if (!isQuantized(ckpt)) {
             // "gguf": a GGUF model keeps its Q4_0/Q4_1/Q8_0 projections as blocks (decode reads them directly)
             if ("gguf".equals(want)) {
@@ -114,6 +119,19 @@ public final class QuantizedCheckpoints {
                     + "--quantize none or " + stored + " (re-quantizing to " + want + " is refused)");
         }
         return new StoredQuantLinearFactory();
+    }
+
+    /** Whether {@code ckpt} is a GGUF file with at least one projection in a block type the decode kernel reads. */
+    private static boolean keepsBlocks(Checkpoint ckpt) {
+        if (!(ckpt.tensors() instanceof GgufTensorSource g)) {
+            return false;
+        }
+        for (String name : g.names()) {
+            if (GgufBlockLinearFactory.blocks(g, name).isPresent()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String storedType(TensorSource tensors) throws CheckpointFormatException {

@@ -8,6 +8,7 @@ import io.peft4j.core.Inference;
 import io.peft4j.core.LinearLayer;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.DenseLinear;
+import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.checkpoint.gguf.GgmlType;
 import io.peft4j.core.checkpoint.gguf.GgufTensorSource;
 import io.peft4j.core.checkpoint.gguf.GgufTestWriter;
@@ -19,6 +20,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -62,6 +64,31 @@ class GgufBlockLinearFactoryTest {
             long q40 = rows * cols / 32 * 18L;
             assertEquals(q41 + q80 + q40, factory.blockBytes());
             assertEquals(3L * rows * cols, factory.blockParameters());
+        }
+    }
+
+    /**
+     * {@code --quantize auto} (the inference commands' default): a GGUF file with Q4/Q8 blocks keeps them, a GGUF of
+     * F32 tensors and anything else load as {@code none}.
+     */
+    @Test
+    void linearFactory_auto_keepsBlocksOnlyWhenTheFileHasThem() throws Exception {
+        Random rng = new Random(4);
+        GgufTestWriter blocks = new GgufTestWriter().kvString("general.architecture", "llama");
+        blocks.tensor("blk.0.attn_v.weight", new long[] {64, 16}, GgmlType.Q4_1.id(),
+                DecodePathTest.blocks(GgmlType.Q4_1, 16, 64, rng));
+        GgufTestWriter dense = new GgufTestWriter().kvString("general.architecture", "llama");
+        dense.tensor("blk.0.attn_v.weight", new long[] {64, 16}, GgmlType.F32.id(),
+                GgufTestWriter.floatsLe(new float[16 * 64]));
+        try (GgufTensorSource withBlocks = GgufTensorSource.open(blocks.write(dir, "blocks.gguf"));
+             GgufTensorSource f32 = GgufTensorSource.open(dense.write(dir, "f32.gguf"))) {
+            Checkpoint a = Checkpoint.of(withBlocks.path(), "gguf", null, withBlocks, null);
+            Checkpoint b = Checkpoint.of(f32.path(), "gguf", null, f32, null);
+            assertTrue(QuantizedCheckpoints.linearFactory(a, "auto") instanceof GgufBlockLinearFactory);
+            assertTrue(QuantizedCheckpoints.linearFactory(a, "AUTO") instanceof GgufBlockLinearFactory);
+            assertEquals(QuantizedCheckpoints.linearFactory(a, "none").getClass(),
+                    QuantizedCheckpoints.linearFactory(b, "auto").getClass());
+            assertFalse(QuantizedCheckpoints.linearFactory(a, "none") instanceof GgufBlockLinearFactory);
         }
     }
 
