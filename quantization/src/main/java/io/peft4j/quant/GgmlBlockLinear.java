@@ -17,7 +17,7 @@ import io.peft4j.quant.internal.kernel.QuantMatrix;
  * Q8_0: 0.5625, 0.625 or 1.0625 bytes per parameter), never held in fp32 between calls. A forward on a few rows
  * inside an {@link Inference} region (decode) multiplies straight from the blocks with the SIMD matrix-vector kernel
  * ({@code -Dpeft4j.decode.*}, see {@link GgufBlockLinearFactory}); any other forward (prefill, training) decodes W
- * bit-identically to ggml into a reused buffer and multiplies in libtorch, as {@link QuantizedLinear} does. The
+ * to ggml's values (SIMD, from the block scales) into a reused buffer and multiplies in libtorch, as {@link QuantizedLinear} does. The
  * bias, if any, is fp32 and owned. One forward at a time per thread.
  *
  * <pre>{@code
@@ -59,7 +59,7 @@ public final class GgmlBlockLinear implements LinearLayer {
         if (MatVec.takes(x, weight.cols())) {
             return MatVec.forward(weight, x, biasValues);
         }
-        NDArray w = JavaDequantKernel.dequantizeShared(weight.type(), weight.data(), shape(), x.getManager());
+        NDArray w = JavaDequantKernel.dequantizeShared(weight, x.getManager());
         if (!Inference.active()) {
             // autograd may keep W for the backward pass of x: give it its own copy, not the reused scratch
             NDArray own = w.duplicate();

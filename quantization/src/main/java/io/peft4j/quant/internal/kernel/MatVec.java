@@ -8,6 +8,7 @@ import io.peft4j.core.decode.SpinningWorkers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.FloatBuffer;
 import java.util.Locale;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -48,6 +49,9 @@ public final class MatVec {
     private static final int MAX_ROWS = Integer.getInteger(MAX_ROWS_PROPERTY, DEFAULT_MAX_ROWS);
     private static final LongAdder CALLS = new LongAdder();
     private static final SpinningWorkers WORKERS = SpinningWorkers.shared();
+    /** Floats of W decoded into a heap chunk (L2-sized) before each bulk copy into the destination. */
+    private static final int DECODE_CHUNK_FLOATS = 1 << 15;
+    private static final ThreadLocal<float[]> DECODE_SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
     /** The kernel in use (null when the decode path is off) and why it was chosen. */
     private record Choice(MatVecKernel kernel, String reason) {
@@ -130,6 +134,33 @@ public final class MatVec {
         int chunks = (long) rows * n * w.cols() < PARALLEL_MIN ? 1 : Math.min(CHUNKS, n);
         int per = (n + chunks - 1) / chunks;
         WORKERS.run(chunks, c -> kernel.multiply(w, x, rows, y, Math.min(n, c * per), Math.min(n, (c + 1) * per)));
+    }
+
+    /**
+     * W in fp32, row-major, into {@code out[0 .. rows * cols)} (a direct buffer in practice) with the chosen kernel's
+     * decoding, rows split over the workers: the values of the reference decoding (a zero may differ in sign). The
+     * non-decode forward of a block layer (prefill, training) multiplies in libtorch from this.
+     */
+    public static void dequantize(QuantMatrix w, FloatBuffer out) {
+        if (CHOICE.kernel() == null) {
+            throw new IllegalStateException("decode path is off: " + describe());
+        }
+        MatVecKernel kernel = CHOICE.kernel();
+        int n = w.rows();
+        int cols = w.cols();
+        int per = Math.max(1, Math.min(n, DECODE_CHUNK_FLOATS / cols));
+        int chunks = (n + per - 1) / per;
+        WORKERS.run(chunks, c -> {
+            int from = c * per;
+            int to = Math.min(n, from + per);
+            float[] rows = DECODE_SCRATCH.get();
+            if (rows.length < per * cols) {
+                rows = new float[per * cols];
+                DECODE_SCRATCH.set(rows);
+            }
+            kernel.decodeRows(w, from, to, rows);
+            out.put(from * cols, rows, 0, (to - from) * cols);
+        });
     }
 
     static Choice choose(String requested) {

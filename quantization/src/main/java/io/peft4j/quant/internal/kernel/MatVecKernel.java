@@ -24,4 +24,16 @@ public interface MatVecKernel {
      * @param y {@code [rows, w.rows()]} row-major
      */
     void multiply(QuantMatrix w, float[] x, int rows, float[] y, int from, int to);
+
+    /**
+     * Rows {@code [from, to)} of W in fp32 into {@code dst[0 .. (to - from) * w.cols())}, row-major, with the values
+     * of {@link ScalarMatVecKernel}'s reference decoding (a zero may differ in sign).
+     */
+    default void decodeRows(QuantMatrix w, int from, int to, float[] dst) {
+        float[] row = new float[w.cols()];
+        for (int o = from; o < to; o++) {
+            ScalarMatVecKernel.decodeRow(w, o, row);
+            System.arraycopy(row, 0, dst, (o - from) * w.cols(), w.cols());
+        }
+    }
 }

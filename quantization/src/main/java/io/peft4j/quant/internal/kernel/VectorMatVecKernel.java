@@ -70,6 +70,22 @@ public final class VectorMatVecKernel implements MatVecKernel {
         }
     }
 
+    /** GGUF rows decoded with the SIMD loops ({@code fma(q, d, offset)} from the fp32 block scales); 4-bit: scalar. */
+    @Override
+    public void decodeRows(QuantMatrix w, int from, int to, float[] dst) {
+        if (!(w instanceof QuantMatrix.Ggml g)) {
+            MatVecKernel.super.decodeRows(w, from, to, dst);
+            return;
+        }
+        for (int o = from; o < to; o++) {
+            if (g.type() == GgmlType.Q8_0) {
+                decodeQ8(g, o, dst, (o - from) * g.cols());
+            } else {
+                decodeQ4(g, o, dst, (o - from) * g.cols());
+            }
+        }
+    }
+
     private static void ggml(QuantMatrix.Ggml g, float[] x, int rows, float[] y, int from, int to) {
         int cols = g.cols();
         boolean q8 = g.type() == GgmlType.Q8_0;
@@ -88,9 +104,9 @@ public final class VectorMatVecKernel implements MatVecKernel {
         float[] row = new float[cols];
         for (int o = from; o < to; o++) {
             if (q8) {
-                decodeQ8(g, o, row);
+                decodeQ8(g, o, row, 0);
             } else {
-                decodeQ4(g, o, row);
+                decodeQ4(g, o, row, 0);
             }
             for (int r = 0; r < rows; r++) {
                 y[r * g.rows() + o] = dot(row, x, r * cols, cols);
@@ -220,7 +236,7 @@ public final class VectorMatVecKernel implements MatVecKernel {
         return (FloatVector) ByteVector.fromArray(BS, data, offset).convertShape(VectorOperators.B2F, FS, 0);
     }
 
-    private static void decodeQ4(QuantMatrix.Ggml g, int o, float[] row) {
+    private static void decodeQ4(QuantMatrix.Ggml g, int o, float[] row, int off) {
         byte[] data = g.data();
         boolean withMin = g.type() == GgmlType.Q4_1;
         int ts = g.type().typeSize();
@@ -233,8 +249,8 @@ public final class VectorMatVecKernel implements MatVecKernel {
             int qs = p + (withMin ? 4 : 2);
             for (int j = 0; j < 16; j += L) {
                 IntVector q = nibblePairs(data, qs + j);
-                lowNibbles(q).fma(dv, mv).intoArray(row, xo + j);
-                highNibbles(q).fma(dv, mv).intoArray(row, xo + 16 + j);
+                lowNibbles(q).fma(dv, mv).intoArray(row, off + xo + j);
+                highNibbles(q).fma(dv, mv).intoArray(row, off + xo + 16 + j);
             }
         }
     }
@@ -259,7 +275,7 @@ public final class VectorMatVecKernel implements MatVecKernel {
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
 
-    private static void decodeQ8(QuantMatrix.Ggml g, int o, float[] row) {
+    private static void decodeQ8(QuantMatrix.Ggml g, int o, float[] row, int off) {
         byte[] data = g.data();
         int p = o * g.rowBytes();
         float[] sc = g.scales();
@@ -267,7 +283,7 @@ public final class VectorMatVecKernel implements MatVecKernel {
         for (int xo = 0; xo < g.cols(); xo += 32, p += 34, s += 2) {
             FloatVector dv = FloatVector.broadcast(FS, sc[s]);
             for (int j = 0; j < 32; j += L) {
-                int8s(data, p + 2 + j).mul(dv).intoArray(row, xo + j);
+                int8s(data, p + 2 + j).mul(dv).intoArray(row, off + xo + j);
             }
         }
     }

@@ -9,6 +9,9 @@ import io.peft4j.quant.Quantizer;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -57,6 +60,31 @@ class MatVecKernelOracleTest {
                     QuantMatrix w = RandomMatrices.fourBit(type, s[0], s[1], s[2], rng);
                     assertClose(w, RandomMatrices.input(rows * s[1], rng), rows, type + " " + Arrays.toString(s));
                 }
+            }
+        }
+    }
+
+    /** The SIMD row decoding (prefill's dequantization) gives the reference values; MatVec.dequantize splits it. */
+    @Test
+    void vectorDecodeRows_ggml_equalReferenceValues() {
+        Random rng = new Random(6);
+        for (GgmlType type : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q8_0}) {
+            QuantMatrix.Ggml w = RandomMatrices.ggml(type, 301, 576, rng);
+            float[] want = new float[301 * 576];
+            float[] row = new float[576];
+            for (int o = 0; o < 301; o++) {
+                ScalarMatVecKernel.decodeRow(w, o, row);
+                System.arraycopy(row, 0, want, o * 576, 576);
+            }
+            float[] got = new float[(250 - 7) * 576];
+            new VectorMatVecKernel().decodeRows(w, 7, 250, got);
+            for (int i = 0; i < got.length; i++) {
+                assertTrue(got[i] == want[7 * 576 + i], type + " element " + i + ": " + got[i] + " vs " + want[7 * 576 + i]);
+            }
+            FloatBuffer all = ByteBuffer.allocateDirect(4 * want.length).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            MatVec.dequantize(w, all);
+            for (int i = 0; i < want.length; i++) {
+                assertTrue(all.get(i) == want[i], type + " (MatVec.dequantize) element " + i);
             }
         }
     }
