@@ -13,6 +13,7 @@ import io.peft4j.core.checkpoint.gguf.GgufTensorInfo;
 import io.peft4j.core.checkpoint.gguf.GgufTensorSource;
 import io.peft4j.core.model.DenseLinearFactory;
 import io.peft4j.core.model.LinearLayerFactory;
+import io.peft4j.core.model.TokenEmbedding;
 import io.peft4j.quant.internal.kernel.MatVec;
 import io.peft4j.quant.internal.kernel.Q8Blocks;
 import io.peft4j.quant.internal.kernel.QuantMatrix;
@@ -64,9 +65,7 @@ public final class GgufBlockLinearFactory implements LinearLayerFactory {
         GgufTensorSource gguf = (GgufTensorSource) weights;
         GgufTensorInfo t = info.get();
         long[] shape = t.shape();
-        ByteBuffer mapped = gguf.file().tensorData(t);
-        byte[] data = new byte[mapped.remaining()];
-        mapped.get(data);
+        byte[] data = read(gguf, t);
         unpermute(gguf.file(), t, data);
         NDArray bias = null;
         if (weights.contains(modulePath + ".bias")) {
@@ -88,33 +87,62 @@ public final class GgufBlockLinearFactory implements LinearLayerFactory {
     }
 
     /**
-     * The tied lm_head as a {@link TiedBlockHead}: the decode path multiplies from the GGUF's own embedding blocks
-     * (Q4_0 / Q4_1 / Q8_0) or, for another embedding type, from the embedding quantized to Q8_0 here; other
-     * forwards use {@code embedding}. A {@link io.peft4j.core.DenseLinear} on {@code embedding} when the source is
-     * not a GGUF file or the decode path is off ({@code -Dpeft4j.decode.kernel=off}).
+     * The token embedding: a GGUF file's Q4_0 / Q4_1 / Q8_0 {@code token_embd} stays in its blocks (a
+     * {@link BlockTokenEmbedding}, which the tied head then shares) while the decode path is on; anything else loads
+     * its fp32 table.
      */
     @Override
-    public LinearLayer tiedHead(String modulePath, String embeddingName, TensorSource weights, NDArray embedding,
-                                NDManager manager) throws CheckpointFormatException {
-        long[] shape = embedding.getShape().getShape();
-        if (!(weights instanceof GgufTensorSource gguf) || !MatVec.enabled() || shape.length != 2
-                || shape[1] % Q8Blocks.BLOCK != 0) {
+    public TokenEmbedding embedding(String name, TensorSource weights, NDManager manager)
+            throws CheckpointFormatException {
+        Optional<GgufTensorInfo> info = blocks(weights, name);
+        if (info.isEmpty() || !MatVec.enabled()) {
+            return LinearLayerFactory.super.embedding(name, weights, manager);
+        }
+        long[] shape = weights.shape(name);
+        QuantMatrix.Ggml m = new QuantMatrix.Ggml(info.get().type(), Math.toIntExact(shape[0]),
+                Math.toIntExact(shape[1]), read((GgufTensorSource) weights, info.get()));
+        storedBytes.addAndGet(m.data().length);
+        LOG.debug("kept {} {} as {} blocks ({} bytes) for lookups and the tied head", name, shape, m.type(),
+                m.data().length);
+        return new BlockTokenEmbedding(name, m, manager);
+    }
+
+    /**
+     * The tied lm_head as a {@link TiedBlockHead}: the decode path multiplies from the embedding's own blocks (a
+     * {@link BlockTokenEmbedding}), from the GGUF's blocks of it, or, for another embedding type, from the
+     * embedding quantized to Q8_0 here; other forwards use the embedding's table. A
+     * {@link io.peft4j.core.DenseLinear} on the table when the source is not a GGUF file or the decode path is off
+     * ({@code -Dpeft4j.decode.kernel=off}).
+     */
+    @Override
+    public LinearLayer tiedHead(String modulePath, String embeddingName, TensorSource weights,
+                                TokenEmbedding embedding, NDManager manager) throws CheckpointFormatException {
+        if (embedding instanceof BlockTokenEmbedding b) {
+            return new TiedBlockHead(modulePath, b.blocks(), embedding);
+        }
+        long[] shape = {embedding.vocabSize(), embedding.hiddenSize()};
+        if (!(weights instanceof GgufTensorSource gguf) || !MatVec.enabled() || shape[1] % Q8Blocks.BLOCK != 0) {
             return LinearLayerFactory.super.tiedHead(modulePath, embeddingName, weights, embedding, manager);
         }
         Optional<GgufTensorInfo> info = blocks(weights, embeddingName);
         QuantMatrix.Ggml m;
         if (info.isPresent() && Arrays.equals(info.get().shape(), shape)) {
-            ByteBuffer mapped = gguf.file().tensorData(info.get());
-            byte[] data = new byte[mapped.remaining()];
-            mapped.get(data);
-            m = new QuantMatrix.Ggml(info.get().type(), (int) shape[0], (int) shape[1], data);
+            m = new QuantMatrix.Ggml(info.get().type(), (int) shape[0], (int) shape[1], read(gguf, info.get()));
         } else {
-            m = quantizeQ8(embedding);
+            m = quantizeQ8(embedding.table());
         }
         storedBytes.addAndGet(m.data().length);
         LOG.debug("tied {} decodes from {} {} blocks of {} ({} bytes)", modulePath, info.isPresent() ? "the file's"
                 : "Q8_0-at-load", m.type(), embeddingName, m.data().length);
         return new TiedBlockHead(modulePath, m, embedding);
+    }
+
+    /** The tensor's blocks as stored, copied out of the mapped file. */
+    private static byte[] read(GgufTensorSource gguf, GgufTensorInfo t) throws CheckpointFormatException {
+        ByteBuffer mapped = gguf.file().tensorData(t);
+        byte[] data = new byte[mapped.remaining()];
+        mapped.get(data);
+        return data;
     }
 
     /** {@code embedding [rows, cols]} (cols a multiple of 32) as Q8_0 blocks, read 2,048 rows at a time. */

@@ -2,6 +2,7 @@ package io.peft4j.quant;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import io.peft4j.core.Inference;
@@ -12,6 +13,7 @@ import io.peft4j.core.checkpoint.Checkpoint;
 import io.peft4j.core.checkpoint.gguf.GgmlType;
 import io.peft4j.core.checkpoint.gguf.GgufTensorSource;
 import io.peft4j.core.checkpoint.gguf.GgufTestWriter;
+import io.peft4j.core.model.TokenEmbedding;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,6 +23,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -114,14 +117,27 @@ class GgufBlockLinearFactoryTest {
             Path file = w.write(dir, "tied-" + q8 + ".gguf");
             GgufBlockLinearFactory factory = new GgufBlockLinearFactory();
             try (GgufTensorSource src = GgufTensorSource.open(file); NDManager m = Peft4j.newManager()) {
-                NDArray embedding = src.loadWeight("model.embed_tokens.weight", m);
-                float[] exact = embedding.toFloatArray();
-                LinearLayer head = factory.tiedHead("lm_head", "model.embed_tokens.weight", src, embedding, m);
+                NDArray dense = src.loadWeight("model.embed_tokens.weight", m);
+                float[] exact = dense.toFloatArray();
+                TokenEmbedding tokens = factory.embedding("model.embed_tokens.weight", src, m);
+                // a Q8_0 embedding stays in its blocks: lookups decode rows, no fp32 table until one is asked for
+                assertEquals(q8, tokens instanceof BlockTokenEmbedding, tokens.toString());
+                assertEquals(!q8, tokens.tableResident());
+                NDArray ids = m.create(new long[] {0, 5, 95, 17, 5, 1}, new Shape(2, 3));
+                assertArrayEquals(dense.get(ids).toFloatArray(), tokens.lookup(ids).toFloatArray());
+                assertArrayEquals(dense.get(ids).toFloatArray(), tokens.lookup(ids.toType(DataType.INT32, false))
+                        .toFloatArray());
+                assertEquals(new Shape(2, 3, hidden), tokens.lookup(ids).getShape());
+                assertThrows(RuntimeException.class, () -> tokens.lookup(m.create(new long[] {vocab})), "out of range");
+                LinearLayer head = factory.tiedHead("lm_head", "model.embed_tokens.weight", src, tokens, m);
                 assertTrue(head instanceof TiedBlockHead, head.toString());
                 assertEquals(GgmlType.Q8_0, ((TiedBlockHead) head).type());
-                assertTrue(head.tiedTo(embedding));
+                assertEquals(!q8, tokens.tableResident(), "building the head needs no table for a Q8_0 file");
                 assertEquals(vocab * hidden / 32 * 34L, head.storedBytes());
-                assertEquals(head.storedBytes(), factory.blockBytes());
+                assertEquals(head.storedBytes(), factory.blockBytes(), "the blocks are counted once");
+                NDArray embedding = tokens.table();
+                assertArrayEquals(exact, embedding.toFloatArray(), "the table equals the file's dense load");
+                assertTrue(head.tiedTo(embedding));
                 assertArrayEquals(exact, head.denseWeight(m).toFloatArray());
 
                 NDArray x = m.create(gaussianRow(rng, 2 * hidden), new Shape(2, hidden));

@@ -1,6 +1,5 @@
 package io.peft4j.core.model;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.peft4j.core.CheckpointFormatException;
 import io.peft4j.core.DenseLinear;
@@ -25,16 +24,27 @@ public interface LinearLayerFactory {
     LinearLayer create(String modulePath, TensorSource weights, NDManager manager) throws CheckpointFormatException;
 
     /**
-     * The output layer of a model whose lm_head is tied to its token embedding: a layer that multiplies by
-     * {@code embedding [vocab, hidden]} and reports {@link LinearLayer#tiedTo tiedTo(embedding)}. The default is a
-     * {@link DenseLinear} on the embedding itself; the GGUF block factory adds a quantized copy for decode.
+     * The token embedding {@code name} ({@code [vocab, hidden]}, shape already checked by the loader). The default
+     * loads its fp32 table; the GGUF block factory keeps a GGUF file's Q4 / Q8 embedding blocks instead.
+     *
+     * @param manager owner of the arrays the embedding keeps
+     */
+    default TokenEmbedding embedding(String name, TensorSource weights, NDManager manager)
+            throws CheckpointFormatException {
+        return TokenEmbedding.of(weights.loadWeight(name, manager));
+    }
+
+    /**
+     * The output layer of a model whose lm_head is tied to its token embedding: a layer that multiplies by the
+     * embedding's table and reports {@link LinearLayer#tiedTo tiedTo(table)}. The default is a {@link DenseLinear}
+     * on the table itself; the GGUF block factory multiplies from blocks for decode.
      *
      * @param modulePath    the head's module path ({@code lm_head})
      * @param embeddingName the embedding's tensor name in {@code weights} ({@code model.embed_tokens.weight})
-     * @param embedding     the loaded fp32 embedding, owned by the model (the layer must not close it)
+     * @param embedding     the model's embedding (the layer must not close it)
      */
-    default LinearLayer tiedHead(String modulePath, String embeddingName, TensorSource weights, NDArray embedding,
-                                 NDManager manager) throws CheckpointFormatException {
-        return new DenseLinear(embedding, null);
+    default LinearLayer tiedHead(String modulePath, String embeddingName, TensorSource weights,
+                                 TokenEmbedding embedding, NDManager manager) throws CheckpointFormatException {
+        return new DenseLinear(embedding.table(), null);
     }
 }

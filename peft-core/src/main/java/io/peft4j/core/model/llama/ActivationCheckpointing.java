@@ -175,7 +175,7 @@ final class ActivationCheckpointing {
     private static void inputBackward(GradientCollector gc, LlamaModel model, Inputs tokens, VirtualLeaves virtual,
                                       NDArray g) {
         boolean rows = virtual != null && virtual.leaves().inputEmbeddings() != null;
-        if (rows || model.embeddingTable().hasGradient()) {    // (hasGradient of an op result is unreliable in DJL)
+        if (rows || model.embedding().trainable()) {    // (hasGradient of an op result is unreliable in DJL)
             try (NDScope scope = new NDScope()) {
                 gc.backward(embedded(model, tokens, virtual).mul(g).sum());
             }

@@ -11,6 +11,7 @@ import io.peft4j.core.checkpoint.TensorSource;
 import io.peft4j.core.model.DenseLinearFactory;
 import io.peft4j.core.model.LinearLayerFactory;
 import io.peft4j.core.model.ModelFamilies;
+import io.peft4j.core.model.TokenEmbedding;
 import io.peft4j.core.model.block.RmsNorm;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,7 +38,8 @@ final class LlamaLoader {
         NDManager m = parent.newSubManager();
         LinkedHashMap<String, LinearLayer> linears = new LinkedHashMap<>();
         try {
-            NDArray embedding = tensor(w, "model.embed_tokens.weight", m, c.vocabSize(), c.hiddenSize());
+            checkShape(w, LlamaModel.EMBED_TOKENS, c.vocabSize(), c.hiddenSize());
+            TokenEmbedding embedding = factory.embedding(LlamaModel.EMBED_TOKENS, w, m);
             RmsNorm[] inNorms = new RmsNorm[c.numLayers()];
             RmsNorm[] postNorms = new RmsNorm[c.numLayers()];
             for (int i = 0; i < c.numLayers(); i++) {
@@ -66,7 +68,7 @@ final class LlamaLoader {
     }
 
     private static LinearLayer lmHead(ModelConfig c, TensorSource w, LinearLayerFactory factory, NDManager m,
-                                      NDArray embedding) throws CheckpointFormatException {
+                                      TokenEmbedding embedding) throws CheckpointFormatException {
         boolean present = w.contains(LlamaModel.LM_HEAD + ".weight");
         if (present && !c.tieWordEmbeddings()) {
             return checked(factory.create(LlamaModel.LM_HEAD, w, m), LlamaModel.LM_HEAD,
@@ -100,6 +102,11 @@ final class LlamaLoader {
 
     private static NDArray tensor(TensorSource w, String name, NDManager m, long... shape)
             throws CheckpointFormatException {
+        checkShape(w, name, shape);
+        return w.loadWeight(name, m);
+    }
+
+    private static void checkShape(TensorSource w, String name, long... shape) throws CheckpointFormatException {
         if (!w.contains(name)) {
             throw new CheckpointFormatException(w.path(), name, "missing from the checkpoint");
         }
@@ -108,7 +115,6 @@ final class LlamaLoader {
             throw new CheckpointFormatException(w.path(), name, "expected shape " + Arrays.toString(shape)
                     + " for the model config, got " + Arrays.toString(actual));
         }
-        return w.loadWeight(name, m);
     }
 
     static LlamaModel random(ModelConfig c, long seed, NDManager parent) {
@@ -133,7 +139,7 @@ final class LlamaLoader {
         NDArray head = c.tieWordEmbeddings() ? embedding
                 : gaussian(rng, m, 1.0 / Math.sqrt(c.hiddenSize()), 0.0, c.vocabSize(), c.hiddenSize());
         linears.put(LlamaModel.LM_HEAD, new DenseLinear(head, null));
-        return new LlamaModel(c, m, embedding, inNorms, postNorms, finalNorm, linears);
+        return new LlamaModel(c, m, TokenEmbedding.of(embedding), inNorms, postNorms, finalNorm, linears);
     }
 
     private static NDArray gaussian(Random rng, NDManager m, double std, double mean, long... shape) {

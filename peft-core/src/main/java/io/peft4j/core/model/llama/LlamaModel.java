@@ -13,12 +13,12 @@ import io.peft4j.core.model.ContextWindowException;
 import io.peft4j.core.model.DenseLinearFactory;
 import io.peft4j.core.model.KvCache;
 import io.peft4j.core.model.LinearLayerFactory;
+import io.peft4j.core.model.TokenEmbedding;
 import io.peft4j.core.model.VirtualTokens;
 import io.peft4j.core.model.block.AttentionLayout;
 import io.peft4j.core.model.block.PrefixKeyValues;
 import io.peft4j.core.model.block.RmsNorm;
 import io.peft4j.core.model.block.RotaryEmbedding;
-import io.peft4j.core.model.block.WeightOverride;
 
 import java.util.Arrays;
 import java.util.Collections;
@@ -51,20 +51,19 @@ public final class LlamaModel implements CausalLM {
 
     private final ModelConfig config;
     private final NDManager manager;
-    private final NDArray embedding;        // [vocab, hidden]
+    private final OverridableEmbedding embedding; // [vocab, hidden]
     private final RmsNorm finalNorm;        // weight [hidden]
     private final DecoderLayer[] layers;
     private final RotaryEmbedding rope;
     private final Map<String, LinearLayer> linears; // module path -> layer, model order, lm_head last
     private final float attentionScale;
     private final Map<String, RmsNorm> norms;      // Hugging Face weight name -> norm
-    private volatile Supplier<NDArray> embeddingOverride;
 
-    LlamaModel(ModelConfig config, NDManager manager, NDArray embedding, RmsNorm[] inputNorms,
+    LlamaModel(ModelConfig config, NDManager manager, TokenEmbedding embedding, RmsNorm[] inputNorms,
                RmsNorm[] postNorms, RmsNorm finalNorm, LinkedHashMap<String, LinearLayer> linears) {
         this.config = config;
         this.manager = manager;
-        this.embedding = embedding;
+        this.embedding = new OverridableEmbedding(embedding);
         this.finalNorm = finalNorm;
         this.linears = linears;
         this.rope = new RotaryEmbedding(config);
@@ -265,9 +264,9 @@ public final class LlamaModel implements CausalLM {
         return inputsFor(AttentionLayout.packed(sequences, positions), inputEmbeddings.getManager(), null);
     }
 
-    /** The embedding table forwards read now {@code [vocab, hidden]}: the stored one or its override. */
-    NDArray embeddingTable() {
-        return WeightOverride.effective(embedding, embeddingOverride);
+    /** The token embedding as forwards read it (its override, else the stored one). */
+    OverridableEmbedding embedding() {
+        return embedding;
     }
 
     DecoderLayer[] decoderLayers() {
@@ -318,9 +317,7 @@ public final class LlamaModel implements CausalLM {
         if (inputIds.getShape().dimension() != 2) {
             throw new IllegalArgumentException("inputIds must be [B, T], got " + inputIds.getShape());
         }
-        NDArray rows = embeddingTable().get(inputIds);
-        rows.attach(inputIds.getManager());
-        return rows;
+        return embedding.lookup(inputIds);
     }
 
     @Override
@@ -349,10 +346,10 @@ public final class LlamaModel implements CausalLM {
      */
     @Override
     public Map<String, NDArray> otherWeights() {
-        Map<String, NDArray> out = new LinkedHashMap<>();
-        out.put(EMBED_TOKENS, embedding);
-        norms.forEach((name, norm) -> out.put(name, norm.weight()));
-        return Collections.unmodifiableMap(out);
+        LinkedHashMap<String, Supplier<NDArray>> out = new LinkedHashMap<>();
+        out.put(EMBED_TOKENS, embedding.stored()::table); // a quantized embedding builds its table when read
+        norms.forEach((name, norm) -> out.put(name, norm::weight));
+        return new LazyValues(out);
     }
 
     /**
@@ -363,7 +360,7 @@ public final class LlamaModel implements CausalLM {
     @Override
     public void overrideWeight(String name, Supplier<NDArray> weight) {
         if (name.equals(EMBED_TOKENS)) {
-            embeddingOverride = weight;
+            embedding.override(weight);
         } else {
             norm(name).override(weight);
         }
@@ -371,7 +368,7 @@ public final class LlamaModel implements CausalLM {
 
     @Override
     public Supplier<NDArray> weightOverride(String name) {
-        return name.equals(EMBED_TOKENS) ? embeddingOverride : norm(name).override();
+        return name.equals(EMBED_TOKENS) ? embedding.override() : norm(name).override();
     }
 
     private RmsNorm norm(String name) {
