@@ -5,7 +5,6 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Optional;
@@ -16,18 +15,18 @@ import java.util.Optional;
  * Each weight value is dequantized exactly as {@link ScalarMatVecKernel} does it (for GGUF blocks {@code q·d} is
  * exact in fp32, so {@code fma(q, d, m)} rounds once like {@code q·d + m}; for 4-bit, the codebook value comes
  * from an in-register table lookup times the block's absmax); only the summation differs: {@code L}-lane partial
- * sums with fused multiply-add, reduced at the end. Results therefore match the scalar kernel within fp32
- * reordering error (tested: {@code |Δ| ≤ 1e-5 · Σ|w·x|}).
+ * sums with fused multiply-add, reduced at the end, and at 512 bits a single GGUF row is summed as
+ * {@code d·Σq·x + offset·Σx} per block. Results therefore match the scalar kernel within fp32 reordering error
+ * (tested: {@code |Δ| ≤ 1e-5 · Σ|w·x|}).
  *
  * <p>GGUF block scales come from {@link QuantMatrix.Ggml#scales()} (widened to fp32 once, at load) rather than from
  * the halves in the blocks: widening two halves per 32 weights was scalar work in the SIMD loop, and reading the
  * floats took single-stream decode on SmolLM2 Q4_1 from 83 to 93 tok/s (bench decode, 5 alternating rounds).
  *
- * <p>One input row: dequantize-and-dot fused per weight row. Several rows: each weight row is dequantized once
- * into a scratch row, then dotted with every input row. NF4 / FP4 codes are packed first element in the high
- * nibble, so the input is de-interleaved once per call ({@code L} even columns, then the {@code L} odd ones) instead
- * of interleaving the decoded lanes. A 4-bit matrix whose columns or block size are not a multiple of {@code 2L}
- * goes through the scalar kernel. Stateless and thread-safe.
+ * <p>One input row: one pass per weight row. Several GGUF rows at 512 bits: each block is widened once and fed to four
+ * input rows' accumulators; at 256 bits each weight row is dequantized into a scratch row and dotted with every input
+ * row. NF4 / FP4 matrices go through {@link VectorFourBit}, or the scalar kernel when their columns or block size are
+ * not a multiple of {@code 2L}. Stateless and thread-safe.
  *
  * <pre>{@code
  * MatVecKernel k = new VectorMatVecKernel();   // only when VectorMatVecKernel.unsupported() is empty
@@ -35,10 +34,10 @@ import java.util.Optional;
  * }</pre>
  */
 public final class VectorMatVecKernel implements MatVecKernel {
-    private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
-    private static final int L = FS.length();
-    private static final VectorSpecies<Byte> BS = L == 16 ? ByteVector.SPECIES_128 : ByteVector.SPECIES_64;
-    private static final VectorSpecies<Integer> IS = L == 16 ? IntVector.SPECIES_512 : IntVector.SPECIES_256;
+    static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    static final int L = FS.length();
+    static final VectorSpecies<Byte> BS = L == 16 ? ByteVector.SPECIES_128 : ByteVector.SPECIES_64;
+    static final VectorSpecies<Integer> IS = L == 16 ? IntVector.SPECIES_512 : IntVector.SPECIES_256;
 
     private final ScalarMatVecKernel scalar = new ScalarMatVecKernel();
 
@@ -66,7 +65,7 @@ public final class VectorMatVecKernel implements MatVecKernel {
         if (f.cols() % (2 * L) != 0 || f.blockSize() % (2 * L) != 0) {
             scalar.multiply(w, x, rows, y, from, to);
         } else {
-            fourBit(f, x, rows, y, from, to);
+            VectorFourBit.multiply(f, x, rows, y, from, to);
         }
     }
 
@@ -325,72 +324,8 @@ public final class VectorMatVecKernel implements MatVecKernel {
         }
     }
 
-    private static void fourBit(QuantMatrix.FourBit f, float[] x, int rows, float[] y, int from, int to) {
-        int cols = f.cols();
-        float[] xp = deinterleave(x, rows * cols);
-        FloatVector cb0 = FloatVector.fromArray(FS, f.codebook(), 0);
-        FloatVector cb1 = L == 16 ? cb0 : FloatVector.fromArray(FS, f.codebook(), 8);
-        float[] row = rows == 1 ? null : new float[cols];
-        for (int o = from; o < to; o++) {
-            if (rows == 1) {
-                y[o] = dotFourBit(f, o, xp, cb0, cb1);
-                continue;
-            }
-            decodeFourBit(f, o, row, cb0, cb1);
-            for (int r = 0; r < rows; r++) {
-                y[r * f.rows() + o] = dot(row, xp, r * cols, cols);
-            }
-        }
-    }
-
-    /** Row {@code o} in de-interleaved order (per {@code 2L} columns: the even ones, then the odd ones) · xp. */
-    private static float dotFourBit(QuantMatrix.FourBit f, int o, float[] xp, FloatVector cb0, FloatVector cb1) {
-        int first = o * f.cols();
-        FloatVector accHi = FloatVector.zero(FS);
-        FloatVector accLo = FloatVector.zero(FS);
-        for (int c = 0; c < f.cols(); c += 2 * L) {
-            int i = first + c;
-            FloatVector am = FloatVector.broadcast(FS, f.absmax()[i / f.blockSize()]);
-            ByteVector q = ByteVector.fromArray(BS, f.packed(), i >>> 1);
-            FloatVector hi = lookup(q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F), cb0, cb1).mul(am);
-            FloatVector lo = lookup(q.and((byte) 0x0F), cb0, cb1).mul(am);
-            accHi = hi.fma(FloatVector.fromArray(FS, xp, c), accHi);
-            accLo = lo.fma(FloatVector.fromArray(FS, xp, c + L), accLo);
-        }
-        return accHi.add(accLo).reduceLanes(VectorOperators.ADD);
-    }
-
-    private static void decodeFourBit(QuantMatrix.FourBit f, int o, float[] row, FloatVector cb0, FloatVector cb1) {
-        int first = o * f.cols();
-        for (int c = 0; c < f.cols(); c += 2 * L) {
-            int i = first + c;
-            FloatVector am = FloatVector.broadcast(FS, f.absmax()[i / f.blockSize()]);
-            ByteVector q = ByteVector.fromArray(BS, f.packed(), i >>> 1);
-            lookup(q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F), cb0, cb1).mul(am).intoArray(row, c);
-            lookup(q.and((byte) 0x0F), cb0, cb1).mul(am).intoArray(row, c + L);
-        }
-    }
-
-    /** {@code codebook[code]} per lane: a permute of the 16-entry table held in one (or two) registers. */
-    private static FloatVector lookup(ByteVector codes, FloatVector cb0, FloatVector cb1) {
-        VectorShuffle<Float> s = ((IntVector) codes.convertShape(VectorOperators.B2I, IS, 0)).toShuffle().cast(FS);
-        return L == 16 ? cb0.rearrange(s) : cb0.rearrange(s, cb1);
-    }
-
-    /** Per {@code 2L} values: the {@code L} even-indexed ones, then the {@code L} odd-indexed ones. */
-    private static float[] deinterleave(float[] x, int n) {
-        float[] out = new float[n];
-        for (int c = 0; c < n; c += 2 * L) {
-            for (int t = 0; t < L; t++) {
-                out[c + t] = x[c + 2 * t];
-                out[c + L + t] = x[c + 2 * t + 1];
-            }
-        }
-        return out;
-    }
-
     /** {@code Σ a[k]·b[bo + k]} for {@code k < n} ({@code n} a multiple of {@code L}). */
-    private static float dot(float[] a, float[] b, int bo, int n) {
+    static float dot(float[] a, float[] b, int bo, int n) {
         FloatVector acc0 = FloatVector.zero(FS);
         FloatVector acc1 = FloatVector.zero(FS);
         int k = 0;
