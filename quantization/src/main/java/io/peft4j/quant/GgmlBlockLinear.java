@@ -17,8 +17,8 @@ import io.peft4j.quant.internal.kernel.QuantMatrix;
  * Q8_0: 0.5625, 0.625 or 1.0625 bytes per parameter), never held in fp32 between calls. A forward on a few rows
  * inside an {@link Inference} region (decode) multiplies straight from the blocks with the SIMD matrix-vector kernel
  * ({@code -Dpeft4j.decode.*}, see {@link GgufBlockLinearFactory}); any other forward (prefill, training) decodes W
- * to ggml's values (SIMD, from the block scales) into a reused buffer and multiplies in libtorch, as {@link QuantizedLinear} does. The
- * bias, if any, is fp32 and owned. One forward at a time per thread.
+ * to ggml's values (SIMD, from the block scales) into a reused buffer and multiplies in libtorch, as
+ * {@link QuantizedLinear} does. The bias, if any, is fp32 and owned. One forward at a time per thread.
  *
  * <pre>{@code
  * GgmlBlockLinear q = new GgmlBlockLinear("q_proj.weight", GgmlType.Q4_1, new long[] {576, 576}, blocks, null);

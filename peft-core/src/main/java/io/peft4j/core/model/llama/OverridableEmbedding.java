@@ -41,7 +41,7 @@ final class OverridableEmbedding {
         return rows;
     }
 
-    /** The table forwards read now {@code [vocab, hidden]} (builds a quantized embedding's table, see TokenEmbedding). */
+    /** The table forwards read now {@code [vocab, hidden]} (builds a quantized embedding's table). */
     NDArray table() {
         NDArray o = WeightOverride.effective(null, override);
         return o != null ? o : stored.table();

@@ -29,13 +29,14 @@ public sealed interface QuantMatrix permits QuantMatrix.Ggml, QuantMatrix.FourBi
      * @param type   Q4_0, Q4_1 or Q8_0
      * @param data   {@code [rows * cols / 32 * type.typeSize()]} block bytes
      * @param scales {@code [2 * rows * cols / 32]} each block's scales widened to fp32
-     *               ({@link GgmlKernels#blockScales}): the SIMD kernel reads these instead of the halves in
-     *               {@code data}, which the reference kernel and the dequantizer keep reading
+     *               ({@link GgmlKernels#blockScales}), or null to widen them here from {@code data}: the SIMD
+     *               kernel reads these instead of the halves in {@code data}, which the reference kernel and the
+     *               dequantizer keep reading
      */
     record Ggml(GgmlType type, int rows, int cols, byte[] data, float[] scales) implements QuantMatrix {
         /** {@code data}'s blocks with their scales widened once here. */
         public Ggml(GgmlType type, int rows, int cols, byte[] data) {
-            this(type, rows, cols, data, scalesOf(type, rows, cols, data));
+            this(type, rows, cols, data, null);
         }
 
         public Ggml {
@@ -51,20 +52,13 @@ public sealed interface QuantMatrix permits QuantMatrix.Ggml, QuantMatrix.FourBi
                 throw new IllegalArgumentException(type + " matrix [" + rows + ", " + cols + "] needs " + want
                         + " bytes, got " + (data == null ? "none" : data.length));
             }
-            if (scales == null || scales.length != 2L * rows * (cols / type.blockSize())) {
-                throw new IllegalArgumentException(type + " matrix [" + rows + ", " + cols + "] needs "
-                        + 2L * rows * (cols / type.blockSize()) + " block scales, got "
-                        + (scales == null ? "none" : scales.length));
+            int blocks = rows * (cols / type.blockSize());
+            if (scales == null) {
+                scales = GgmlKernels.blockScales(type, data, 0, blocks);
+            } else if (scales.length != 2L * blocks) {
+                throw new IllegalArgumentException(type + " matrix [" + rows + ", " + cols + "] needs " + 2L * blocks
+                        + " block scales, got " + scales.length);
             }
-        }
-
-        private static float[] scalesOf(GgmlType type, int rows, int cols, byte[] data) {
-            if ((type != GgmlType.Q4_0 && type != GgmlType.Q4_1 && type != GgmlType.Q8_0) || rows <= 0 || cols <= 0
-                    || cols % type.blockSize() != 0 || data == null
-                    || data.length != (long) rows * (cols / type.blockSize()) * type.typeSize()) {
-                return null; // the canonical constructor says what is wrong
-            }
-            return GgmlKernels.blockScales(type, data, 0, rows * (cols / type.blockSize()));
         }
 
         /** Bytes of one row of blocks. */
