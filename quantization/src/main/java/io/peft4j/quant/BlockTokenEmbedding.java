@@ -4,8 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.peft4j.core.checkpoint.gguf.GgmlDequantizer;
-import io.peft4j.core.checkpoint.gguf.GgmlKernels;
 import io.peft4j.core.model.TokenEmbedding;
 import io.peft4j.quant.internal.kernel.QuantMatrix;
 
@@ -44,15 +42,13 @@ final class BlockTokenEmbedding implements TokenEmbedding {
             throw new IllegalArgumentException("token ids must be int32 or int64, got " + ids.getDataType());
         }
         int hidden = blocks.cols();
-        int rowBytes = blocks.rowBytes();
-        int perRow = hidden / blocks.type().blockSize();
         float[] rows = new float[Math.multiplyExact(idx.length, hidden)];
         for (int k = 0; k < idx.length; k++) {
             if (idx[k] < 0 || idx[k] >= blocks.rows()) {
                 throw new IllegalArgumentException("token id " + idx[k] + " is outside the vocabulary [0, "
                         + blocks.rows() + ") of " + name);
             }
-            GgmlKernels.dequantize(blocks.type(), blocks.data(), (int) idx[k] * rowBytes, rows, k * hidden, perRow);
+            blocks.decodeRow((int) idx[k], rows, k * hidden);
         }
         long[] shape = ids.getShape().add(hidden).getShape();
         return ids.getManager().create(rows, new Shape(shape));
@@ -68,8 +64,7 @@ final class BlockTokenEmbedding implements TokenEmbedding {
                     int n = Math.multiplyExact(blocks.rows(), blocks.cols());
                     ByteBuffer bb = ByteBuffer.allocateDirect(Math.multiplyExact(n, Float.BYTES))
                             .order(ByteOrder.LITTLE_ENDIAN);
-                    GgmlDequantizer.dequantize(blocks.type(), ByteBuffer.wrap(blocks.data())
-                            .order(ByteOrder.LITTLE_ENDIAN), n, bb.asFloatBuffer(), 0);
+                    blocks.decodeAll(bb.asFloatBuffer());
                     t = owner.create(bb, new Shape(blocks.rows(), blocks.cols()), DataType.FLOAT32);
                     t.setName(name);
                     table = t;

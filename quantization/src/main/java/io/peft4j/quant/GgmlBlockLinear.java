@@ -6,15 +6,17 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import io.peft4j.core.Inference;
 import io.peft4j.core.LinearLayer;
-import io.peft4j.core.checkpoint.gguf.GgmlKernels;
 import io.peft4j.core.checkpoint.gguf.GgmlType;
 import io.peft4j.quant.internal.JavaDequantKernel;
 import io.peft4j.quant.internal.kernel.MatVec;
 import io.peft4j.quant.internal.kernel.QuantMatrix;
 
+import java.nio.FloatBuffer;
+
 /**
  * A frozen projection {@code y = x·Wᵀ + b} whose weight stays in the GGUF blocks it was stored in (Q4_0, Q4_1 or
- * Q8_0: 0.5625, 0.625 or 1.0625 bytes per parameter), never held in fp32 between calls. A forward on a few rows
+ * Q8_0, repacked as codes plus fp32 scales: 0.625, 0.75 or 1.125 bytes per parameter), never held in fp32 between
+ * calls. A forward on a few rows
  * inside an {@link Inference} region (decode) multiplies straight from the blocks with the SIMD matrix-vector kernel
  * ({@code -Dpeft4j.decode.*}, see {@link GgufBlockLinearFactory}); any other forward (prefill, training) decodes W
  * to ggml's values (SIMD, from the block scales) into a reused buffer and multiplies in libtorch, as
@@ -103,7 +105,7 @@ public final class GgmlBlockLinear implements LinearLayer {
     @Override
     public NDArray denseWeight(NDManager manager) {
         float[] w = new float[weight.rows() * weight.cols()];
-        GgmlKernels.dequantize(weight.type(), weight.data(), 0, w, 0, w.length / weight.type().blockSize());
+        weight.decodeAll(FloatBuffer.wrap(w));
         return manager.create(w, new Shape(shape()));
     }
 
@@ -125,7 +127,7 @@ public final class GgmlBlockLinear implements LinearLayer {
     /** The blocks, their fp32 scales for the decode kernel (+ fp32 bias): what this layer keeps resident. */
     @Override
     public long storedBytes() {
-        return weight.data().length + 4L * weight.scales().length + (bias == null ? 0 : 4L * bias.size());
+        return weight.bytes() + (bias == null ? 0 : 4L * bias.size());
     }
 
     private long[] shape() {

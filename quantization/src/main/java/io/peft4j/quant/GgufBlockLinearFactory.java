@@ -74,9 +74,9 @@ public final class GgufBlockLinearFactory implements LinearLayerFactory {
         try {
             GgmlBlockLinear layer = new GgmlBlockLinear(name, t.type(), shape, data, bias);
             parameters.addAndGet(shape[0] * shape[1]);
-            storedBytes.addAndGet(data.length);
-            LOG.debug("kept {} {} as {} blocks ({} bytes); decode kernel {}", name, shape, t.type(), data.length,
-                    MatVec.describe());
+            storedBytes.addAndGet(layer.storedBytes());
+            LOG.debug("kept {} {} as {} blocks ({} bytes); decode kernel {}", name, shape, t.type(),
+                    layer.storedBytes(), MatVec.describe());
             return layer;
         } catch (IllegalArgumentException e) {
             if (bias != null) {
@@ -101,9 +101,9 @@ public final class GgufBlockLinearFactory implements LinearLayerFactory {
         long[] shape = weights.shape(name);
         QuantMatrix.Ggml m = new QuantMatrix.Ggml(info.get().type(), Math.toIntExact(shape[0]),
                 Math.toIntExact(shape[1]), read((GgufTensorSource) weights, info.get()));
-        storedBytes.addAndGet(m.data().length);
+        storedBytes.addAndGet(m.bytes());
         LOG.debug("kept {} {} as {} blocks ({} bytes) for lookups and the tied head", name, shape, m.type(),
-                m.data().length);
+                m.bytes());
         return new BlockTokenEmbedding(name, m, manager);
     }
 
@@ -131,9 +131,9 @@ public final class GgufBlockLinearFactory implements LinearLayerFactory {
         } else {
             m = quantizeQ8(embedding.table());
         }
-        storedBytes.addAndGet(m.data().length);
+        storedBytes.addAndGet(m.bytes());
         LOG.debug("tied {} decodes from {} {} blocks of {} ({} bytes)", modulePath, info.isPresent() ? "the file's"
-                : "Q8_0-at-load", m.type(), embeddingName, m.data().length);
+                : "Q8_0-at-load", m.type(), embeddingName, m.bytes());
         return new TiedBlockHead(modulePath, m, embedding);
     }
 

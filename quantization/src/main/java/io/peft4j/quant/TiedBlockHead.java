@@ -84,10 +84,10 @@ public final class TiedBlockHead implements LinearLayer {
         return blocks.type();
     }
 
-    /** The blocks only: the embedding is the model's and counted there. */
+    /** The codes and scales only: the embedding is the model's and counted there. */
     @Override
     public long storedBytes() {
-        return blocks.data().length;
+        return blocks.bytes();
     }
 
     /** Nothing to free: the blocks are heap bytes, the embedding is the model's. */

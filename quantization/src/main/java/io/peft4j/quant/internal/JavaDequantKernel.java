@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.peft4j.core.checkpoint.gguf.GgmlDequantizer;
 import io.peft4j.quant.QuantizedTensor;
 import io.peft4j.quant.internal.kernel.MatVec;
 import io.peft4j.quant.internal.kernel.QuantMatrix;
@@ -154,8 +153,8 @@ public final class JavaDequantKernel {
      * As {@link #dequantizeShared(QuantizedTensor, float[], NDManager)} for GGUF blocks: with the decode kernel on,
      * its SIMD row decoding from the fp32 block scales ({@link MatVec#dequantize}, split over the decode workers:
      * ~10x faster than the reference loop, which made prefill's weight decoding cost more than its GEMMs), else
-     * {@link GgmlDequantizer}. Either way the values are ggml's (a zero may differ in sign, which no product or sum
-     * can tell). Overwritten by the next call on this thread.
+     * {@link QuantMatrix.Ggml#decodeAll}. Either way the values are ggml's (a zero may differ in sign, which no
+     * product or sum can tell). Overwritten by the next call on this thread.
      */
     public static NDArray dequantizeShared(QuantMatrix.Ggml w, NDManager manager) {
         Scratch s = SCRATCH.get();
@@ -164,8 +163,7 @@ public final class JavaDequantKernel {
         if (MatVec.enabled()) {
             MatVec.dequantize(w, s.direct.asFloatBuffer());
         } else {
-            GgmlDequantizer.dequantize(w.type(), ByteBuffer.wrap(w.data()).order(ByteOrder.LITTLE_ENDIAN), n,
-                    s.direct.asFloatBuffer(), 0);
+            w.decodeAll(s.direct.asFloatBuffer());
         }
         return s.view(n, new long[] {w.rows(), w.cols()}, manager);
     }

@@ -52,29 +52,55 @@ public final class GgmlKernels {
     }
 
     /**
-     * The fp32 scale pair of each of {@code nBlocks} Q4_0 / Q4_1 / Q8_0 blocks from {@code src[srcOff]}, two floats
-     * per block: {@code d} and the offset a code {@code q} is dequantized with as {@code fma(q, d, offset)}
-     * ({@code -8d} for Q4_0, the stored min {@code m} for Q4_1, 0 for Q8_0). For Q4_0 {@code q·d} and {@code 8d}
-     * are exact in fp32, so the fused form equals ggml's {@code (q - 8)·d} (up to the sign of a zero); decode kernels
-     * read these instead of widening two halves per block.
+     * The fp32 scales of each of {@code nBlocks} Q4_0 / Q4_1 / Q8_0 blocks from {@code src[srcOff]}: {@code d} per
+     * block, and for Q4_1 {@code d} then the min {@code m} ({@link #scalesPerBlock}). Widening a half is exact, so
+     * ggml's formulas on these and the {@link #blockCodes codes} ({@code (q - 8)·d}, {@code q·d + m}, {@code q·d})
+     * give its dequantized values bit for bit; decode kernels read these instead of widening halves per block.
      */
     public static float[] blockScales(GgmlType type, byte[] src, int srcOff, int nBlocks) {
-        if (type != GgmlType.Q4_0 && type != GgmlType.Q4_1 && type != GgmlType.Q8_0) {
-            throw new IllegalArgumentException("block scales are defined for Q4_0, Q4_1 and Q8_0, not " + type);
-        }
-        float[] out = new float[2 * nBlocks];
+        int per = scalesPerBlock(type);
+        float[] out = new float[per * nBlocks];
         int ts = type.typeSize();
         for (int b = 0; b < nBlocks; b++) {
             int o = srcOff + b * ts;
-            float d = f16(src, o);
-            out[2 * b] = d;
-            out[2 * b + 1] = switch (type) {
-                case Q4_0 -> -8f * d;
-                case Q4_1 -> f16(src, o + 2);
-                default -> 0f;
-            };
+            out[per * b] = f16(src, o);
+            if (per == 2) {
+                out[per * b + 1] = f16(src, o + 2);
+            }
         }
         return out;
+    }
+
+    /**
+     * The codes of each of {@code nBlocks} Q4_0 / Q4_1 / Q8_0 blocks from {@code src[srcOff]}, concatenated without
+     * their halves: {@link #codeBytes} per block ({@code qs[16]}, element {@code j < 16} in the low nibble of byte
+     * {@code j} and element {@code j + 16} in its high nibble; or Q8_0's {@code qs[32]} signed bytes).
+     */
+    public static byte[] blockCodes(GgmlType type, byte[] src, int srcOff, int nBlocks) {
+        int cb = codeBytes(type);
+        int ts = type.typeSize();
+        int skip = ts - cb;
+        byte[] out = new byte[Math.multiplyExact(cb, nBlocks)];
+        for (int b = 0; b < nBlocks; b++) {
+            System.arraycopy(src, srcOff + b * ts + skip, out, b * cb, cb);
+        }
+        return out;
+    }
+
+    /** Code bytes per block: 16 for Q4_0 and Q4_1, 32 for Q8_0 (other types are refused). */
+    public static int codeBytes(GgmlType type) {
+        return switch (type) {
+            case Q4_0, Q4_1 -> 16;
+            case Q8_0 -> 32;
+            default -> throw new IllegalArgumentException("block codes and scales are defined for Q4_0, Q4_1 and "
+                    + "Q8_0, not " + type);
+        };
+    }
+
+    /** fp32 scales per block in {@link #blockScales}: 2 for Q4_1 ({@code d}, {@code m}), else 1 (other types refused). */
+    public static int scalesPerBlock(GgmlType type) {
+        codeBytes(type);
+        return type == GgmlType.Q4_1 ? 2 : 1;
     }
 
     private static void block(GgmlType type, byte[] s, int o, float[] y, int yo) {

@@ -45,11 +45,12 @@ class GgmlDequantTest {
     }
 
     /**
-     * {@code fma(q, d, offset)} from {@link GgmlKernels#blockScales} is ggml's dequantized value exactly (as a value: a
-     * zero may come out +0 where ggml's {@code (q - 8)·d} gives -0, which no sum can tell apart).
+     * ggml's formulas ({@code (q - 8)·d}, {@code q·d + m}, {@code q·d}) on {@link GgmlKernels#blockCodes} and
+     * {@link GgmlKernels#blockScales} give ggml's dequantized values bit for bit, and so does the fused
+     * {@code fma(q, d, offset)} the SIMD kernels use (as a value: a zero may come out +0 where ggml gives -0).
      */
     @Test
-    void blockScales_reproduceReferenceDequantization_exact() {
+    void blockCodesAndScales_reproduceReferenceDequantization_exact() {
         Random rng = new Random(7);
         for (GgmlType t : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q8_0}) {
             int blocks = 500;
@@ -64,19 +65,25 @@ class GgmlDequantTest {
             float[] want = new float[blocks * 32];
             GgmlKernels.dequantize(t, data, 0, want, 0, blocks);
             float[] scales = GgmlKernels.blockScales(t, data, 0, blocks);
-            assertEquals(2 * blocks, scales.length);
+            byte[] codes = GgmlKernels.blockCodes(t, data, 0, blocks);
+            int per = GgmlKernels.scalesPerBlock(t);
+            int cb = GgmlKernels.codeBytes(t);
+            assertEquals(per * blocks, scales.length);
+            assertEquals(cb * blocks, codes.length);
             for (int b = 0; b < blocks; b++) {
-                int p = b * t.typeSize();
+                float d = scales[per * b];
+                float offset = t == GgmlType.Q4_1 ? scales[per * b + 1] : t == GgmlType.Q4_0 ? -8f * d : 0f;
                 for (int j = 0; j < 32; j++) {
-                    int q = t == GgmlType.Q8_0 ? data[p + 2 + j]
-                            : (data[p + (t == GgmlType.Q4_1 ? 4 : 2) + j % 16] >> (j < 16 ? 0 : 4)) & 0x0F;
-                    float got = Math.fma(q, scales[2 * b], scales[2 * b + 1]);
-                    assertTrue(want[b * 32 + j] == got,
-                            t + " block " + b + " element " + j + ": " + want[b * 32 + j] + " vs " + got);
+                    int q = t == GgmlType.Q8_0 ? codes[b * cb + j] : (codes[b * cb + j % 16] >> (j < 16 ? 0 : 4)) & 0x0F;
+                    float ggml = t == GgmlType.Q4_0 ? (q - 8) * d : t == GgmlType.Q4_1 ? q * d + offset : q * d;
+                    String at = t + " block " + b + " element " + j;
+                    assertEquals(Float.floatToRawIntBits(want[b * 32 + j]), Float.floatToRawIntBits(ggml), at);
+                    assertTrue(want[b * 32 + j] == Math.fma(q, d, offset), at + " (fused)");
                 }
             }
         }
         assertThrows(IllegalArgumentException.class, () -> GgmlKernels.blockScales(GgmlType.Q5_0, new byte[22], 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> GgmlKernels.blockCodes(GgmlType.Q4_K, new byte[144], 0, 1));
     }
 
     @Test

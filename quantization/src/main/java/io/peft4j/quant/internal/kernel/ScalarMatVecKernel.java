@@ -1,10 +1,9 @@
 package io.peft4j.quant.internal.kernel;
 
-import io.peft4j.core.checkpoint.gguf.GgmlKernels;
-
 /**
  * The reference matrix-vector kernel and the spec of the others: each weight row is dequantized exactly as the
- * reference codecs do ({@link GgmlKernels} for GGUF blocks, bit-identical to ggml's {@code dequantize_row_*};
+ * reference codecs do ({@link QuantMatrix.Ggml#decodeRow} for GGUF blocks, ggml's {@code dequantize_row_*} formulas
+ * bit for bit;
  * {@code codebook[code] * absmax[block]} for NF4 / FP4, as bitsandbytes' {@code dequantize_4bit}), then each output
  * is the fp32 sum of {@code w[k] * x[k]} in index order {@code k = 0, 1, ...}, without fused multiply-add. Its
  * result therefore equals "dequantize W, then multiply in fp32 in index order". Stateless and thread-safe.
@@ -41,7 +40,7 @@ public final class ScalarMatVecKernel implements MatVecKernel {
     /** Row {@code o} of W in fp32, as the reference dequantization gives it. */
     static void decodeRow(QuantMatrix w, int o, float[] dst) {
         if (w instanceof QuantMatrix.Ggml g) {
-            GgmlKernels.dequantize(g.type(), g.data(), o * g.rowBytes(), dst, 0, g.cols() / g.type().blockSize());
+            g.decodeRow(o, dst, 0);
             return;
         }
         QuantMatrix.FourBit f = (QuantMatrix.FourBit) w;

@@ -121,19 +121,20 @@ public final class VectorMatVecKernel implements MatVecKernel {
      */
     private static void blocked(QuantMatrix.Ggml g, float[] x, int rows, int r0, int count, float[] y, int from,
                                 int to) {
-        byte[] data = g.data();
+        byte[] codes = g.codes();
         int cols = g.cols();
         GgmlType type = g.type();
-        int ts = type.typeSize();
+        int cb = g.codeBytes();
+        int per = g.scalesPerBlock();
         int x0 = r0 * cols;
         int x1 = (r0 + Math.min(1, count - 1)) * cols;
         int x2 = (r0 + Math.min(2, count - 1)) * cols;
         int x3 = (r0 + Math.min(3, count - 1)) * cols;
         float[] sc = g.scales();
-        int blocksPerRow = cols / 32;
+        int blocksPerRow = g.blocksPerRow();
         for (int o = from; o < to; o++) {
-            int p = o * g.rowBytes();
-            int s = 2 * o * blocksPerRow;
+            int p = o * blocksPerRow * cb;
+            int s = o * blocksPerRow * per;
             FloatVector a0 = FloatVector.zero(FS);
             FloatVector a1 = FloatVector.zero(FS);
             FloatVector a2 = FloatVector.zero(FS);
@@ -142,16 +143,17 @@ public final class VectorMatVecKernel implements MatVecKernel {
             FloatVector b1 = FloatVector.zero(FS);
             FloatVector b2 = FloatVector.zero(FS);
             FloatVector b3 = FloatVector.zero(FS);
-            for (int xo = 0; xo < cols; xo += 32, p += ts, s += 2) {
+            for (int xo = 0; xo < cols; xo += 32, p += cb, s += per) {
                 FloatVector lo;
                 FloatVector hi;
-                FloatVector dv = FloatVector.broadcast(FS, sc[s]);
+                float d = sc[s];
+                FloatVector dv = FloatVector.broadcast(FS, d);
                 if (type == GgmlType.Q8_0) {
-                    lo = int8s(data, p + 2).mul(dv);
-                    hi = int8s(data, p + 18).mul(dv);
+                    lo = int8s(codes, p).mul(dv);
+                    hi = int8s(codes, p + 16).mul(dv);
                 } else {
-                    FloatVector mv = FloatVector.broadcast(FS, sc[s + 1]);
-                    IntVector q = nibblePairs(data, p + (type == GgmlType.Q4_1 ? 4 : 2));
+                    FloatVector mv = FloatVector.broadcast(FS, type == GgmlType.Q4_1 ? sc[s + 1] : -8f * d);
+                    IntVector q = nibblePairs(codes, p);
                     lo = lowNibbles(q).fma(dv, mv);
                     hi = highNibbles(q).fma(dv, mv);
                 }
@@ -185,20 +187,21 @@ public final class VectorMatVecKernel implements MatVecKernel {
      * The regrouping is within the fp32 tolerance the oracle test holds every kernel to.
      */
     private static float dotQ4(QuantMatrix.Ggml g, int o, float[] x, float[] sums) {
-        byte[] data = g.data();
-        int qOff = g.type() == GgmlType.Q4_1 ? 4 : 2;
-        int ts = g.type().typeSize();
-        int p = o * g.rowBytes();
+        byte[] codes = g.codes();
+        boolean withMin = g.type() == GgmlType.Q4_1;
+        int per = g.scalesPerBlock();
+        int p = o * g.blocksPerRow() * 16;
         float[] sc = g.scales();
-        int s = 2 * o * (g.cols() / 32);
+        int s = o * g.blocksPerRow() * per;
         FloatVector acc = FloatVector.zero(FS);
         float offsets = 0f;
-        for (int xo = 0, b = 0; xo < g.cols(); xo += 32, p += ts, s += 2, b++) {
-            IntVector q = nibblePairs(data, p + qOff);
+        for (int xo = 0, b = 0; xo < g.cols(); xo += 32, p += 16, s += per, b++) {
+            IntVector q = nibblePairs(codes, p);
             FloatVector t = lowNibbles(q).mul(FloatVector.fromArray(FS, x, xo));
             t = highNibbles(q).fma(FloatVector.fromArray(FS, x, xo + 16), t);
-            acc = t.fma(FloatVector.broadcast(FS, sc[s]), acc);
-            offsets = Math.fma(sc[s + 1], sums[b], offsets);
+            float d = sc[s];
+            acc = t.fma(FloatVector.broadcast(FS, d), acc);
+            offsets = Math.fma(withMin ? sc[s + 1] : -8f * d, sums[b], offsets);
         }
         return acc.reduceLanes(VectorOperators.ADD) + offsets;
     }
@@ -215,20 +218,20 @@ public final class VectorMatVecKernel implements MatVecKernel {
 
     /** Q4_0 ({@code (q - 8)·d = fma(q, d, -8d)}) or Q4_1 ({@code q·d + m}) row {@code o} dotted with {@code x}. */
     private static float dotQ4(QuantMatrix.Ggml g, int o, float[] x) {
-        byte[] data = g.data();
+        byte[] codes = g.codes();
         boolean withMin = g.type() == GgmlType.Q4_1;
-        int ts = g.type().typeSize();
-        int p = o * g.rowBytes();
+        int per = g.scalesPerBlock();
+        int p = o * g.blocksPerRow() * 16;
         float[] sc = g.scales();
-        int s = 2 * o * (g.cols() / 32);
+        int s = o * g.blocksPerRow() * per;
         FloatVector accLo = FloatVector.zero(FS);
         FloatVector accHi = FloatVector.zero(FS);
-        for (int xo = 0; xo < g.cols(); xo += 32, p += ts, s += 2) {
-            FloatVector dv = FloatVector.broadcast(FS, sc[s]);
-            FloatVector mv = FloatVector.broadcast(FS, sc[s + 1]);
-            int qs = p + (withMin ? 4 : 2);
+        for (int xo = 0; xo < g.cols(); xo += 32, p += 16, s += per) {
+            float d = sc[s];
+            FloatVector dv = FloatVector.broadcast(FS, d);
+            FloatVector mv = FloatVector.broadcast(FS, withMin ? sc[s + 1] : -8f * d);
             for (int j = 0; j < 16; j += L) {
-                IntVector q = nibblePairs(data, qs + j);
+                IntVector q = nibblePairs(codes, p + j);
                 FloatVector lo = lowNibbles(q);
                 FloatVector hi = highNibbles(q);
                 accLo = lo.fma(dv, mv).fma(FloatVector.fromArray(FS, x, xo + j), accLo);
@@ -245,8 +248,8 @@ public final class VectorMatVecKernel implements MatVecKernel {
      * SmolLM2 take 16 % less CPU per token (11.8 against 14.0 ms, medians of 21 interleaved rounds;
      * docs/djl-notes.md), with the same values and the same sums.
      */
-    private static IntVector nibblePairs(byte[] data, int offset) {
-        return (IntVector) ByteVector.fromArray(BS, data, offset).convertShape(VectorOperators.B2I, IS, 0);
+    private static IntVector nibblePairs(byte[] codes, int offset) {
+        return (IntVector) ByteVector.fromArray(BS, codes, offset).convertShape(VectorOperators.B2I, IS, 0);
     }
 
     /** The low nibbles of {@link #nibblePairs} (a Q4 block's elements {@code j < 16}) as floats. */
@@ -259,24 +262,24 @@ public final class VectorMatVecKernel implements MatVecKernel {
         return (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0x0F).convert(VectorOperators.I2F, 0);
     }
 
-    /** {@code L} signed bytes (Q8_0 values) at {@code data[offset]} as floats. */
-    private static FloatVector int8s(byte[] data, int offset) {
-        return (FloatVector) ByteVector.fromArray(BS, data, offset).convertShape(VectorOperators.B2F, FS, 0);
+    /** {@code L} signed bytes (Q8_0 values) at {@code codes[offset]} as floats. */
+    private static FloatVector int8s(byte[] codes, int offset) {
+        return (FloatVector) ByteVector.fromArray(BS, codes, offset).convertShape(VectorOperators.B2F, FS, 0);
     }
 
     private static void decodeQ4(QuantMatrix.Ggml g, int o, float[] row, int off) {
-        byte[] data = g.data();
+        byte[] codes = g.codes();
         boolean withMin = g.type() == GgmlType.Q4_1;
-        int ts = g.type().typeSize();
-        int p = o * g.rowBytes();
+        int per = g.scalesPerBlock();
+        int p = o * g.blocksPerRow() * 16;
         float[] sc = g.scales();
-        int s = 2 * o * (g.cols() / 32);
-        for (int xo = 0; xo < g.cols(); xo += 32, p += ts, s += 2) {
-            FloatVector dv = FloatVector.broadcast(FS, sc[s]);
-            FloatVector mv = FloatVector.broadcast(FS, sc[s + 1]);
-            int qs = p + (withMin ? 4 : 2);
+        int s = o * g.blocksPerRow() * per;
+        for (int xo = 0; xo < g.cols(); xo += 32, p += 16, s += per) {
+            float d = sc[s];
+            FloatVector dv = FloatVector.broadcast(FS, d);
+            FloatVector mv = FloatVector.broadcast(FS, withMin ? sc[s + 1] : -8f * d);
             for (int j = 0; j < 16; j += L) {
-                IntVector q = nibblePairs(data, qs + j);
+                IntVector q = nibblePairs(codes, p + j);
                 lowNibbles(q).fma(dv, mv).intoArray(row, off + xo + j);
                 highNibbles(q).fma(dv, mv).intoArray(row, off + xo + 16 + j);
             }
@@ -285,25 +288,25 @@ public final class VectorMatVecKernel implements MatVecKernel {
 
     /** Q8_0 row {@code o} ({@code q·d}, exact) dotted with {@code x}. */
     private static float dotQ8(QuantMatrix.Ggml g, int o, float[] x) {
-        byte[] data = g.data();
-        int p = o * g.rowBytes();
+        byte[] codes = g.codes();
+        int p = o * g.blocksPerRow() * 32;
         FloatVector acc0 = FloatVector.zero(FS);
         FloatVector acc1 = FloatVector.zero(FS);
         float[] sc = g.scales();
-        int s = 2 * o * (g.cols() / 32);
-        for (int xo = 0; xo < g.cols(); xo += 32, p += 34, s += 2) {
+        int s = o * g.blocksPerRow();
+        for (int xo = 0; xo < g.cols(); xo += 32, p += 32, s++) {
             FloatVector dv = FloatVector.broadcast(FS, sc[s]);
             if (L == 16) {
                 // d·Σ q·x: the block's codes times x, then one multiply-add by the scale (5 vector float ops per
                 // block instead of 6: no q·d product per half)
-                FloatVector t = int8s(data, p + 2).mul(FloatVector.fromArray(FS, x, xo));
-                t = int8s(data, p + 18).fma(FloatVector.fromArray(FS, x, xo + 16), t);
+                FloatVector t = int8s(codes, p).mul(FloatVector.fromArray(FS, x, xo));
+                t = int8s(codes, p + 16).fma(FloatVector.fromArray(FS, x, xo + 16), t);
                 acc0 = t.fma(dv, acc0);
                 continue;
             }
             for (int j = 0; j < 32; j += 2 * L) {
-                FloatVector q0 = int8s(data, p + 2 + j);
-                FloatVector q1 = int8s(data, p + 2 + j + L);
+                FloatVector q0 = int8s(codes, p + j);
+                FloatVector q1 = int8s(codes, p + j + L);
                 acc0 = q0.mul(dv).fma(FloatVector.fromArray(FS, x, xo + j), acc0);
                 acc1 = q1.mul(dv).fma(FloatVector.fromArray(FS, x, xo + j + L), acc1);
             }
@@ -312,14 +315,14 @@ public final class VectorMatVecKernel implements MatVecKernel {
     }
 
     private static void decodeQ8(QuantMatrix.Ggml g, int o, float[] row, int off) {
-        byte[] data = g.data();
-        int p = o * g.rowBytes();
+        byte[] codes = g.codes();
+        int p = o * g.blocksPerRow() * 32;
         float[] sc = g.scales();
-        int s = 2 * o * (g.cols() / 32);
-        for (int xo = 0; xo < g.cols(); xo += 32, p += 34, s += 2) {
+        int s = o * g.blocksPerRow();
+        for (int xo = 0; xo < g.cols(); xo += 32, p += 32, s++) {
             FloatVector dv = FloatVector.broadcast(FS, sc[s]);
             for (int j = 0; j < 32; j += L) {
-                int8s(data, p + 2 + j).mul(dv).intoArray(row, off + xo + j);
+                int8s(codes, p + j).mul(dv).intoArray(row, off + xo + j);
             }
         }
     }

@@ -69,9 +69,10 @@ class MatVecKernelOracleTest {
     void vectorDecodeRows_ggml_equalReferenceValues() {
         Random rng = new Random(6);
         for (GgmlType type : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q8_0}) {
-            QuantMatrix.Ggml w = RandomMatrices.ggml(type, 301, 576, rng);
+            byte[] blocks = RandomMatrices.ggmlBlocks(type, 301, 576, rng);
+            QuantMatrix.Ggml w = new QuantMatrix.Ggml(type, 301, 576, blocks);
             float[] want = new float[301 * 576];
-            GgmlKernels.dequantize(type, w.data(), 0, want, 0, want.length / 32);
+            GgmlKernels.dequantize(type, blocks, 0, want, 0, want.length / 32);
             float[] got = new float[(250 - 7) * 576];
             new VectorMatVecKernel().decodeRows(w, 7, 250, got);
             for (int i = 0; i < got.length; i++) {
@@ -90,9 +91,10 @@ class MatVecKernelOracleTest {
     void scalarKernel_ggml_equalsDequantizeThenMatmul() {
         Random rng = new Random(3);
         for (GgmlType type : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q8_0}) {
-            QuantMatrix.Ggml w = RandomMatrices.ggml(type, 11, 96, rng);
+            byte[] blocks = RandomMatrices.ggmlBlocks(type, 11, 96, rng);
+            QuantMatrix.Ggml w = new QuantMatrix.Ggml(type, 11, 96, blocks);
             float[] dense = new float[11 * 96];
-            GgmlKernels.dequantize(type, w.data(), 0, dense, 0, dense.length / 32);
+            GgmlKernels.dequantize(type, blocks, 0, dense, 0, dense.length / 32);
             float[] x = RandomMatrices.input(3 * 96, rng);
             assertArrayEquals(matmul(dense, x, 3, 11, 96), run(scalar, w, x, 3), type.toString());
         }

@@ -10,8 +10,13 @@ final class RandomMatrices {
     private RandomMatrices() {
     }
 
-    /** Random GGUF blocks: random codes, fp16 scales (and mins) of realistic size. */
+    /** {@link #ggmlBlocks} repacked for the kernels. */
     static QuantMatrix.Ggml ggml(GgmlType type, int rows, int cols, Random rng) {
+        return new QuantMatrix.Ggml(type, rows, cols, ggmlBlocks(type, rows, cols, rng));
+    }
+
+    /** Random GGUF blocks as a file stores them: random codes, fp16 scales (and mins) of realistic size. */
+    static byte[] ggmlBlocks(GgmlType type, int rows, int cols, Random rng) {
         int nb = rows * (cols / 32);
         byte[] data = new byte[nb * type.typeSize()];
         rng.nextBytes(data);
@@ -22,7 +27,7 @@ final class RandomMatrices {
                 putHalf(data, p + 2, 0xA400 | rng.nextInt(0x0C00)); // min in (-2^-3, -2^-6]
             }
         }
-        return new QuantMatrix.Ggml(type, rows, cols, data);
+        return data;
     }
 
     /** Random 4-bit codes of {@code type} with random positive absmax per block. */
