@@ -6,24 +6,28 @@
       "num_virtual_tokens",
       "init_text" (prompt tuning's TEXT init, tokenized by the GGUF's own tokenizer as PEFT does), "batch_size",
       "steps", "pad_id", "train": [{"ids": [...], "labels": [...]}, ...], "eval": [...]} with labels -100 on
-      untrained positions. For each method: loads the GGUF test model with transformers (fp32), adds the PEFT
-      adapter (torch seed 0), and trains exactly as
+      untrained positions. Loads the GGUF test model with transformers (fp32) once; for each method, on its own
+      deep copy of it, adds the PEFT adapter (torch seed 0), and trains exactly as
       peft4j's Trainer is configured by the IT: batches of batch_size rows in file order (cycling), right padding,
       AdamW (betas 0.9/0.999, eps 1e-8, no weight decay), linear decay to 0 without warmup, gradient norm clipped to
       1.0, the loss being the mean over every trained token of the batch. Prints one JSON line: per method, the
-      held-out loss (token-weighted mean over every trained token of "eval") before and after training, and the
-      train losses.
+      held-out loss (token-weighted mean over every trained token of "eval") before and after training, the
+      train losses, and the seconds spent ("load": imports and the model load, shared; "train": the method's
+      evaluations and training).
 
 The model path comes from PEFT4J_TEST_MODEL or ~/.cache/peft4j/models/SmolLM2-135M-Instruct.Q4_1.gguf. Usage:
   ~/.cache/peft4j/venv/bin/python scripts/interop/prompt_learning_reference.py train /tmp/spec.json
 """
+import copy
 import json
 import os
 import sys
+import time
 
-import torch
-import torch.nn.functional as F
-from transformers import AutoModelForCausalLM
+START = time.time()
+import torch  # noqa: E402 (imports timed)
+import torch.nn.functional as F  # noqa: E402
+from transformers import AutoModelForCausalLM  # noqa: E402
 
 
 def model_path():
@@ -69,15 +73,22 @@ def held_out(model, rows, pad_id, size):
 def train(spec_file):
     with open(spec_file) as f:
         spec = json.load(f)
-    results = {m["method"]: train_one(spec, m["method"], m["lr"]) for m in spec["methods"]}
-    print(json.dumps(results))
-
-
-def train_one(spec, method, lr):
-    from peft import PrefixTuningConfig, PromptTuningConfig, get_peft_model
+    import peft  # noqa: F401 (imported before the load is timed)
     path = model_path()
     base = AutoModelForCausalLM.from_pretrained(os.path.dirname(path), gguf_file=os.path.basename(path),
                                                 dtype=torch.float32)
+    load = time.time() - START
+    results = {}
+    for m in spec["methods"]:
+        start = time.time()
+        results[m["method"]] = train_one(spec, m["method"], m["lr"], copy.deepcopy(base))
+        results[m["method"]]["seconds"] = {"load": load, "train": time.time() - start}
+    print(json.dumps(results))
+
+
+def train_one(spec, method, lr, base):
+    from peft import PrefixTuningConfig, PromptTuningConfig, get_peft_model
+    path = model_path()
     torch.manual_seed(0)
     if method == "PROMPT_TUNING":
         config = PromptTuningConfig(task_type="CAUSAL_LM", num_virtual_tokens=spec["num_virtual_tokens"],

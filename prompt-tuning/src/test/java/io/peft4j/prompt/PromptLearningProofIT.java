@@ -34,6 +34,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * test records must fall by at least 25 % from the base model's, and end no worse than 1.2× what PEFT reaches
  * ({@code scripts/interop/prompt_learning_reference.py}) on the same token ids, init text, learning rate, batch
  * order, schedule and clipping. The numbers are also written to {@code target/prompt-learning-proof.json}.
+ *
+ * <p>Cost: one load of the real model here (both methods train on it in turn) and one Python process that loads the
+ * GGUF once and trains both methods on deep copies of it. The two sides run one after the other on purpose: run side
+ * by side on 2 cores, both libtorch thread pools spin against each other and the class took 242 s instead of 132 s.
  */
 class PromptLearningProofIT {
     static final int VIRTUAL_TOKENS = 20;
@@ -49,6 +53,7 @@ class PromptLearningProofIT {
 
     @Test
     void promptAndPrefixTuning_heldOutLossFalls25Percent_andEndsWithin1_2xOfPeft() throws Exception {
+        long start = System.nanoTime();
         Path gsm8k = TestResources.shared("datasets/gsm8k");
         Map<String, double[]> ours = new LinkedHashMap<>();   // method -> {base, init, trained}
         List<List<Example>> data = new ArrayList<>();
@@ -74,10 +79,13 @@ class PromptLearningProofIT {
                 }
                 peft.deleteAdapter(method);
                 ours.put(method, r);
+                System.err.printf("[%.1f s] peft4j %s trained%n", (System.nanoTime() - start) / 1e9, method);
             }
         });
         JsonNode peft = Json.MAPPER.readTree(ReferenceScripts.run("prompt_learning_reference.py", "train",
                 spec(pad[0], data.get(0), data.get(1)).toString()));
+        System.err.printf("[%.1f s] PEFT done; its seconds: %s%n", (System.nanoTime() - start) / 1e9,
+                peft.findValues("seconds"));
         ObjectNode report = Json.MAPPER.createObjectNode();
         StringBuilder failures = new StringBuilder();
         ours.forEach((method, r) -> {
