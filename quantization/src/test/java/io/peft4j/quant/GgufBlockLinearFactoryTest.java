@@ -62,10 +62,10 @@ class GgufBlockLinearFactoryTest {
             try (LinearLayer dense = factory.create("model.layers.0.self_attn.o_proj", src, m)) {
                 assertTrue(dense instanceof DenseLinear);
             }
-            // kept as codes + fp16 scales, the file's bytes: Q4_1 16 + 2·2 per block, Q8_0 32 + 2, Q4_0 16 + 2
-            long q41 = rows * cols / 32 * 20L;
-            long q80 = rows * cols / 32 * 34L;
-            long q40 = rows * cols / 32 * 18L;
+            // kept as codes + fp32 scales: Q4_1 16 + 2·4 bytes per block, Q8_0 32 + 4, Q4_0 16 + 4
+            long q41 = rows * cols / 32 * 24L;
+            long q80 = rows * cols / 32 * 36L;
+            long q40 = rows * cols / 32 * 20L;
             assertEquals(q41 + q80 + q40, factory.blockBytes());
             assertEquals(3L * rows * cols, factory.blockParameters());
         }
@@ -134,7 +134,7 @@ class GgufBlockLinearFactoryTest {
                 assertTrue(head instanceof TiedBlockHead, head.toString());
                 assertEquals(GgmlType.Q8_0, ((TiedBlockHead) head).type());
                 assertEquals(!q8, tokens.tableResident(), "building the head needs no table for a Q8_0 file");
-                assertEquals(vocab * hidden / 32 * 34L, head.storedBytes());
+                assertEquals(vocab * hidden / 32 * 36L, head.storedBytes());
                 assertEquals(head.storedBytes(), factory.blockBytes(), "the blocks are counted once");
                 NDArray embedding = tokens.table();
                 assertArrayEquals(exact, embedding.toFloatArray(), "the table equals the file's dense load");

@@ -52,28 +52,23 @@ public final class GgmlKernels {
     }
 
     /**
-     * The fp16 scales of each of {@code nBlocks} Q4_0 / Q4_1 / Q8_0 blocks from {@code src[srcOff]}, as stored:
-     * {@code d} per block, and for Q4_1 {@code d} then the min {@code m} ({@link #scalesPerBlock}). Widened with
-     * {@link #halfToFloat} (exact), ggml's formulas on these and the {@link #blockCodes codes} ({@code (q - 8)·d},
-     * {@code q·d + m}, {@code q·d}) give its dequantized values bit for bit.
+     * The fp32 scales of each of {@code nBlocks} Q4_0 / Q4_1 / Q8_0 blocks from {@code src[srcOff]}: {@code d} per
+     * block, and for Q4_1 {@code d} then the min {@code m} ({@link #scalesPerBlock}). Widening a half is exact, so
+     * ggml's formulas on these and the {@link #blockCodes codes} ({@code (q - 8)·d}, {@code q·d + m}, {@code q·d})
+     * give its dequantized values bit for bit; decode kernels read these instead of widening halves per block.
      */
-    public static short[] blockHalves(GgmlType type, byte[] src, int srcOff, int nBlocks) {
+    public static float[] blockScales(GgmlType type, byte[] src, int srcOff, int nBlocks) {
         int per = scalesPerBlock(type);
-        short[] out = new short[Math.multiplyExact(per, nBlocks)];
+        float[] out = new float[per * nBlocks];
         int ts = type.typeSize();
         for (int b = 0; b < nBlocks; b++) {
             int o = srcOff + b * ts;
-            out[per * b] = (short) u16(src, o);
+            out[per * b] = f16(src, o);
             if (per == 2) {
-                out[per * b + 1] = (short) u16(src, o + 2);
+                out[per * b + 1] = f16(src, o + 2);
             }
         }
         return out;
-    }
-
-    /** An IEEE half (bit pattern) as a float, exactly (NaNs quieted, as ggml's F16C path gives them). */
-    public static float halfToFloat(short half) {
-        return f16(half & 0xFFFF);
     }
 
     /**
@@ -102,7 +97,7 @@ public final class GgmlKernels {
         };
     }
 
-    /** Scales per block in {@link #blockHalves}: 2 for Q4_1 ({@code d}, {@code m}), else 1 (other types refused). */
+    /** fp32 scales per block in {@link #blockScales}: 2 for Q4_1 ({@code d}, {@code m}), else 1 (other types refused). */
     public static int scalesPerBlock(GgmlType type) {
         codeBytes(type);
         return type == GgmlType.Q4_1 ? 2 : 1;
@@ -307,11 +302,7 @@ public final class GgmlKernels {
     }
 
     private static float f16(byte[] s, int o) {
-        return f16(u16(s, o));
-    }
-
-    private static float f16(int bits) {
-        return HalfFloats.f16ToFloatQuietNaN(bits);
+        return HalfFloats.f16ToFloatQuietNaN(u16(s, o));
     }
 
     private static int u16(byte[] s, int o) {

@@ -46,7 +46,7 @@ class GgmlDequantTest {
 
     /**
      * ggml's formulas ({@code (q - 8)·d}, {@code q·d + m}, {@code q·d}) on {@link GgmlKernels#blockCodes} and
-     * {@link GgmlKernels#blockHalves} (widened by {@link GgmlKernels#halfToFloat}) give ggml's dequantized values bit for bit, and so does the fused
+     * {@link GgmlKernels#blockScales} give ggml's dequantized values bit for bit, and so does the fused
      * {@code fma(q, d, offset)} the SIMD kernels use (as a value: a zero may come out +0 where ggml gives -0).
      */
     @Test
@@ -64,16 +64,15 @@ class GgmlDequantTest {
             }
             float[] want = new float[blocks * 32];
             GgmlKernels.dequantize(t, data, 0, want, 0, blocks);
-            short[] halves = GgmlKernels.blockHalves(t, data, 0, blocks);
+            float[] scales = GgmlKernels.blockScales(t, data, 0, blocks);
             byte[] codes = GgmlKernels.blockCodes(t, data, 0, blocks);
             int per = GgmlKernels.scalesPerBlock(t);
             int cb = GgmlKernels.codeBytes(t);
-            assertEquals(per * blocks, halves.length);
+            assertEquals(per * blocks, scales.length);
             assertEquals(cb * blocks, codes.length);
             for (int b = 0; b < blocks; b++) {
-                float d = GgmlKernels.halfToFloat(halves[per * b]);
-                float offset = t == GgmlType.Q4_1 ? GgmlKernels.halfToFloat(halves[per * b + 1])
-                        : t == GgmlType.Q4_0 ? -8f * d : 0f;
+                float d = scales[per * b];
+                float offset = t == GgmlType.Q4_1 ? scales[per * b + 1] : t == GgmlType.Q4_0 ? -8f * d : 0f;
                 for (int j = 0; j < 32; j++) {
                     int q = t == GgmlType.Q8_0 ? codes[b * cb + j] : (codes[b * cb + j % 16] >> (j < 16 ? 0 : 4)) & 0x0F;
                     float ggml = t == GgmlType.Q4_0 ? (q - 8) * d : t == GgmlType.Q4_1 ? q * d + offset : q * d;
@@ -83,7 +82,7 @@ class GgmlDequantTest {
                 }
             }
         }
-        assertThrows(IllegalArgumentException.class, () -> GgmlKernels.blockHalves(GgmlType.Q5_0, new byte[22], 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> GgmlKernels.blockScales(GgmlType.Q5_0, new byte[22], 0, 1));
         assertThrows(IllegalArgumentException.class, () -> GgmlKernels.blockCodes(GgmlType.Q4_K, new byte[144], 0, 1));
     }
 

@@ -1,11 +1,9 @@
 package io.peft4j.quant.internal.kernel;
 
-import io.peft4j.core.checkpoint.gguf.GgmlKernels;
 import io.peft4j.core.checkpoint.gguf.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -21,10 +19,9 @@ import java.util.Optional;
  * {@code d·Σq·x + offset·Σx} per block. Results therefore match the scalar kernel within fp32 reordering error
  * (tested: {@code |Δ| ≤ 1e-5 · Σ|w·x|}).
  *
- * <p>GGUF weights are read as {@link QuantMatrix.Ggml} repacks them: codes in one array, fp16 scales in another. Each
- * row's scales are widened to fp32 by a few vector operations before the row's loop ({@link #rowScales}); widening
- * two halves per 32 weights inside the loop was scalar work, and keeping fp32 scales beside the blocks instead cost
- * 8 more bytes per 32 weights of memory traffic in a loop the memory bounds (docs/djl-notes.md).
+ * <p>GGUF block scales come from {@link QuantMatrix.Ggml#scales()} (widened to fp32 once, at load) rather than from
+ * the halves in the blocks: widening two halves per 32 weights was scalar work in the SIMD loop, and reading the
+ * floats took single-stream decode on SmolLM2 Q4_1 from 83 to 93 tok/s (bench decode, 5 alternating rounds).
  *
  * <p>One input row: one pass per weight row. Several GGUF rows at 512 bits: each block is widened once and fed to four
  * input rows' accumulators; at 256 bits each weight row is dequantized into a scratch row and dotted with every input
@@ -41,7 +38,6 @@ public final class VectorMatVecKernel implements MatVecKernel {
     static final int L = FS.length();
     static final VectorSpecies<Byte> BS = L == 16 ? ByteVector.SPECIES_128 : ByteVector.SPECIES_64;
     static final VectorSpecies<Integer> IS = L == 16 ? IntVector.SPECIES_512 : IntVector.SPECIES_256;
-    static final VectorSpecies<Short> SS = L == 16 ? ShortVector.SPECIES_256 : ShortVector.SPECIES_128;
 
     private final ScalarMatVecKernel scalar = new ScalarMatVecKernel();
 
@@ -80,13 +76,11 @@ public final class VectorMatVecKernel implements MatVecKernel {
             MatVecKernel.super.decodeRows(w, from, to, dst);
             return;
         }
-        float[] sc = rowScaleBuffer(g);
         for (int o = from; o < to; o++) {
-            rowScales(g, o, sc);
             if (g.type() == GgmlType.Q8_0) {
-                decodeQ8(g, o, sc, dst, (o - from) * g.cols());
+                decodeQ8(g, o, dst, (o - from) * g.cols());
             } else {
-                decodeQ4(g, o, sc, dst, (o - from) * g.cols());
+                decodeQ4(g, o, dst, (o - from) * g.cols());
             }
         }
     }
@@ -94,28 +88,25 @@ public final class VectorMatVecKernel implements MatVecKernel {
     private static void ggml(QuantMatrix.Ggml g, float[] x, int rows, float[] y, int from, int to) {
         int cols = g.cols();
         boolean q8 = g.type() == GgmlType.Q8_0;
-        float[] sc = rowScaleBuffer(g);
         if (rows == 1) {
             float[] sums = !q8 && L == 16 ? blockSums(x, cols) : null;
             for (int o = from; o < to; o++) {
-                rowScales(g, o, sc);
-                y[o] = q8 ? dotQ8(g, o, sc, x) : sums != null ? dotQ4(g, o, sc, x, sums) : dotQ4(g, o, sc, x);
+                y[o] = q8 ? dotQ8(g, o, x) : sums != null ? dotQ4(g, o, x, sums) : dotQ4(g, o, x);
             }
             return;
         }
         if (L == 16) {
             for (int r0 = 0; r0 < rows; r0 += 4) {
-                blocked(g, sc, x, rows, r0, Math.min(4, rows - r0), y, from, to);
+                blocked(g, x, rows, r0, Math.min(4, rows - r0), y, from, to);
             }
             return;
         }
         float[] row = new float[cols];
         for (int o = from; o < to; o++) {
-            rowScales(g, o, sc);
             if (q8) {
-                decodeQ8(g, o, sc, row, 0);
+                decodeQ8(g, o, row, 0);
             } else {
-                decodeQ4(g, o, sc, row, 0);
+                decodeQ4(g, o, row, 0);
             }
             for (int r = 0; r < rows; r++) {
                 y[r * g.rows() + o] = dot(row, x, r * cols, cols);
@@ -128,8 +119,8 @@ public final class VectorMatVecKernel implements MatVecKernel {
      * lanes: each block is widened once and multiplied into the four rows' accumulators (eight independent FMA chains,
      * so the FMA latency is hidden). Missing rows repeat the last one and are not stored.
      */
-    private static void blocked(QuantMatrix.Ggml g, float[] sc, float[] x, int rows, int r0, int count, float[] y,
-                                int from, int to) {
+    private static void blocked(QuantMatrix.Ggml g, float[] x, int rows, int r0, int count, float[] y, int from,
+                                int to) {
         byte[] codes = g.codes();
         int cols = g.cols();
         GgmlType type = g.type();
@@ -139,11 +130,11 @@ public final class VectorMatVecKernel implements MatVecKernel {
         int x1 = (r0 + Math.min(1, count - 1)) * cols;
         int x2 = (r0 + Math.min(2, count - 1)) * cols;
         int x3 = (r0 + Math.min(3, count - 1)) * cols;
+        float[] sc = g.scales();
         int blocksPerRow = g.blocksPerRow();
         for (int o = from; o < to; o++) {
-            rowScales(g, o, sc);
             int p = o * blocksPerRow * cb;
-            int s = 0;
+            int s = o * blocksPerRow * per;
             FloatVector a0 = FloatVector.zero(FS);
             FloatVector a1 = FloatVector.zero(FS);
             FloatVector a2 = FloatVector.zero(FS);
@@ -195,12 +186,13 @@ public final class VectorMatVecKernel implements MatVecKernel {
      * int-to-float conversions and three vector multiply-adds instead of four, since widening is what bounds this loop.
      * The regrouping is within the fp32 tolerance the oracle test holds every kernel to.
      */
-    private static float dotQ4(QuantMatrix.Ggml g, int o, float[] sc, float[] x, float[] sums) {
+    private static float dotQ4(QuantMatrix.Ggml g, int o, float[] x, float[] sums) {
         byte[] codes = g.codes();
         boolean withMin = g.type() == GgmlType.Q4_1;
         int per = g.scalesPerBlock();
         int p = o * g.blocksPerRow() * 16;
-        int s = 0;
+        float[] sc = g.scales();
+        int s = o * g.blocksPerRow() * per;
         FloatVector acc = FloatVector.zero(FS);
         float offsets = 0f;
         for (int xo = 0, b = 0; xo < g.cols(); xo += 32, p += 16, s += per, b++) {
@@ -214,32 +206,6 @@ public final class VectorMatVecKernel implements MatVecKernel {
         return acc.reduceLanes(VectorOperators.ADD) + offsets;
     }
 
-    /** A buffer for one row's widened scales ({@link #rowScales}). */
-    private static float[] rowScaleBuffer(QuantMatrix.Ggml g) {
-        return new float[g.scalesPerBlock() * g.blocksPerRow()];
-    }
-
-    /**
-     * Row {@code o}'s fp16 block scales widened into {@code out}, {@code L} at a time: the magnitude bits moved into a
-     * float's place and multiplied by 2^112 (exact for normal and subnormal halves; {@link QuantMatrix.Ggml} refuses
-     * non-finite ones), then the sign. Equal to {@link GgmlKernels#halfToFloat}.
-     */
-    static void rowScales(QuantMatrix.Ggml g, int o, float[] out) {
-        short[] h = g.scales();
-        int n = out.length;
-        int off = o * n;
-        int i = 0;
-        for (; i + L <= n; i += L) {
-            IntVector v = (IntVector) ShortVector.fromArray(SS, h, off + i).convertShape(VectorOperators.S2I, IS, 0);
-            FloatVector mag = v.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-            mag.reinterpretAsInts().or(v.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats()
-                    .intoArray(out, i);
-        }
-        for (; i < n; i++) {
-            out[i] = GgmlKernels.halfToFloat(h[off + i]);
-        }
-    }
-
     /** {@code Σ x[32b .. 32b + 31]} for every block {@code b} of one input row. */
     private static float[] blockSums(float[] x, int cols) {
         float[] sums = new float[cols / 32];
@@ -251,12 +217,13 @@ public final class VectorMatVecKernel implements MatVecKernel {
     }
 
     /** Q4_0 ({@code (q - 8)·d = fma(q, d, -8d)}) or Q4_1 ({@code q·d + m}) row {@code o} dotted with {@code x}. */
-    private static float dotQ4(QuantMatrix.Ggml g, int o, float[] sc, float[] x) {
+    private static float dotQ4(QuantMatrix.Ggml g, int o, float[] x) {
         byte[] codes = g.codes();
         boolean withMin = g.type() == GgmlType.Q4_1;
         int per = g.scalesPerBlock();
         int p = o * g.blocksPerRow() * 16;
-        int s = 0;
+        float[] sc = g.scales();
+        int s = o * g.blocksPerRow() * per;
         FloatVector accLo = FloatVector.zero(FS);
         FloatVector accHi = FloatVector.zero(FS);
         for (int xo = 0; xo < g.cols(); xo += 32, p += 16, s += per) {
@@ -300,12 +267,13 @@ public final class VectorMatVecKernel implements MatVecKernel {
         return (FloatVector) ByteVector.fromArray(BS, codes, offset).convertShape(VectorOperators.B2F, FS, 0);
     }
 
-    private static void decodeQ4(QuantMatrix.Ggml g, int o, float[] sc, float[] row, int off) {
+    private static void decodeQ4(QuantMatrix.Ggml g, int o, float[] row, int off) {
         byte[] codes = g.codes();
         boolean withMin = g.type() == GgmlType.Q4_1;
         int per = g.scalesPerBlock();
         int p = o * g.blocksPerRow() * 16;
-        int s = 0;
+        float[] sc = g.scales();
+        int s = o * g.blocksPerRow() * per;
         for (int xo = 0; xo < g.cols(); xo += 32, p += 16, s += per) {
             float d = sc[s];
             FloatVector dv = FloatVector.broadcast(FS, d);
@@ -319,12 +287,13 @@ public final class VectorMatVecKernel implements MatVecKernel {
     }
 
     /** Q8_0 row {@code o} ({@code q·d}, exact) dotted with {@code x}. */
-    private static float dotQ8(QuantMatrix.Ggml g, int o, float[] sc, float[] x) {
+    private static float dotQ8(QuantMatrix.Ggml g, int o, float[] x) {
         byte[] codes = g.codes();
         int p = o * g.blocksPerRow() * 32;
         FloatVector acc0 = FloatVector.zero(FS);
         FloatVector acc1 = FloatVector.zero(FS);
-        int s = 0;
+        float[] sc = g.scales();
+        int s = o * g.blocksPerRow();
         for (int xo = 0; xo < g.cols(); xo += 32, p += 32, s++) {
             FloatVector dv = FloatVector.broadcast(FS, sc[s]);
             if (L == 16) {
@@ -345,10 +314,11 @@ public final class VectorMatVecKernel implements MatVecKernel {
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
 
-    private static void decodeQ8(QuantMatrix.Ggml g, int o, float[] sc, float[] row, int off) {
+    private static void decodeQ8(QuantMatrix.Ggml g, int o, float[] row, int off) {
         byte[] codes = g.codes();
         int p = o * g.blocksPerRow() * 32;
-        int s = 0;
+        float[] sc = g.scales();
+        int s = o * g.blocksPerRow();
         for (int xo = 0; xo < g.cols(); xo += 32, p += 32, s++) {
             FloatVector dv = FloatVector.broadcast(FS, sc[s]);
             for (int j = 0; j < 32; j += L) {

@@ -16,7 +16,6 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -86,45 +85,6 @@ class MatVecKernelOracleTest {
                 assertTrue(all.get(i) == want[i], type + " (MatVec.dequantize) element " + i);
             }
         }
-    }
-
-    /** The SIMD widening of a row's fp16 scales equals the exact scalar one for every finite half. */
-    @Test
-    void rowScales_everyFiniteHalf_equalsScalarWidening() {
-        int perRow = 40; // two 16-lane iterations and a scalar tail per row
-        short[] finite = new short[0xF800];
-        int n = 0;
-        for (int h = 0; h < 0x10000; h++) {
-            if ((h & 0x7C00) != 0x7C00) {
-                finite[n++] = (short) h;
-            }
-        }
-        int rows = (n + perRow - 1) / perRow;
-        short[] halves = new short[rows * perRow];
-        for (int i = 0; i < halves.length; i++) {
-            halves[i] = finite[i % n];
-        }
-        QuantMatrix.Ggml g = new QuantMatrix.Ggml(GgmlType.Q8_0, rows, 32 * perRow, new byte[rows * perRow * 32],
-                halves);
-        float[] row = new float[perRow];
-        for (int o = 0; o < rows; o++) {
-            VectorMatVecKernel.rowScales(g, o, row);
-            for (int j = 0; j < perRow; j++) {
-                short h = halves[o * perRow + j];
-                assertEquals(Float.floatToRawIntBits(GgmlKernels.halfToFloat(h)), Float.floatToRawIntBits(row[j]),
-                        "half 0x" + Integer.toHexString(h & 0xFFFF));
-            }
-        }
-    }
-
-    /** Non-finite block scales are refused at load with the block named. */
-    @Test
-    void ggml_nonFiniteScale_refused() {
-        byte[] blocks = new byte[2 * 20];
-        blocks[20 + 1] = 0x7C; // block 1: d = +inf
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new QuantMatrix.Ggml(GgmlType.Q4_1, 1, 64, blocks));
-        assertTrue(e.getMessage().contains("block 1") && e.getMessage().contains("non-finite"), e.getMessage());
     }
 
     @Test
