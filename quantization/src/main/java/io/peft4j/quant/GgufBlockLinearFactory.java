@@ -99,8 +99,7 @@ public final class GgufBlockLinearFactory implements LinearLayerFactory {
             return LinearLayerFactory.super.embedding(name, weights, manager);
         }
         long[] shape = weights.shape(name);
-        QuantMatrix.Ggml m = new QuantMatrix.Ggml(info.get().type(), Math.toIntExact(shape[0]),
-                Math.toIntExact(shape[1]), read((GgufTensorSource) weights, info.get()));
+        QuantMatrix.Ggml m = repack(weights, name, info.get(), read((GgufTensorSource) weights, info.get()));
         storedBytes.addAndGet(m.bytes());
         LOG.debug("kept {} {} as {} blocks ({} bytes) for lookups and the tied head", name, shape, m.type(),
                 m.bytes());
@@ -127,7 +126,7 @@ public final class GgufBlockLinearFactory implements LinearLayerFactory {
         Optional<GgufTensorInfo> info = blocks(weights, embeddingName);
         QuantMatrix.Ggml m;
         if (info.isPresent() && Arrays.equals(info.get().shape(), shape)) {
-            m = new QuantMatrix.Ggml(info.get().type(), (int) shape[0], (int) shape[1], read(gguf, info.get()));
+            m = repack(weights, embeddingName, info.get(), read(gguf, info.get()));
         } else {
             m = quantizeQ8(embedding.table());
         }
@@ -135,6 +134,16 @@ public final class GgufBlockLinearFactory implements LinearLayerFactory {
         LOG.debug("tied {} decodes from {} {} blocks of {} ({} bytes)", modulePath, info.isPresent() ? "the file's"
                 : "Q8_0-at-load", m.type(), embeddingName, m.bytes());
         return new TiedBlockHead(modulePath, m, embedding);
+    }
+
+    /** {@code data} (a GGUF tensor's blocks) as a kernel matrix; a malformed tensor is a format error naming it. */
+    private static QuantMatrix.Ggml repack(TensorSource weights, String name, GgufTensorInfo t, byte[] data)
+            throws CheckpointFormatException {
+        try {
+            return new QuantMatrix.Ggml(t.type(), Math.toIntExact(t.shape()[0]), Math.toIntExact(t.shape()[1]), data);
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new CheckpointFormatException(weights.path(), name, e.getMessage());
+        }
     }
 
     /** The tensor's blocks as stored, copied out of the mapped file. */
