@@ -31,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * before, G1 default      617-914       1175-1307
  * before, serial -Xmn24m  542-555       895-922
  * after,  G1 default      499-589       864-903
- * after,  serial -Xmn24m  439-444       787-799    (the launcher's setting; this test: 444 / 788)
+ * after,  serial -Xmn24m  439-444       787-799    (the launcher's setting until stop 28; this test: 444 / 788)
+ * stop 28, -Xmn8m -Xms48m 400-412       778-780    (the launcher's setting for one-shot commands since; quiet, 2 runs)
  * </pre>
  * "After" = the embedding decoded straight into its native buffer (it used to pass through a 113 MB float[] as
  * well), GGUF tensors read with positional reads instead of mappings (mapped pages counted as resident), and one
