@@ -63,12 +63,34 @@ public sealed interface QuantMatrix permits QuantMatrix.Ggml, QuantMatrix.FourBi
 
         /** Code bytes per block: 16 (Q4) or 32 (Q8_0). */
         public int codeBytes() {
-            return type == GgmlType.Q8_0 ? 32 : 16;
+            return GgmlKernels.codeBytes(type);
         }
 
         /** fp32 scales per block: 2 for Q4_1, else 1. */
         public int scalesPerBlock() {
-            return type == GgmlType.Q4_1 ? 2 : 1;
+            return GgmlKernels.scalesPerBlock(type);
+        }
+
+        /** Index of row {@code o}'s first code byte in {@link #codes}. */
+        public int codeStart(int o) {
+            return o * blocksPerRow() * codeBytes();
+        }
+
+        /** Index of row {@code o}'s first scale in {@link #scales}. */
+        public int scaleStart(int o) {
+            return o * blocksPerRow() * scalesPerBlock();
+        }
+
+        /**
+         * The offset a code of the block whose scales start at {@code scales[s]} is decoded with as
+         * {@code fma(q, d, offset)}: the min {@code m} for Q4_1, {@code -8d} for Q4_0 (exact, so the fused form equals
+         * ggml's {@code (q - 8)·d}), 0 for Q8_0.
+         */
+        public float offset(int s) {
+            if (type == GgmlType.Q4_1) { // compared by identity, not switched on (no ordinal table in the hot loop)
+                return scales[s + 1];
+            }
+            return type == GgmlType.Q4_0 ? -8f * scales[s] : 0f;
         }
 
         /** Bytes held: codes and scales. */

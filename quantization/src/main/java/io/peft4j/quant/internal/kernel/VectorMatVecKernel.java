@@ -131,10 +131,9 @@ public final class VectorMatVecKernel implements MatVecKernel {
         int x2 = (r0 + Math.min(2, count - 1)) * cols;
         int x3 = (r0 + Math.min(3, count - 1)) * cols;
         float[] sc = g.scales();
-        int blocksPerRow = g.blocksPerRow();
         for (int o = from; o < to; o++) {
-            int p = o * blocksPerRow * cb;
-            int s = o * blocksPerRow * per;
+            int p = g.codeStart(o);
+            int s = g.scaleStart(o);
             FloatVector a0 = FloatVector.zero(FS);
             FloatVector a1 = FloatVector.zero(FS);
             FloatVector a2 = FloatVector.zero(FS);
@@ -146,13 +145,12 @@ public final class VectorMatVecKernel implements MatVecKernel {
             for (int xo = 0; xo < cols; xo += 32, p += cb, s += per) {
                 FloatVector lo;
                 FloatVector hi;
-                float d = sc[s];
-                FloatVector dv = FloatVector.broadcast(FS, d);
+                FloatVector dv = FloatVector.broadcast(FS, sc[s]);
                 if (type == GgmlType.Q8_0) {
                     lo = int8s(codes, p).mul(dv);
                     hi = int8s(codes, p + 16).mul(dv);
                 } else {
-                    FloatVector mv = FloatVector.broadcast(FS, type == GgmlType.Q4_1 ? sc[s + 1] : -8f * d);
+                    FloatVector mv = FloatVector.broadcast(FS, g.offset(s));
                     IntVector q = nibblePairs(codes, p);
                     lo = lowNibbles(q).fma(dv, mv);
                     hi = highNibbles(q).fma(dv, mv);
@@ -188,20 +186,18 @@ public final class VectorMatVecKernel implements MatVecKernel {
      */
     private static float dotQ4(QuantMatrix.Ggml g, int o, float[] x, float[] sums) {
         byte[] codes = g.codes();
-        boolean withMin = g.type() == GgmlType.Q4_1;
         int per = g.scalesPerBlock();
-        int p = o * g.blocksPerRow() * 16;
+        int p = g.codeStart(o);
         float[] sc = g.scales();
-        int s = o * g.blocksPerRow() * per;
+        int s = g.scaleStart(o);
         FloatVector acc = FloatVector.zero(FS);
         float offsets = 0f;
         for (int xo = 0, b = 0; xo < g.cols(); xo += 32, p += 16, s += per, b++) {
             IntVector q = nibblePairs(codes, p);
             FloatVector t = lowNibbles(q).mul(FloatVector.fromArray(FS, x, xo));
             t = highNibbles(q).fma(FloatVector.fromArray(FS, x, xo + 16), t);
-            float d = sc[s];
-            acc = t.fma(FloatVector.broadcast(FS, d), acc);
-            offsets = Math.fma(withMin ? sc[s + 1] : -8f * d, sums[b], offsets);
+            acc = t.fma(FloatVector.broadcast(FS, sc[s]), acc);
+            offsets = Math.fma(g.offset(s), sums[b], offsets);
         }
         return acc.reduceLanes(VectorOperators.ADD) + offsets;
     }
@@ -219,17 +215,15 @@ public final class VectorMatVecKernel implements MatVecKernel {
     /** Q4_0 ({@code (q - 8)·d = fma(q, d, -8d)}) or Q4_1 ({@code q·d + m}) row {@code o} dotted with {@code x}. */
     private static float dotQ4(QuantMatrix.Ggml g, int o, float[] x) {
         byte[] codes = g.codes();
-        boolean withMin = g.type() == GgmlType.Q4_1;
         int per = g.scalesPerBlock();
-        int p = o * g.blocksPerRow() * 16;
+        int p = g.codeStart(o);
         float[] sc = g.scales();
-        int s = o * g.blocksPerRow() * per;
+        int s = g.scaleStart(o);
         FloatVector accLo = FloatVector.zero(FS);
         FloatVector accHi = FloatVector.zero(FS);
         for (int xo = 0; xo < g.cols(); xo += 32, p += 16, s += per) {
-            float d = sc[s];
-            FloatVector dv = FloatVector.broadcast(FS, d);
-            FloatVector mv = FloatVector.broadcast(FS, withMin ? sc[s + 1] : -8f * d);
+            FloatVector dv = FloatVector.broadcast(FS, sc[s]);
+            FloatVector mv = FloatVector.broadcast(FS, g.offset(s));
             for (int j = 0; j < 16; j += L) {
                 IntVector q = nibblePairs(codes, p + j);
                 FloatVector lo = lowNibbles(q);
@@ -269,15 +263,13 @@ public final class VectorMatVecKernel implements MatVecKernel {
 
     private static void decodeQ4(QuantMatrix.Ggml g, int o, float[] row, int off) {
         byte[] codes = g.codes();
-        boolean withMin = g.type() == GgmlType.Q4_1;
         int per = g.scalesPerBlock();
-        int p = o * g.blocksPerRow() * 16;
+        int p = g.codeStart(o);
         float[] sc = g.scales();
-        int s = o * g.blocksPerRow() * per;
+        int s = g.scaleStart(o);
         for (int xo = 0; xo < g.cols(); xo += 32, p += 16, s += per) {
-            float d = sc[s];
-            FloatVector dv = FloatVector.broadcast(FS, d);
-            FloatVector mv = FloatVector.broadcast(FS, withMin ? sc[s + 1] : -8f * d);
+            FloatVector dv = FloatVector.broadcast(FS, sc[s]);
+            FloatVector mv = FloatVector.broadcast(FS, g.offset(s));
             for (int j = 0; j < 16; j += L) {
                 IntVector q = nibblePairs(codes, p + j);
                 lowNibbles(q).fma(dv, mv).intoArray(row, off + xo + j);
@@ -289,11 +281,11 @@ public final class VectorMatVecKernel implements MatVecKernel {
     /** Q8_0 row {@code o} ({@code q·d}, exact) dotted with {@code x}. */
     private static float dotQ8(QuantMatrix.Ggml g, int o, float[] x) {
         byte[] codes = g.codes();
-        int p = o * g.blocksPerRow() * 32;
+        int p = g.codeStart(o);
         FloatVector acc0 = FloatVector.zero(FS);
         FloatVector acc1 = FloatVector.zero(FS);
         float[] sc = g.scales();
-        int s = o * g.blocksPerRow();
+        int s = g.scaleStart(o);
         for (int xo = 0; xo < g.cols(); xo += 32, p += 32, s++) {
             FloatVector dv = FloatVector.broadcast(FS, sc[s]);
             if (L == 16) {
@@ -316,9 +308,9 @@ public final class VectorMatVecKernel implements MatVecKernel {
 
     private static void decodeQ8(QuantMatrix.Ggml g, int o, float[] row, int off) {
         byte[] codes = g.codes();
-        int p = o * g.blocksPerRow() * 32;
+        int p = g.codeStart(o);
         float[] sc = g.scales();
-        int s = o * g.blocksPerRow();
+        int s = g.scaleStart(o);
         for (int xo = 0; xo < g.cols(); xo += 32, p += 32, s++) {
             FloatVector dv = FloatVector.broadcast(FS, sc[s]);
             for (int j = 0; j < 32; j += L) {
