@@ -6,7 +6,9 @@ regex, dropout (default 0), optionally rsLoRA / DoRA: the same LoRA options `pef
 --method prompt-tuning | prefix-tuning, a soft prompt of --num-virtual-tokens (random init), trains on
 seeded random ids [batch, seq] with labels = ids and torch.optim.AdamW (lr 1e-4) over the trainable parameters,
 torch.set_num_threads(THREADS); one warm-up step, then the median of STEPS steps (forward, backward, step,
-zero_grad). With --gradient-checkpointing, transformers' gradient_checkpointing_enable (non-reentrant) is on.
+zero_grad). With --alternate the timed steps are asked for one at a time on stdin (JSON lines: {"ready": true}
+after the warm-up, {"step_s": S} per step, the summary when stdin closes), so that peft4j's steps alternate with
+ours and machine load hits both alike. With --gradient-checkpointing, transformers' gradient_checkpointing_enable (non-reentrant) is on.
 peak_rss_mb is this process's peak resident memory (VmHWM, model load included; not ru_maxrss, which Linux carries
 over execve from the JVM that spawned us). The last stdout line is one
 JSON object.
@@ -133,6 +135,9 @@ def main():
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--gradient-checkpointing", action="store_true")
+    ap.add_argument("--alternate", action="store_true", help="after the warm-up step print {\"ready\": true}, then run "
+                    "one step per 'step' line on stdin and print {\"step_s\": S} for it; the summary follows when "
+                    "stdin closes (peft4j's bench train interleaves its own steps with these)")
     ap.add_argument("--rows", default=None, help="JSON list of {ids, labels, positions} rows (labels -100 = not "
                     "trained) to train on instead of random tokens, batch rows per step, warm-up first")
     a = ap.parse_args()
@@ -200,7 +205,20 @@ def main():
         return time.perf_counter() - t0
 
     step()
-    times = [step() for _ in range(a.steps)]
+    if a.alternate:
+        print(json.dumps({"ready": True}), flush=True)
+        times = []
+        for line in sys.stdin:
+            if line.strip() != "step":
+                break
+            if rows is not None and taken[0] + a.batch > len(rows):
+                sys.exit(f"--rows holds {len(rows)} rows, too few for step {len(times) + 1}")
+            times.append(step())
+            print(json.dumps({"step_s": times[-1]}), flush=True)
+        if not times:
+            sys.exit("--alternate: no step was asked for")
+    else:
+        times = [step() for _ in range(a.steps)]
     s = statistics.median(times)
     extra = {}
     if a.synthetic is not None:
@@ -212,7 +230,8 @@ def main():
                       "data": "random" if rows is None else os.path.basename(a.rows),
                       "target_modules": a.target_regex if a.target_regex is not None else a.target_modules,
                       "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad),
-                      "gradient_checkpointing": a.gradient_checkpointing,
+                      "gradient_checkpointing": a.gradient_checkpointing, "alternated": a.alternate,
+                      "steps_s": times,
                       "peak_rss_mb": peak_rss_mb(),
                       "step_s": s, "tokens_per_s": a.batch * a.seq / s}))
 

@@ -3,7 +3,11 @@ package io.peft4j.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.peft4j.core.Json;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +15,7 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -58,6 +63,52 @@ public final class PeerScript {
     /** {@link #run(String, List, String, String, Consumer)} looking for the script from {@code cwd} upwards. */
     Optional<JsonNode> run(Path cwd, String script, List<String> args, String bench, String peer,
                            Consumer<String> status) throws IOException, InterruptedException {
+        Optional<List<String>> cmd = command(cwd, script, args, bench, peer, status);
+        if (cmd.isEmpty()) {
+            return Optional.empty();
+        }
+        Process p = new ProcessBuilder(cmd.get()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0 || stdout.isBlank()) {
+            status.accept(bench + ": no " + peer + " ratio: " + cmd.get().get(1) + " failed (exit " + p.exitValue()
+                    + ")");
+            return Optional.empty();
+        }
+        return Optional.of(lastLine(stdout));
+    }
+
+    /**
+     * Starts {@code script} with {@code args} as a {@link Session} whose steps the caller interleaves with its own,
+     * and waits until the script says it is ready (model built, warm-up step done); empty, after a status line, when
+     * it cannot run or exits before that.
+     */
+    public Optional<Session> start(String script, List<String> args, String bench, String peer,
+                                   Consumer<String> status) throws IOException, InterruptedException {
+        return start(Paths.get("").toAbsolutePath(), script, args, bench, peer, status);
+    }
+
+    /** {@link #start(String, List, String, String, Consumer)} looking for the script from {@code cwd} upwards. */
+    Optional<Session> start(Path cwd, String script, List<String> args, String bench, String peer,
+                            Consumer<String> status) throws IOException, InterruptedException {
+        Optional<List<String>> cmd = command(cwd, script, args, bench, peer, status);
+        if (cmd.isEmpty()) {
+            return Optional.empty();
+        }
+        Session s = new Session(new ProcessBuilder(cmd.get()).redirectError(ProcessBuilder.Redirect.DISCARD).start(),
+                bench + ": no " + peer + " ratio: " + cmd.get().get(1));
+        try {
+            s.awaitReady();
+            return Optional.of(s);
+        } catch (IOException e) {
+            s.close();
+            status.accept(e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** The peer's command line, or empty after a status line saying why there is none. */
+    private Optional<List<String>> command(Path cwd, String script, List<String> args, String bench, String peer,
+                                           Consumer<String> status) {
         if (!enabled) {
             return Optional.empty();
         }
@@ -75,14 +126,85 @@ public final class PeerScript {
         status.accept(bench + ": measuring " + peer + " with " + python + " ...");
         List<String> cmd = new ArrayList<>(List.of(python.toString(), file.toString()));
         cmd.addAll(args);
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (p.waitFor() != 0 || stdout.isBlank()) {
-            status.accept(bench + ": no " + peer + " ratio: " + file + " failed (exit " + p.exitValue() + ")");
-            return Optional.empty();
-        }
+        return Optional.of(cmd);
+    }
+
+    private static JsonNode lastLine(String stdout) throws IOException {
         String[] lines = stdout.strip().split("\n");
-        return Optional.of(Json.MAPPER.readTree(lines[lines.length - 1]));
+        return Json.MAPPER.readTree(lines[lines.length - 1]);
+    }
+
+    /**
+     * A running peer that takes one step per request, so that its steps alternate with the caller's and load on the
+     * machine hits both alike. The protocol is JSON lines on stdout: {@code {"ready": true}} once, then one
+     * {@code {"step_s": S}} per {@code step} line the script reads on stdin; when stdin closes it prints its summary
+     * as the last line and exits. Not thread-safe; closing kills a peer still running.
+     */
+    public static final class Session implements AutoCloseable {
+        private final Process process;
+        private final String failure;
+        private final BufferedReader out;
+        private final Writer in;
+
+        private Session(Process process, String failure) {
+            this.process = process;
+            this.failure = failure;
+            this.out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+            this.in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+        }
+
+        private JsonNode next(String waitingFor) throws IOException {
+            for (String line = out.readLine(); line != null; line = out.readLine()) {
+                if (line.startsWith("{")) {
+                    return Json.MAPPER.readTree(line);
+                }
+            }
+            throw new IOException(failure + " ended before " + waitingFor + " (exit " + exitValue() + ")");
+        }
+
+        private String exitValue() {
+            try {
+                return process.waitFor(10, TimeUnit.SECONDS) ? "" + process.exitValue() : "none yet";
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return "unknown";
+            }
+        }
+
+        private void awaitReady() throws IOException {
+            if (!next("it was ready").path("ready").asBoolean(false)) {
+                throw new IOException(failure + " did not say it was ready first");
+            }
+        }
+
+        /** Runs one peer step and returns its seconds (as the peer timed it). */
+        public double step() throws IOException {
+            in.write("step\n");
+            in.flush();
+            JsonNode r = next("a step's time");
+            if (!r.path("step_s").isNumber()) {
+                throw new IOException(failure + " answered a step with " + r);
+            }
+            return r.get("step_s").asDouble();
+        }
+
+        /** Ends the session: the peer's summary line. */
+        public JsonNode finish() throws IOException, InterruptedException {
+            in.close();
+            StringBuilder rest = new StringBuilder();
+            for (String line = out.readLine(); line != null; line = out.readLine()) {
+                rest.append(line).append('\n');
+            }
+            if (process.waitFor() != 0 || rest.toString().isBlank()) {
+                throw new IOException(failure + " failed at the end (exit " + process.exitValue() + ")");
+            }
+            return lastLine(rest.toString());
+        }
+
+        @Override
+        public void close() {
+            process.destroyForcibly();
+        }
     }
 
     /** {@code relative} resolved against {@code dir} or its nearest parent that has it; null when none has. */

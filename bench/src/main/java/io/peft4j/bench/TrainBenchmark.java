@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 
 /**
  * Adapter training throughput (LoRA, or a soft prompt: prompt tuning, prefix tuning) on random tokens: median optimizer-step time over {@code steps} timed steps (after one
@@ -94,61 +95,113 @@ public final class TrainBenchmark {
                                              Consumer<String> status) throws Exception {
         Map<String, Object> res = new LinkedHashMap<>();
         res.put("name", "train");
-        List<Example> data;
         try (BenchModel base = BenchModel.open(model)) {
-            status.accept("bench train: peft4j " + label(config) + ", batch " + s.batch() + ", seq " + s.seq()
-                    + " ...");
-            data = s.data() == null ? randomData(base.model(), s.batch() * (s.steps() + 1), s.seq())
+            List<Example> data = s.data() == null
+                    ? randomData(base.model(), s.batch() * (s.steps() + 1), s.seq())
                     : InstructionRows.packed(base.checkpoint(), s.data(), s.template(), s.seq(),
                     s.batch() * (s.steps() + 1));
-            Result b = run(base.model(), config, s, data);
-            res.put("batch", s.batch());
-            res.put("seq", s.seq());
-            res.put("data", s.data() == null ? "random" : s.data().getFileName().toString());
-            res.put("trained_token_share", round(trainedShare(data)));
-            res.put("loss_chunk", s.lossChunk());
-            res.put("method", config.peftType());
-            if (config instanceof LoraConfig lora) {
-                res.put("r", lora.r());
-            } else if (config instanceof PromptLearningConfig prompt) {
-                res.put("num_virtual_tokens", prompt.numVirtualTokens());
-            }
-            res.put("trainable_params", b.trainable());
-            res.put("step_s", round(b.stepSeconds()));
-            res.put("tokens_per_s", round(b.tokensPerS()));
-            res.put("gflop_per_step", round(b.gflopPerStep()));
-            res.put("matmul_gflops", round(b.matmulGflops()));
-            res.put("mfu", Math.round(b.mfu() * 1000) / 1000.0);
-            res.put("gradient_checkpointing", s.checkpointActivations());
-            res.put("peak_rss_mb", ProcessMemory.peakRssBytes().isPresent()
-                    ? ProcessMemory.peakRssBytes().getAsLong() / (1024 * 1024) : null);
-        }
-        // instruction data: PEFT trains on the very rows peft4j trained on (ids, labels with -100, positions)
-        List<String> args = peerArgs(model, config, s);
-        Path rows = s.data() == null ? null : writeRows(data);
-        if (rows != null) {
-            args.addAll(List.of("--rows", rows.toString()));
-        }
-        Optional<JsonNode> ref;
-        try {
-            ref = peer.run("bench_peft.py", args, "bench train", "PEFT", status);
-        } finally {
+            // instruction data: PEFT trains on the very rows peft4j trains on (ids, labels with -100, positions)
+            Path rows = s.data() == null ? null : writeRows(data);
+            List<String> args = peerArgs(model, config, s);
             if (rows != null) {
-                java.nio.file.Files.deleteIfExists(rows);
+                args.addAll(List.of("--rows", rows.toString()));
             }
-        }
-        if (ref.isPresent()) {
-            double theirs = ref.get().get("step_s").asDouble();
-            res.put("peft_step_s", round(theirs));
-            res.put("peft_tokens_per_s", round(ref.get().get("tokens_per_s").asDouble()));
-            res.put("ratio_step_time", round((Double) res.get("step_s") / theirs));
-            Long theirRss = ref.get().path("peak_rss_mb").isNumber() ? ref.get().get("peak_rss_mb").asLong() : null;
-            res.put("peft_peak_rss_mb", theirRss);
-            if (theirRss != null && res.get("peak_rss_mb") instanceof Long ours) {
-                res.put("ratio_peak_rss", round((double) ours / theirRss));
+            args.add("--alternate");
+            // PEFT loads and warms up first (nothing of ours runs meanwhile), then each timed step of ours is
+            // followed by one of PEFT's, so machine load hits both alike
+            Optional<PeerScript.Session> session = peer.start("bench_peft.py", args, "bench train", "PEFT", status);
+            try {
+                status.accept("bench train: peft4j " + label(config) + ", batch " + s.batch() + ", seq " + s.seq()
+                        + (session.isPresent() ? ", steps alternating with PEFT's" : "") + " ...");
+                AlternatedPeer alternated = new AlternatedPeer(session.orElse(null), status);
+                Result b = run(base.model(), config, s, data, alternated::afterStep);
+                res.put("batch", s.batch());
+                res.put("seq", s.seq());
+                res.put("data", s.data() == null ? "random" : s.data().getFileName().toString());
+                res.put("trained_token_share", round(trainedShare(data)));
+                res.put("loss_chunk", s.lossChunk());
+                res.put("method", config.peftType());
+                if (config instanceof LoraConfig lora) {
+                    res.put("r", lora.r());
+                } else if (config instanceof PromptLearningConfig prompt) {
+                    res.put("num_virtual_tokens", prompt.numVirtualTokens());
+                }
+                res.put("trainable_params", b.trainable());
+                res.put("step_s", round(b.stepSeconds()));
+                res.put("tokens_per_s", round(b.tokensPerS()));
+                res.put("gflop_per_step", round(b.gflopPerStep()));
+                res.put("matmul_gflops", round(b.matmulGflops()));
+                res.put("mfu", Math.round(b.mfu() * 1000) / 1000.0);
+                res.put("gradient_checkpointing", s.checkpointActivations());
+                res.put("peak_rss_mb", ProcessMemory.peakRssBytes().isPresent()
+                        ? ProcessMemory.peakRssBytes().getAsLong() / (1024 * 1024) : null);
+                alternated.finish().ifPresent(ref -> putPeer(res, ref));
+            } finally {
+                session.ifPresent(PeerScript.Session::close);
+                if (rows != null) {
+                    java.nio.file.Files.deleteIfExists(rows);
+                }
             }
         }
         return res;
+    }
+
+    /** PEFT's keys and the ratios against ours. */
+    private static void putPeer(Map<String, Object> res, JsonNode ref) {
+        double theirs = ref.get("step_s").asDouble();
+        res.put("peft_step_s", round(theirs));
+        res.put("peft_tokens_per_s", round(ref.get("tokens_per_s").asDouble()));
+        res.put("peft_steps_alternated", ref.path("alternated").asBoolean(false));
+        res.put("ratio_step_time", round((Double) res.get("step_s") / theirs));
+        Long theirRss = ref.path("peak_rss_mb").isNumber() ? ref.get("peak_rss_mb").asLong() : null;
+        res.put("peft_peak_rss_mb", theirRss);
+        if (theirRss != null && res.get("peak_rss_mb") instanceof Long ours) {
+            res.put("ratio_peak_rss", round((double) ours / theirRss));
+        }
+    }
+
+    /**
+     * The peer's half of the alternation: one PEFT step after each timed step of ours (not after our warm-up: PEFT
+     * warmed up before it said it was ready). A peer that fails mid-way is dropped with a status line, and our
+     * measurement goes on alone.
+     */
+    private static final class AlternatedPeer {
+        private PeerScript.Session session;
+        private final Consumer<String> status;
+
+        AlternatedPeer(PeerScript.Session session, Consumer<String> status) {
+            this.session = session;
+            this.status = status;
+        }
+
+        void afterStep(int step) {
+            if (session == null || step < 2) {
+                return;
+            }
+            try {
+                session.step();
+            } catch (IOException e) {
+                drop(e);
+            }
+        }
+
+        Optional<JsonNode> finish() throws InterruptedException {
+            if (session == null) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of(session.finish());
+            } catch (IOException e) {
+                drop(e);
+                return Optional.empty();
+            }
+        }
+
+        private void drop(IOException e) {
+            status.accept(e.getMessage());
+            session.close();
+            session = null;
+        }
     }
 
     /**
@@ -235,6 +288,15 @@ public final class TrainBenchmark {
 
     /** {@link #run(CausalLM, AdapterConfig, int, int, int, boolean)} on {@code data} with the loss chunk of {@code s}. */
     public static Result run(CausalLM model, AdapterConfig config, Shapes s, List<Example> data) throws PeftException {
+        return run(model, config, s, data, step -> { });
+    }
+
+    /**
+     * As {@link #run(CausalLM, AdapterConfig, Shapes, List)}, calling {@code afterStep} with the step number (1 =
+     * the warm-up) after each optimizer step; its time is not counted in the next step's.
+     */
+    static Result run(CausalLM model, AdapterConfig config, Shapes s, List<Example> data, IntConsumer afterStep)
+            throws PeftException {
         int batch = s.batch();
         int seq = s.seq();
         int steps = s.steps();
@@ -254,7 +316,9 @@ public final class TrainBenchmark {
                     @Override
                     public void onStep(StepMetrics m) {
                         times[m.step() - 1] = m.elapsedSeconds() - last;
-                        last = m.elapsedSeconds();
+                        long outside = System.nanoTime();
+                        afterStep.accept(m.step());
+                        last = m.elapsedSeconds() + (System.nanoTime() - outside) / 1e9;
                     }
                 });
                 t.train(data, null);

@@ -85,4 +85,40 @@ class PeerScriptTest {
                 .isEmpty());
         assertTrue(status.isEmpty(), status.toString());
     }
+
+    @Test
+    void start_alternatesStepsOverStdinAndReadsTheSummary() throws Exception {
+        Path py = fakePython("echo loading; echo '{\"ready\": true}'; n=0\n"
+                + "while read l; do [ \"$l\" = step ] || break; n=$((n+1)); echo \"{\\\"step_s\\\": $n.5}\"; done\n"
+                + "echo \"{\\\"step_s\\\": 2.0, \\\"steps\\\": $n, \\\"args\\\": \\\"$2\\\"}\"");
+        try (PeerScript.Session s = PeerScript.of(py).start(checkout(), "bench_peft.py", List.of("--alternate"),
+                "bench train", "PEFT", status::add).orElseThrow()) {
+            assertEquals(1.5, s.step());
+            assertEquals(2.5, s.step());
+            JsonNode summary = s.finish();
+            assertEquals(2, summary.get("steps").asInt());
+            assertEquals("--alternate", summary.get("args").asText());
+        }
+        assertEquals(List.of("bench train: measuring PEFT with " + py + " ..."), status);
+    }
+
+    @Test
+    void start_peerThatExitsBeforeReady_isEmptyWithAStatusLine() throws Exception {
+        Optional<PeerScript.Session> s = PeerScript.of(fakePython("echo 'Traceback'; exit 1")).start(checkout(),
+                "bench_peft.py", List.of(), "bench train", "PEFT", status::add);
+        assertTrue(s.isEmpty());
+        assertEquals(2, status.size(), status.toString());
+        assertTrue(status.get(1).startsWith("bench train: no PEFT ratio: ")
+                && status.get(1).endsWith("bench_peft.py ended before it was ready (exit 1)"), status.get(1));
+    }
+
+    @Test
+    void step_peerThatDiesMidway_throwsNamingTheScript() throws Exception {
+        Path py = fakePython("echo '{\"ready\": true}'; read l; exit 4");
+        try (PeerScript.Session s = PeerScript.of(py).start(checkout(), "bench_peft.py", List.of(), "bench train",
+                "PEFT", status::add).orElseThrow()) {
+            java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, s::step);
+            assertTrue(e.getMessage().endsWith("bench_peft.py ended before a step's time (exit 4)"), e.getMessage());
+        }
+    }
 }
