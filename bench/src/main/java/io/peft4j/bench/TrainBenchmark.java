@@ -20,14 +20,12 @@ import io.peft4j.prompt.PromptLearningConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.function.Consumer;
-import java.util.function.IntConsumer;
 
 /**
  * Adapter training throughput (LoRA, or a soft prompt: prompt tuning, prefix tuning) on random tokens: median optimizer-step time over {@code steps} timed steps (after one
@@ -96,10 +94,9 @@ public final class TrainBenchmark {
         Map<String, Object> res = new LinkedHashMap<>();
         res.put("name", "train");
         try (BenchModel base = BenchModel.open(model)) {
-            List<Example> data = s.data() == null
-                    ? randomData(base.model(), s.batch() * (s.steps() + 1), s.seq())
-                    : InstructionRows.packed(base.checkpoint(), s.data(), s.template(), s.seq(),
-                    s.batch() * (s.steps() + 1));
+            int rowsNeeded = s.batch() * PeerBlocks.batchesNeeded(s.steps());
+            List<Example> data = s.data() == null ? randomData(base.model(), rowsNeeded, s.seq())
+                    : InstructionRows.packed(base.checkpoint(), s.data(), s.template(), s.seq(), rowsNeeded);
             // instruction data: PEFT trains on the very rows peft4j trains on (ids, labels with -100, positions)
             Path rows = s.data() == null ? null : writeRows(data);
             List<String> args = peerArgs(model, config, s);
@@ -107,14 +104,14 @@ public final class TrainBenchmark {
                 args.addAll(List.of("--rows", rows.toString()));
             }
             args.add("--alternate");
-            // PEFT loads and warms up first (nothing of ours runs meanwhile), then each timed step of ours is
-            // followed by one of PEFT's, so machine load hits both alike
+            // PEFT loads and warms up first (nothing of ours runs meanwhile), then blocks of steps alternate
             Optional<PeerScript.Session> session = peer.start("bench_peft.py", args, "bench train", "PEFT", status);
             try {
                 status.accept("bench train: peft4j " + label(config) + ", batch " + s.batch() + ", seq " + s.seq()
-                        + (session.isPresent() ? ", steps alternating with PEFT's" : "") + " ...");
-                AlternatedPeer alternated = new AlternatedPeer(session.orElse(null), status);
-                Result b = run(base.model(), config, s, data, alternated::afterStep);
+                        + (session.isPresent() ? ", blocks of " + PeerBlocks.BLOCK + " steps alternating with PEFT's"
+                        : "") + " ...");
+                PeerBlocks plan = new PeerBlocks(session.orElse(null), s.steps(), status);
+                Result b = run(base.model(), config, s, data, plan);
                 res.put("batch", s.batch());
                 res.put("seq", s.seq());
                 res.put("data", s.data() == null ? "random" : s.data().getFileName().toString());
@@ -135,7 +132,11 @@ public final class TrainBenchmark {
                 res.put("gradient_checkpointing", s.checkpointActivations());
                 res.put("peak_rss_mb", ProcessMemory.peakRssBytes().isPresent()
                         ? ProcessMemory.peakRssBytes().getAsLong() / (1024 * 1024) : null);
-                alternated.finish().ifPresent(ref -> putPeer(res, ref));
+                Optional<Double> theirs = plan.peerMedianSeconds();
+                Optional<JsonNode> summary = plan.finish();
+                if (theirs.isPresent() && summary.isPresent()) {
+                    putPeer(res, theirs.get(), summary.get());
+                }
             } finally {
                 session.ifPresent(PeerScript.Session::close);
                 if (rows != null) {
@@ -146,61 +147,16 @@ public final class TrainBenchmark {
         return res;
     }
 
-    /** PEFT's keys and the ratios against ours. */
-    private static void putPeer(Map<String, Object> res, JsonNode ref) {
-        double theirs = ref.get("step_s").asDouble();
+    /** PEFT's keys (its timed steps' median {@code theirs}, its summary {@code ref}) and the ratios against ours. */
+    private static void putPeer(Map<String, Object> res, double theirs, JsonNode ref) {
         res.put("peft_step_s", round(theirs));
-        res.put("peft_tokens_per_s", round(ref.get("tokens_per_s").asDouble()));
-        res.put("peft_steps_alternated", ref.path("alternated").asBoolean(false));
+        res.put("peft_tokens_per_s", round((Integer) res.get("batch") * (Integer) res.get("seq") / theirs));
+        res.put("peft_steps_alternated", true);
         res.put("ratio_step_time", round((Double) res.get("step_s") / theirs));
         Long theirRss = ref.path("peak_rss_mb").isNumber() ? ref.get("peak_rss_mb").asLong() : null;
         res.put("peft_peak_rss_mb", theirRss);
         if (theirRss != null && res.get("peak_rss_mb") instanceof Long ours) {
             res.put("ratio_peak_rss", round((double) ours / theirRss));
-        }
-    }
-
-    /**
-     * The peer's half of the alternation: one PEFT step after each timed step of ours (not after our warm-up: PEFT
-     * warmed up before it said it was ready). A peer that fails mid-way is dropped with a status line, and our
-     * measurement goes on alone.
-     */
-    private static final class AlternatedPeer {
-        private PeerScript.Session session;
-        private final Consumer<String> status;
-
-        AlternatedPeer(PeerScript.Session session, Consumer<String> status) {
-            this.session = session;
-            this.status = status;
-        }
-
-        void afterStep(int step) {
-            if (session == null || step < 2) {
-                return;
-            }
-            try {
-                session.step();
-            } catch (IOException e) {
-                drop(e);
-            }
-        }
-
-        Optional<JsonNode> finish() throws InterruptedException {
-            if (session == null) {
-                return Optional.empty();
-            }
-            try {
-                return Optional.of(session.finish());
-            } catch (IOException e) {
-                drop(e);
-                return Optional.empty();
-            }
-        }
-
-        private void drop(IOException e) {
-            status.accept(e.getMessage());
-            session.close();
-            session = null;
         }
     }
 
@@ -288,25 +244,24 @@ public final class TrainBenchmark {
 
     /** {@link #run(CausalLM, AdapterConfig, int, int, int, boolean)} on {@code data} with the loss chunk of {@code s}. */
     public static Result run(CausalLM model, AdapterConfig config, Shapes s, List<Example> data) throws PeftException {
-        return run(model, config, s, data, step -> { });
+        return run(model, config, s, data, new PeerBlocks(null, s.steps(), status -> { }));
     }
 
     /**
-     * As {@link #run(CausalLM, AdapterConfig, Shapes, List)}, calling {@code afterStep} with the step number (1 =
-     * the warm-up) after each optimizer step; its time is not counted in the next step's.
+     * As {@link #run(CausalLM, AdapterConfig, Shapes, List)} on the steps of {@code plan}: only its timed steps are
+     * counted, and the peer's blocks it runs after our steps are not counted in ours.
      */
-    static Result run(CausalLM model, AdapterConfig config, Shapes s, List<Example> data, IntConsumer afterStep)
+    static Result run(CausalLM model, AdapterConfig config, Shapes s, List<Example> data, PeerBlocks plan)
             throws PeftException {
         int batch = s.batch();
         int seq = s.seq();
-        int steps = s.steps();
         double matmulBefore = ForwardBenchmark.matmulGflops(model.manager(), 3);
-        double[] times = new double[steps + 1];
+        List<Double> times = new ArrayList<>();
         long trainable;
         try (PeftModel peft = PeftModel.wrap(model)) {
             peft.addAdapter(PeftModel.DEFAULT, config, 1L);
             trainable = peft.trainableParameterCount();
-            TrainerConfig cfg = TrainerConfig.builder().optMaxSteps(steps + 1).optBatchSize(batch)
+            TrainerConfig cfg = TrainerConfig.builder().optMaxSteps(plan.ourSteps()).optBatchSize(batch)
                     .optShuffle(false).optLearningRate(1e-4).optActivationCheckpointing(s.checkpointActivations())
                     .build();
             try (Trainer t = new Trainer(peft, cfg, CrossEntropyObjective.withChunkSize(s.lossChunk()))) {
@@ -315,16 +270,18 @@ public final class TrainBenchmark {
 
                     @Override
                     public void onStep(StepMetrics m) {
-                        times[m.step() - 1] = m.elapsedSeconds() - last;
+                        if (plan.timed(m.step())) {
+                            times.add(m.elapsedSeconds() - last);
+                        }
                         long outside = System.nanoTime();
-                        afterStep.accept(m.step());
+                        plan.afterStep(m.step());
                         last = m.elapsedSeconds() + (System.nanoTime() - outside) / 1e9;
                     }
                 });
                 t.train(data, null);
             }
         }
-        double step = Medians.upper(Arrays.copyOfRange(times, 1, times.length));
+        double step = Medians.upper(times.stream().mapToDouble(Double::doubleValue).toArray());
         // the GEMM peak is read before and after training and the higher reading kept: one reading taken right after
         // the model load once came out at 68 instead of ~160 GFLOP/s and made the MFU exceed 1
         double matmul = Math.max(matmulBefore, ForwardBenchmark.matmulGflops(model.manager(), 3));
