@@ -10,6 +10,7 @@ import io.peft4j.bench.SweepRow;
 import io.peft4j.bench.SyntheticTrainBenchmark;
 import io.peft4j.bench.TrainBenchmark;
 import io.peft4j.core.adapter.AdapterConfig;
+import io.peft4j.core.model.TokenCrossEntropy;
 import io.peft4j.lora.LoraConfig;
 import io.peft4j.prompt.PrefixTuningConfig;
 import io.peft4j.prompt.PromptTuningConfig;
@@ -89,7 +90,7 @@ final class BenchTrainCommand implements Callable<Integer> {
             + "each).")
     String objective;
 
-    @Option(names = "--loss-chunk", defaultValue = "128", description = "lm_head rows per chunk of the fused "
+    @Option(names = "--loss-chunk", defaultValue = "" + TokenCrossEntropy.DEFAULT_CHUNK, description = "lm_head rows per chunk of the fused "
             + "training loss (default ${DEFAULT-VALUE}); 0 = full [batch, seq, vocab] logits.")
     int lossChunk;
 

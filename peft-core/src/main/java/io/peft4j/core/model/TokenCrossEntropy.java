@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 
 import java.util.function.Function;
@@ -16,8 +18,8 @@ import java.util.function.UnaryOperator;
  * by a 0-d {@code divisor} (e.g. the trained tokens of the step). As a plain {@code Function} of the logits it is
  * the ordinary loss (what evaluation and models without a fused head use). A model that knows its head (final norm
  * + lm_head) calls {@link #backwardFused} instead: only the rows of the scored positions go through the head, in
- * chunks of {@link #chunkSize()} rows, each chunk's loss is back-propagated on its own (so at most
- * {@code chunkSize × vocab} logits and their gradient exist at a time), and the accumulated gradient at the hidden
+ * chunks of {@link #chunkSize()} rows, each chunk's loss is back-propagated on its own with its gradient written by
+ * hand (so at most {@code chunkSize × vocab} logits and their gradient exist at a time), and the accumulated gradient at the hidden
  * rows is then back-propagated once through the rest of the model. Loss and gradients equal the unfused path up to
  * float summation order; positions whose label is ignored cost no head work at all.
  *
@@ -34,11 +36,12 @@ import java.util.function.UnaryOperator;
  */
 public final class TokenCrossEntropy implements Function<NDArray, NDArray> {
     /**
-     * Rows per head chunk when none is given: 128 × 49152 fp32 logits are 25 MB, under the size from which every
-     * fresh allocation is page-faulted in on the machines measured (~32 MB, see docs/djl-notes.md); 512-row chunks
-     * were slower and kept a higher peak.
+     * Rows per head chunk when none is given. Each chunk streams the whole head weight (SmolLM2: 113 MB) through the
+     * GEMM again, so small chunks cost step time; each holds two {@code [rows, vocab]} arrays (logits and their
+     * gradient), so large ones cost memory: 512 × 49152 fp32 logits are 100 MB. Against 128-row chunks, 512 rows
+     * made a SmolLM2 batch 4 × 256 step 4-5 % faster for 114 MB more peak RSS (docs/djl-notes.md).
      */
-    public static final int DEFAULT_CHUNK = 128;
+    public static final int DEFAULT_CHUNK = 512;
 
     private final long[] positions;
     private final long[] targets;
@@ -139,9 +142,7 @@ public final class TokenCrossEntropy implements Function<NDArray, NDArray> {
             try (NDScope scope = new NDScope()) {
                 NDArray logits = head.apply(leaf.get(new NDIndex("{}:{}", from, to)));
                 checkVocab(logits.getShape().get(1));
-                NDArray loss = picked(logits.logSoftmax(-1), from, to).sum().neg().div(divisor);
-                gc.backward(loss);
-                value += loss.getFloat();
+                value += backwardChunk(logits, from, to);
             }
         }
         try (NDScope scope = new NDScope()) {
@@ -151,10 +152,31 @@ public final class TokenCrossEntropy implements Function<NDArray, NDArray> {
         return (float) value;
     }
 
-    /** {@code logp[i, targets[from + i]]} for rows {@code logp [to − from, vocab]}: {@code [to − from]}. */
-    private NDArray picked(NDArray logp, int from, int to) {
-        long[] t = java.util.Arrays.copyOfRange(targets, from, to);
-        return logp.gather(logp.getManager().create(t, new Shape(to - from, 1)), 1).reshape(-1);
+    /**
+     * The summed loss of rows {@code from..to} over their logits {@code [n, vocab]} (on the graph), back-propagated
+     * with its gradient written by hand: {@code d/dlogits = (softmax − onehot(target)) / divisor}. Autograd's
+     * log-softmax, gather and their backward would allocate four {@code [n, vocab]} arrays; this allocates one
+     * (the softmax, turned into the gradient in place) beside the logits. The value is
+     * {@code Σ lse − logit[target]} with {@code lse = max − log(max softmax)}: exact, and never the log of an
+     * underflowed probability.
+     */
+    private double backwardChunk(NDArray logits, int from, int to) {
+        NDManager m = logits.getManager();
+        int n = to - from;
+        NDArray values = logits.stopGradient();                                      // same storage, off the graph
+        NDArray target = m.create(java.util.Arrays.copyOfRange(targets, from, to), new Shape(n, 1));
+        NDArray grad = values.softmax(-1);                                           // [n, vocab]
+        NDArray maxLogit = values.max(new int[] {1});                                // [n]
+        NDArray targetLogit = values.gather(target, 1).reshape(-1);
+        NDArray maxProb = grad.max(new int[] {1});
+        NDArray rowLoss = maxLogit.sub(maxProb.log()).sub(targetLogit);              // lse − logit[target]
+        NDArray targetProb = grad.gather(target, 1).reshape(-1);
+        long[] rows = new long[n];
+        java.util.Arrays.setAll(rows, i -> i);
+        grad.set(new NDIndex("{}, {}", m.create(rows), target.reshape(-1)), targetProb.sub(1f));
+        grad.divi(divisor);
+        JniUtils.backward((PtNDArray) logits, (PtNDArray) grad, false, false);
+        return rowLoss.sum().div(divisor).getFloat();
     }
 
     private void checkVocab(long vocab) {
