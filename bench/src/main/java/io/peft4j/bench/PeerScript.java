@@ -21,9 +21,10 @@ import java.util.function.Consumer;
 /**
  * A peer measurement in Python ({@code scripts/interop/bench_*.py} run with the reference venv's python): the
  * script is found by walking up from the working directory, run with the bench's shapes, and the last line of its
- * stdout read as one JSON object. Whenever no peer number comes back, a status line says why (script not found
- * from this folder, no reference python, script failed), so a missing {@code ratio_*} key is never silent; only
- * {@link #NONE} (the user's {@code --no-reference}) stays quiet. Stateless and thread-safe.
+ * stdout read as one JSON object ({@link #run}), or kept running as a {@link Session} whose steps the caller
+ * interleaves with its own ({@link #start}). Whenever no peer number comes back, a status line says why (script not
+ * found from this folder, no reference python, script failed), so a missing {@code ratio_*} key is never silent;
+ * only {@link #NONE} (the user's {@code --no-reference}) stays quiet. Stateless and thread-safe (a session is not).
  *
  * <pre>{@code
  * Optional<JsonNode> ref = PeerScript.of(null).run("bench_peft.py", List.of("--model", gguf.toString()),
@@ -83,13 +84,13 @@ public final class PeerScript {
      * it cannot run or exits before that.
      */
     public Optional<Session> start(String script, List<String> args, String bench, String peer,
-                                   Consumer<String> status) throws IOException, InterruptedException {
+                                   Consumer<String> status) throws IOException {
         return start(Paths.get("").toAbsolutePath(), script, args, bench, peer, status);
     }
 
     /** {@link #start(String, List, String, String, Consumer)} looking for the script from {@code cwd} upwards. */
     Optional<Session> start(Path cwd, String script, List<String> args, String bench, String peer,
-                            Consumer<String> status) throws IOException, InterruptedException {
+                            Consumer<String> status) throws IOException {
         Optional<List<String>> cmd = command(cwd, script, args, bench, peer, status);
         if (cmd.isEmpty()) {
             return Optional.empty();

@@ -19,8 +19,8 @@ import java.util.function.UnaryOperator;
  * the ordinary loss (what evaluation and models without a fused head use). A model that knows its head (final norm
  * + lm_head) calls {@link #backwardFused} instead: only the rows of the scored positions go through the head, in
  * chunks of {@link #chunkSize()} rows, each chunk's loss is back-propagated on its own with its gradient written by
- * hand (so at most {@code chunkSize × vocab} logits and their gradient exist at a time), and the accumulated gradient at the hidden
- * rows is then back-propagated once through the rest of the model. Loss and gradients equal the unfused path up to
+ * hand (so at most {@code chunkSize × vocab} logits and their gradient exist at a time), and the accumulated
+ * gradient at the hidden rows is then back-propagated once through the rest of the model. Loss and gradients equal the unfused path up to
  * float summation order; positions whose label is ignored cost no head work at all.
  *
  * <pre>{@code
