@@ -8,7 +8,8 @@ seeded random ids [batch, seq] with labels = ids and torch.optim.AdamW (lr 1e-4)
 torch.set_num_threads(THREADS); one warm-up step, then the median of STEPS steps (forward, backward, step,
 zero_grad). With --alternate the timed steps are asked for one at a time on stdin (JSON lines: {"ready": true}
 after the warm-up, {"step_s": S} per step, the summary when stdin closes), so that peft4j's steps alternate with
-ours and machine load hits both alike. With --gradient-checkpointing, transformers' gradient_checkpointing_enable (non-reentrant) is on.
+ours and machine load hits both alike. With --gradient-checkpointing, transformers' gradient_checkpointing_enable
+(non-reentrant) is on.
 peak_rss_mb is this process's peak resident memory (VmHWM, model load included; not ru_maxrss, which Linux carries
 over execve from the JVM that spawned us). The last stdout line is one
 JSON object.

@@ -41,7 +41,7 @@ final class PeerBlocks {
     PeerBlocks(PeerScript.Session session, int steps, Consumer<String> status) {
         this.session = session;
         this.steps = steps;
-        this.rounds = (steps + BLOCK - 1) / BLOCK;
+        this.rounds = rounds(steps);
         this.status = status;
     }
 
@@ -52,7 +52,12 @@ final class PeerBlocks {
 
     /** Batches of data that cover either side's steps for {@code steps} timed steps (the peer's warm-up included). */
     static int batchesNeeded(int steps) {
-        return 1 + (steps + BLOCK - 1) / BLOCK * (BLOCK + 1);
+        return 1 + rounds(steps) * (BLOCK + 1);
+    }
+
+    /** Blocks per side that give at least {@code steps} timed steps. */
+    private static int rounds(int steps) {
+        return (steps + BLOCK - 1) / BLOCK;
     }
 
     /** Whether our step {@code step} (1 = the warm-up) is timed. */

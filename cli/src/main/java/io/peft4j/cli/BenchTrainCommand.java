@@ -90,8 +90,9 @@ final class BenchTrainCommand implements Callable<Integer> {
             + "each).")
     String objective;
 
-    @Option(names = "--loss-chunk", defaultValue = "" + TokenCrossEntropy.DEFAULT_CHUNK, description = "lm_head rows per chunk of the fused "
-            + "training loss (default ${DEFAULT-VALUE}); 0 = full [batch, seq, vocab] logits.")
+    @Option(names = "--loss-chunk", defaultValue = "" + TokenCrossEntropy.DEFAULT_CHUNK, description = "lm_head "
+            + "rows per chunk of the fused training loss (default ${DEFAULT-VALUE}); 0 = full [batch, seq, vocab] "
+            + "logits.")
     int lossChunk;
 
     @Option(names = "--data", description = "Instruction data (JSON/JSONL records) instead of random tokens: prompt "

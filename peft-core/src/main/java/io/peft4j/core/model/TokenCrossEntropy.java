@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -20,8 +21,8 @@ import java.util.function.UnaryOperator;
  * + lm_head) calls {@link #backwardFused} instead: only the rows of the scored positions go through the head, in
  * chunks of {@link #chunkSize()} rows, each chunk's loss is back-propagated on its own with its gradient written by
  * hand (so at most {@code chunkSize × vocab} logits and their gradient exist at a time), and the accumulated
- * gradient at the hidden rows is then back-propagated once through the rest of the model. Loss and gradients equal the unfused path up to
- * float summation order; positions whose label is ignored cost no head work at all.
+ * gradient at the hidden rows is then back-propagated once through the rest of the model. Loss and gradients equal
+ * the unfused path up to float summation order; positions whose label is ignored cost no head work at all.
  *
  * <pre>{@code
  * long[] positions = {1, 2, 7};          // flat indices b·T + t into [B, T] whose output is scored
@@ -171,9 +172,7 @@ public final class TokenCrossEntropy implements Function<NDArray, NDArray> {
         NDArray maxProb = grad.max(new int[] {1});
         NDArray rowLoss = maxLogit.sub(maxProb.log()).sub(targetLogit);              // lse − logit[target]
         NDArray targetProb = grad.gather(target, 1).reshape(-1);
-        long[] rows = new long[n];
-        java.util.Arrays.setAll(rows, i -> i);
-        grad.set(new NDIndex("{}, {}", m.create(rows), target.reshape(-1)), targetProb.sub(1f));
+        grad.set(new NDIndex("{}, {}", m.arange(0, n, 1, DataType.INT64), target.reshape(-1)), targetProb.sub(1f));
         grad.divi(divisor);
         JniUtils.backward((PtNDArray) logits, (PtNDArray) grad, false, false);
         return rowLoss.sum().div(divisor).getFloat();
