@@ -1,6 +1,7 @@
 package io.peft4j.bench;
 
 import io.peft4j.core.PeftException;
+import io.peft4j.core.ProcessMemory;
 import io.peft4j.core.adapter.PeftModel;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.train.Example;
@@ -63,6 +64,7 @@ public final class CheckpointingBenchmark {
             res.put("peak_rss_mb", b.peakRssBytes() < 0 ? null : b.peakRssBytes() >> 20);
             res.put("peak_rss_mb_checkpointing", b.checkpointedPeakRssBytes() < 0 ? null
                     : b.checkpointedPeakRssBytes() >> 20);
+            res.put("allocator", ProcessMemory.allocator());
         }
         return res;
     }

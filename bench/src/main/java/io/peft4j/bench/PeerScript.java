@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -37,6 +38,8 @@ public final class PeerScript {
     public static final PeerScript NONE = new PeerScript(null, false);
 
     private static final String FOLDER = "scripts/interop/";
+    /** Set by the {@code peft4j} launcher to the user's {@code LD_PRELOAD} when it preloads an allocator. */
+    static final String USER_PRELOAD = "PEFT4J_USER_LD_PRELOAD";
 
     private final Path python;
     private final boolean enabled;
@@ -68,7 +71,7 @@ public final class PeerScript {
         if (cmd.isEmpty()) {
             return Optional.empty();
         }
-        Process p = new ProcessBuilder(cmd.get()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process p = launch(cmd.get());
         String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (p.waitFor() != 0 || stdout.isBlank()) {
             status.accept(bench + ": no " + peer + " ratio: " + cmd.get().get(1) + " failed (exit " + p.exitValue()
@@ -95,8 +98,7 @@ public final class PeerScript {
         if (cmd.isEmpty()) {
             return Optional.empty();
         }
-        Session s = new Session(new ProcessBuilder(cmd.get()).redirectError(ProcessBuilder.Redirect.DISCARD).start(),
-                bench + ": no " + peer + " ratio: " + cmd.get().get(1));
+        Session s = new Session(launch(cmd.get()), bench + ": no " + peer + " ratio: " + cmd.get().get(1));
         try {
             s.awaitReady();
             return Optional.of(s);
@@ -104,6 +106,30 @@ public final class PeerScript {
             s.close();
             status.accept(e.getMessage());
             return Optional.empty();
+        }
+    }
+
+    /**
+     * Starts the peer with its stderr discarded and the C allocator the user chose: when the {@code peft4j} launcher
+     * preloaded one for us, it names the user's own {@code LD_PRELOAD} in {@value #USER_PRELOAD}, and the peer gets
+     * that back, so PEFT runs as it would outside peft4j.
+     */
+    private static Process launch(List<String> cmd) throws IOException {
+        ProcessBuilder b = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
+        userPreload(System.getenv(), b.environment());
+        return b.start();
+    }
+
+    /** Restores in a peer's {@code env} the {@code LD_PRELOAD} the user had before the launcher added its own. */
+    static void userPreload(Map<String, String> ours, Map<String, String> env) {
+        String user = ours.get(USER_PRELOAD);
+        if (user == null) {
+            return;
+        }
+        if (user.isEmpty()) {
+            env.remove("LD_PRELOAD");
+        } else {
+            env.put("LD_PRELOAD", user);
         }
     }
 

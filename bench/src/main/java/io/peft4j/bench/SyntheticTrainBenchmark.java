@@ -85,6 +85,7 @@ public final class SyntheticTrainBenchmark {
             res.put("tokens_per_s", Math.round(r.tokensPerS() * 1000) / 1000.0);
             res.put("peak_rss_mb", ProcessMemory.peakRssBytes().isPresent()
                     ? ProcessMemory.peakRssBytes().getAsLong() >> 20 : null);
+            res.put("allocator", ProcessMemory.allocator());
         }
         Optional<JsonNode> ref = peer.run("bench_peft.py", peerArgs(shape, config, s), "bench train",
                 "PEFT + bitsandbytes", status);

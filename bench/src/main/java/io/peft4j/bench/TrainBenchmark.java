@@ -132,6 +132,7 @@ public final class TrainBenchmark {
                 res.put("gradient_checkpointing", s.checkpointActivations());
                 res.put("peak_rss_mb", ProcessMemory.peakRssBytes().isPresent()
                         ? ProcessMemory.peakRssBytes().getAsLong() / (1024 * 1024) : null);
+                res.put("allocator", ProcessMemory.allocator());
                 Optional<Double> theirs = plan.peerMedianSeconds();
                 Optional<JsonNode> summary = plan.finish();
                 if (theirs.isPresent() && summary.isPresent()) {

@@ -8,10 +8,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -37,6 +40,18 @@ class PeerScriptTest {
         Files.writeString(py, "#!/bin/sh\n" + body + "\n");
         Files.setPosixFilePermissions(py, PosixFilePermissions.fromString("rwxr-xr-x"));
         return py;
+    }
+
+    @Test
+    void peerGetsBackTheUsersPreloadNotTheLaunchers() {
+        Map<String, String> env = new HashMap<>(Map.of("LD_PRELOAD", "/usr/lib/libtcmalloc_minimal.so.4:/opt/a.so"));
+        PeerScript.userPreload(Map.of(PeerScript.USER_PRELOAD, "/opt/a.so"), env);
+        assertEquals("/opt/a.so", env.get("LD_PRELOAD"));
+        PeerScript.userPreload(Map.of(PeerScript.USER_PRELOAD, ""), env);
+        assertFalse(env.containsKey("LD_PRELOAD"));
+        env.put("LD_PRELOAD", "/opt/mine.so");     // not started by the launcher: the environment is left as it is
+        PeerScript.userPreload(Map.of(), env);
+        assertEquals("/opt/mine.so", env.get("LD_PRELOAD"));
     }
 
     @Test

@@ -201,6 +201,7 @@ final class FinetuneCommand implements Callable<Integer> {
             r.put("tokens_per_s", Math.round(result.tokensPerSecond() * 10) / 10.0);
             r.put("peak_rss_mb", ProcessMemory.peakRssBytes().isPresent()
                     ? ProcessMemory.peakRssBytes().getAsLong() / (1024 * 1024) : null);
+            r.put("allocator", ProcessMemory.allocator());
             r.put("seconds", Math.round((System.nanoTime() - start) / 1e7) / 100.0);
             if (preference.isPreference()) {
                 preference.putRewards(r, evalMetrics);

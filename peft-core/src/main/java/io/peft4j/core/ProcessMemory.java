@@ -14,6 +14,7 @@ import java.util.OptionalLong;
  * long peakMb = ProcessMemory.peakRssBytes().orElse(-1) >> 20;
  * long nowMb = ProcessMemory.rssBytes().orElse(-1) >> 20;
  * long outsideHeapMb = ProcessMemory.nativeRssBytes().orElse(-1) >> 20;
+ * String malloc = ProcessMemory.allocator();   // "glibc", "tcmalloc" or "jemalloc"
  * }</pre>
  *
  * @since 0.1.0
@@ -21,6 +22,7 @@ import java.util.OptionalLong;
 public final class ProcessMemory {
     private static final Path STATUS = Path.of("/proc/self/status");
     private static final Path CLEAR_REFS = Path.of("/proc/self/clear_refs");
+    private static final Path MAPS = Path.of("/proc/self/maps");
 
     private ProcessMemory() {
     }
@@ -56,6 +58,26 @@ public final class ProcessMemory {
         } catch (IOException | SecurityException e) {
             return false;
         }
+    }
+
+    /**
+     * The C allocator behind {@code malloc} in this process, which decides how much freed tensor memory stays
+     * resident: {@code "tcmalloc"} or {@code "jemalloc"} when such a library is mapped (the {@code peft4j} launcher
+     * preloads tcmalloc for training commands), else {@code "glibc"}; {@code "unknown"} where {@code /proc} is
+     * missing.
+     */
+    public static String allocator() {
+        try (var lines = Files.lines(MAPS)) {
+            return lines.map(ProcessMemory::allocatorOf).filter(a -> a != null).findFirst().orElse("glibc");
+        } catch (IOException | java.io.UncheckedIOException | SecurityException e) {
+            return "unknown";
+        }
+    }
+
+    /** The allocator a {@code /proc/self/maps} line maps, or null. */
+    static String allocatorOf(String mapsLine) {
+        String file = mapsLine.substring(mapsLine.lastIndexOf('/') + 1);
+        return file.startsWith("libtcmalloc") ? "tcmalloc" : file.startsWith("libjemalloc") ? "jemalloc" : null;
     }
 
     private static OptionalLong field(String key) {
