@@ -47,17 +47,20 @@ public final class CheckpointingBenchmark {
      * {@code --json} keys ({@code name} is {@code train_checkpointing}).
      */
     public static Map<String, Object> report(Path model, LoraConfig config, int batch, int seq, int steps,
-                                             Consumer<String> status) throws PeftException, NoSuchFileException {
+                                             boolean selective, Consumer<String> status)
+            throws PeftException, NoSuchFileException {
         Map<String, Object> res = new LinkedHashMap<>();
         res.put("name", "train_checkpointing");
         try (BenchModel base = BenchModel.open(model)) {
             status.accept("bench train: peft4j LoRA r=" + config.r() + " "
                     + TrainBenchmark.describe(config.targetModules()) + ", batch " + batch + ", seq " + seq
-                    + ", steps alternating with/without activation checkpointing ...");
-            Result b = run(base.model(), config, batch, seq, steps);
+                    + ", steps alternating with/without " + (selective ? "selective " : "")
+                    + "activation checkpointing ...");
+            Result b = run(base.model(), config, batch, seq, steps, selective);
             res.put("batch", batch);
             res.put("seq", seq);
             res.put("r", config.r());
+            res.put("selective_checkpointing", selective);
             res.put("step_s", round(b.stepSeconds()));
             res.put("step_s_checkpointing", round(b.checkpointedStepSeconds()));
             res.put("ratio_step_time_checkpointing", round(b.checkpointedStepSeconds() / b.stepSeconds()));
@@ -70,21 +73,23 @@ public final class CheckpointingBenchmark {
     }
 
     /** Attaches {@code config}, runs {@code steps + 1} steps per mode (the first is the warm-up), detaches it. */
-    public static Result run(CausalLM model, LoraConfig config, int batch, int seq, int steps) throws PeftException {
+    public static Result run(CausalLM model, LoraConfig config, int batch, int seq, int steps, boolean selective)
+            throws PeftException {
         List<Example> data = TrainBenchmark.randomData(model, batch, seq);
         AlternatingSteps.Result r;
         try (PeftModel peft = PeftModel.wrap(model)) {
             peft.addAdapter(PeftModel.DEFAULT, config, 1L);
             // mode 1 (checkpointed) first: memory the larger ordinary step leaves cannot inflate its peak
-            r = AlternatingSteps.run(steps, new int[] {1, 0}, mode -> oneStep(peft, data, batch, mode == 1));
+            r = AlternatingSteps.run(steps, new int[] {1, 0}, mode -> oneStep(peft, data, batch, mode == 1, selective));
         }
         return new Result(r.medianSeconds()[0], r.medianSeconds()[1], r.peakRssBytes()[0], r.peakRssBytes()[1]);
     }
 
-    private static double oneStep(PeftModel peft, List<Example> data, int batch, boolean checkpoint)
-            throws PeftException {
+    private static double oneStep(PeftModel peft, List<Example> data, int batch, boolean checkpoint,
+                                  boolean selective) throws PeftException {
         TrainerConfig cfg = TrainerConfig.builder().optMaxSteps(1).optBatchSize(batch).optShuffle(false)
-                .optLearningRate(1e-4).optActivationCheckpointing(checkpoint).build();
+                .optLearningRate(1e-4).optActivationCheckpointing(checkpoint)
+                .optSelectiveCheckpointing(checkpoint && selective).build();
         try (Trainer t = new Trainer(peft, cfg)) {
             return t.train(data, null).seconds();
         }

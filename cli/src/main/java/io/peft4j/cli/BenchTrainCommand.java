@@ -85,6 +85,10 @@ final class BenchTrainCommand implements Callable<Integer> {
             + "checkpointing in this process (alternating steps; peak RSS per mode).")
     boolean compareCheckpointing;
 
+    @Option(names = "--selective-checkpointing", description = "With --compare-checkpointing: the checkpointed "
+            + "mode also keeps each layer's frozen gate and up outputs (selective checkpointing).")
+    boolean selectiveCheckpointing;
+
     @Option(names = "--objective", defaultValue = "sft", description = "sft (default), or dpo: only compare DPO "
             + "with SFT on the same --batch rows (--batch / 2 pairs) in this process (alternating steps; peak RSS "
             + "each).")
@@ -170,8 +174,12 @@ final class BenchTrainCommand implements Callable<Integer> {
             out.print(PreferenceBenchmark.report(model, (LoraConfig) config, batch, seq, steps, out::status));
             return 0;
         }
+        if (selectiveCheckpointing && !compareCheckpointing) {
+            throw new IllegalArgumentException("bench train --selective-checkpointing goes with "
+                    + "--compare-checkpointing");
+        }
         out.print(compareCheckpointing ? CheckpointingBenchmark.report(model, (LoraConfig) config, batch, seq, steps,
-                out::status)
+                selectiveCheckpointing, out::status)
                 : TrainBenchmark.report(model, config, new TrainBenchmark.Shapes(batch, seq, steps,
                 gradientCheckpointing, lossChunk, data, template), noReference ? PeerScript.NONE : PeerScript.of(python), out::status));
         return 0;

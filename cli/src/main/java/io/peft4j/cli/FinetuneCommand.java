@@ -128,6 +128,11 @@ final class FinetuneCommand implements Callable<Integer> {
             description = "Recompute each decoder layer in backward: less activation memory, ~1 more forward of time.")
     boolean gradientCheckpointing;
 
+    @Option(names = "--selective-checkpointing", description = "Activation checkpointing that also keeps each "
+            + "layer's frozen gate and up outputs: less recompute, 2 x intermediate_size floats per token per layer "
+            + "more memory (implies --gradient-checkpointing).")
+    boolean selectiveCheckpointing;
+
     @Option(names = "--packing", description = "Pack training examples into rows of --max-seq-len tokens "
             + "(no attention or loss across examples).")
     boolean packing;
@@ -170,6 +175,7 @@ final class FinetuneCommand implements Callable<Integer> {
                     .optGradAccum(gradAccum).optSeed(seed).optEvalEvery(evalEvery)
                     .optCheckpointEvery(checkpointEvery).optOutputDir(output)
                     .optActivationCheckpointing(gradientCheckpointing)
+                    .optSelectiveCheckpointing(selectiveCheckpointing)
                     .optPadTokenId(Math.max(0, ckpt.tokenizer().padTokenId())).build();
             Path last = resume ? resumeFrom(cfg.totalSteps(train.size())) : null;
             if (overwrite) {

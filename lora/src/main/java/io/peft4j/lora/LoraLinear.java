@@ -169,14 +169,45 @@ public final class LoraLinear implements LinearLayer {
                 return base.forward(x);
             }
             NDArray w = s.merged();
-            NDArray y = w == null ? base.forward(x) : Linear.linear(x, w, base.bias()).singletonOrThrow();
-            Supplier<NDArray> weight = () -> w == null ? base.denseWeight(x.getManager()) : w;
-            for (LoraSlot slot : s.live()) {
-                NDArray xd = slot.drop(x, s.training());
-                y = y.add(slot.variant().delta(y, xd, x != xd, slot, weight, base.bias()));
-            }
-            return y;
+            return withDeltas(s, x, w == null ? base.forward(x) : Linear.linear(x, w, base.bias()).singletonOrThrow(),
+                    w);
         }
+    }
+
+    /** {@code y} (the base or merged output for {@code x}) plus each live adapter's delta. */
+    private NDArray withDeltas(LayerState s, NDArray x, NDArray y, NDArray merged) {
+        Supplier<NDArray> weight = () -> merged == null ? base.denseWeight(x.getManager()) : merged;
+        for (LoraSlot slot : s.live()) {
+            NDArray xd = slot.drop(x, s.training());
+            y = y.add(slot.variant().delta(y, xd, x != xd, slot, weight, base.bias()));
+        }
+        return y;
+    }
+
+    /**
+     * The base layer while every live adapter is plain LoRA and nothing is merged or routed per row: then
+     * {@code y = base(x) + Σ B(A(x))·scale}, and selective checkpointing keeps {@code base(x)}. Null otherwise.
+     */
+    @Override
+    public LinearLayer frozenPart() {
+        return splits(state.peek()) ? base : null;
+    }
+
+    /** {@link #forward} with {@code frozenOutput = base.forward(x)} given: the same adapters, dropout and sums. */
+    @Override
+    public NDArray forwardAfterFrozen(NDArray x, NDArray frozenOutput) {
+        try (SnapshotCell.Pin<LayerState> pin = state.pin()) {
+            LayerState s = open(pin);
+            if (!splits(s)) {
+                throw new IllegalStateException(modulePath + ": no frozen split now (merged, routed or DoRA adapters)");
+            }
+            return s.enabled() ? withDeltas(s, x, frozenOutput, null) : frozenOutput;
+        }
+    }
+
+    private boolean splits(LayerState s) {
+        return AdapterRouting.current() == null && s.merged() == null && base.frozenPart() == base
+                && s.live().stream().allMatch(slot -> slot.variant() == LoraVariant.PLAIN);
     }
 
     /** The pinned state, refused once the layer is closed. */

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.adapter.PeftModel;
+import io.peft4j.core.model.SelectiveCheckpointing;
 import io.peft4j.core.model.llama.LlamaModel;
 import io.peft4j.core.train.Example;
 import io.peft4j.core.train.Trainer;
@@ -15,6 +16,8 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -30,6 +33,12 @@ class ActivationCheckpointingLoraTest {
 
     /** Loss and flattened gradients of one backward of the summed token NLL (right padding in row 2). */
     private static float[][] lossAndGradients(LoraConfig config, boolean checkpoint, long rngSeed) {
+        return lossAndGradients(config, checkpoint, false, rngSeed);
+    }
+
+    /** The same, with {@code selective} checkpointing (kept frozen gate and up outputs) when {@code checkpoint}. */
+    private static float[][] lossAndGradients(LoraConfig config, boolean checkpoint, boolean selective,
+                                              long rngSeed) {
         try (NDManager m = Peft4j.newManager(); LlamaModel model = TinyModels.model(m);
              PeftModel peft = PeftModel.wrap(model); NDScope scope = new NDScope()) {
             peft.addAdapter("default", config, 5L);
@@ -37,8 +46,9 @@ class ActivationCheckpointingLoraTest {
             NDArray ids = TinyModels.ids(m);
             NDArray mask = m.create(new long[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0}, new Shape(2, 6));
             NDArray targets = m.create(new long[] {5, 9, 33, 2, 60, 7, 4, 11, 3, 8, 12, 1}, new Shape(12, 1));
-            float loss = peft.backward(ids, mask, logits -> logits.reshape(12, TinyModels.VOCAB).logSoftmax(-1)
-                    .gather(targets, 1).sum().neg(), checkpoint, rngSeed);
+            float loss = SelectiveCheckpointing.during(selective, () -> peft.backward(ids, mask,
+                    logits -> logits.reshape(12, TinyModels.VOCAB).logSoftmax(-1).gather(targets, 1).sum().neg(),
+                    checkpoint, rngSeed));
             float[] grads = TinyModels.flatGradients(peft.trainableArrays());
             return new float[][] {{loss}, grads};
         }
@@ -56,9 +66,60 @@ class ActivationCheckpointingLoraTest {
                 .optModulesToSave(List.of("embed_tokens", "norm", "lm_head")).build());
     }
 
+    /**
+     * Selective checkpointing keeps the frozen gate and up outputs and sends their gradients through the frozen
+     * weights by hand; loss and gradients equal the recorded backward's, dropout included.
+     */
+    @Test
+    void backward_selective_equalsRecordedLossAndGradients() {
+        assertSameLossAndGradients(ALL, true);
+    }
+
+    /** gate and up without adapters: their kept outputs are the whole projections and nothing reads h2 through them. */
+    @Test
+    void backward_selectiveWithFrozenGateAndUp_equalsRecorded() {
+        assertSameLossAndGradients(ALL.toBuilder().optTargetModules(TargetModules.of("q_proj", "down_proj"))
+                .optModulesToSave(List.of("embed_tokens", "norm", "lm_head")).build(), true);
+    }
+
+    /** down without adapters: its kept output is the whole projection and nothing reads act through it. */
+    @Test
+    void backward_selectiveWithFrozenDown_equalsRecorded() {
+        assertSameLossAndGradients(ALL.toBuilder().optTargetModules(TargetModules.of("k_proj", "up_proj")).build(),
+                true);
+    }
+
+    /** DoRA on gate has no frozen split: those layers are recomputed in full, with the same result. */
+    @Test
+    void backward_selectiveWithDora_fallsBackToFullRecompute() {
+        assertSameLossAndGradients(ALL.toBuilder().optUseDora(true).optLoraDropout(0).build(), true);
+    }
+
+    /** Which projections split: plain LoRA over a frozen base does, DoRA and merged adapters do not. */
+    @Test
+    void frozenPart_plainLoraSplits_doraAndMergedDoNot() {
+        try (NDManager m = Peft4j.newManager(); LlamaModel model = TinyModels.model(m);
+             PeftModel peft = PeftModel.wrap(model)) {
+            peft.addAdapter("default", ALL, 5L);
+            LoraLinear gate = (LoraLinear) model.linearLayers().get("model.layers.0.mlp.gate_proj");
+            assertSame(gate.base(), gate.frozenPart());
+            gate.merge("default");
+            assertNull(gate.frozenPart());
+            gate.unmerge("default");
+            assertSame(gate.base(), gate.frozenPart());
+            peft.addAdapter("dora", ALL.toBuilder().optUseDora(true).build(), 6L);
+            gate.setActive("dora", true);
+            assertNull(gate.frozenPart());
+        }
+    }
+
     private static void assertSameLossAndGradients(LoraConfig config) {
+        assertSameLossAndGradients(config, false);
+    }
+
+    private static void assertSameLossAndGradients(LoraConfig config, boolean selective) {
         float[][] recorded = lossAndGradients(config, false, 77L);
-        float[][] checkpointed = lossAndGradients(config, true, 77L);
+        float[][] checkpointed = lossAndGradients(config, true, selective, 77L);
         assertEquals(recorded[0][0], checkpointed[0][0], 1e-5);
         assertTrue(recorded[1].length > 0);
         float maxAbs = 0;
@@ -78,12 +139,17 @@ class ActivationCheckpointingLoraTest {
     }
 
     private static double[][] trainRun(boolean checkpoint, int batch, int accum) throws Exception {
+        return trainRun(checkpoint, false, batch, accum);
+    }
+
+    private static double[][] trainRun(boolean checkpoint, boolean selective, int batch, int accum)
+            throws Exception {
         List<Example> train = LoraTrainingTest.data(32, 4);
         try (NDManager m = Peft4j.newManager(); LlamaModel model = TinyModels.model(m);
              PeftModel peft = PeftModel.wrap(model)) {
             peft.addAdapter("default", LoraTrainingTest.LORA, 11L);
             TrainerConfig c = LoraTrainingTest.cfg().optMaxSteps(4).optBatchSize(batch).optGradAccum(accum)
-                    .optActivationCheckpointing(checkpoint).build();
+                    .optActivationCheckpointing(checkpoint).optSelectiveCheckpointing(selective).build();
             try (Trainer t = new Trainer(peft, c)) {
                 double[] losses = t.train(train, null).losses().stream().mapToDouble(Double::doubleValue).toArray();
                 float[] w = LoraTrainingTest.flatWeights(peft);
@@ -110,6 +176,14 @@ class ActivationCheckpointingLoraTest {
         double[][] ckpt = trainRun(true, 2, 2);
         assertArrayClose(plain[0], ckpt[0], 1e-5, "loss curve");
         assertArrayClose(plain[1], ckpt[1], 1e-5, "adapter weights");
+    }
+
+    @Test
+    void train_selective_sameLossCurveAndWeights() throws Exception {
+        double[][] plain = trainRun(false, 2, 2);
+        double[][] selective = trainRun(true, true, 2, 2);
+        assertArrayClose(plain[0], selective[0], 1e-5, "loss curve");
+        assertArrayClose(plain[1], selective[1], 1e-5, "adapter weights");
     }
 
     private static void assertArrayClose(double[] a, double[] b, double tol, String what) {

@@ -56,6 +56,12 @@ public final class DenseLinear implements LinearLayer {
         return weight.duplicate().toDevice(manager.getDevice(), false);
     }
 
+    /** {@code g·W} with the stored weight (no copy). */
+    @Override
+    public NDArray frozenInputGradient(NDArray g) {
+        return g.matMul(weight);
+    }
+
     /** True when {@code weight} is this layer's weight array itself (a tied lm_head built on the embedding). */
     @Override
     public boolean tiedTo(NDArray weight) {

@@ -66,6 +66,42 @@ public interface LinearLayer extends AutoCloseable {
         return false;
     }
 
+    /**
+     * This layer as {@code y = frozen.forward(x) + rest(x)}, for selective activation checkpointing: the frozen part
+     * trains nothing, so its output can be computed once without a graph and kept, and the gradient at its input
+     * formed by hand ({@link #frozenInputGradient}); only the rest is recomputed. A frozen layer is its own frozen
+     * part; {@code null} when the layer has no such split (a trainable weight, DoRA, merged adapters).
+     * <pre>{@code
+     * LinearLayer frozen = layer.frozenPart();
+     * NDArray kept = frozen.forward(x);                  // once, without a graph
+     * NDArray y = layer.forwardAfterFrozen(x, kept);     // equals layer.forward(x)
+     * }</pre>
+     */
+    default LinearLayer frozenPart() {
+        return trainableParameters().isEmpty() ? this : null;
+    }
+
+    /**
+     * {@link #forward}{@code (x)} given the {@link #frozenPart()}'s output for this {@code x}: that output is used as
+     * it is and only the rest is computed (and recorded when a graph is).
+     */
+    default NDArray forwardAfterFrozen(NDArray x, NDArray frozenOutput) {
+        if (frozenPart() != this) {
+            throw new UnsupportedOperationException(getClass().getSimpleName() + " has no frozen split");
+        }
+        return frozenOutput;
+    }
+
+    /**
+     * For a frozen layer: the gradient at the input of {@code sum(forward(x)·g)}, i.e. {@code g·W}
+     * ({@code g [..., outFeatures]} to {@code [..., inFeatures]}); the result belongs to {@code g}'s manager.
+     */
+    default NDArray frozenInputGradient(NDArray g) {
+        try (NDArray w = denseWeight(g.getManager())) {
+            return g.matMul(w);
+        }
+    }
+
     /** Arrays that gradients flow into; empty for a frozen layer. */
     default List<NDArray> trainableParameters() {
         return List.of();

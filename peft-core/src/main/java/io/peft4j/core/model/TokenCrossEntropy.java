@@ -38,11 +38,13 @@ import java.util.function.UnaryOperator;
 public final class TokenCrossEntropy implements Function<NDArray, NDArray> {
     /**
      * Rows per head chunk when none is given. Each chunk streams the whole head weight (SmolLM2: 113 MB) through the
-     * GEMM again, so small chunks cost step time; each holds two {@code [rows, vocab]} arrays (logits and their
-     * gradient), so large ones cost memory: 512 × 49152 fp32 logits are 100 MB. Against 128-row chunks, 512 rows
-     * made a SmolLM2 batch 4 × 256 step 4-5 % faster for 114 MB more peak RSS (docs/djl-notes.md).
+     * GEMM again, so small chunks cost step time; each holds one {@code [rows, vocab]} array (the logits, turned
+     * into their gradient in place), so large ones cost memory: 512 × 49152 fp32 logits are 100 MB. Against 128-row
+     * chunks, 512 rows made a SmolLM2 batch 4 × 256 step 4-5 % faster (docs/djl-notes.md).
      */
     public static final int DEFAULT_CHUNK = 512;
+    /** Rows of a chunk's softmax computed at once before it is copied over the logits (64 × 49152 fp32: 12.6 MB). */
+    private static final int SOFTMAX_ROWS = 64;
 
     private final long[] positions;
     private final long[] targets;
@@ -156,25 +158,31 @@ public final class TokenCrossEntropy implements Function<NDArray, NDArray> {
     /**
      * The summed loss of rows {@code from..to} over their logits {@code [n, vocab]} (on the graph), back-propagated
      * with its gradient written by hand: {@code d/dlogits = (softmax − onehot(target)) / divisor}. Autograd's
-     * log-softmax, gather and their backward would allocate four {@code [n, vocab]} arrays; this allocates one
-     * (the softmax, turned into the gradient in place) beside the logits. The value is
-     * {@code Σ lse − logit[target]} with {@code lse = max − log(max softmax)}: exact, and never the log of an
-     * underflowed probability.
+     * log-softmax, gather and their backward would allocate four {@code [n, vocab]} arrays; this writes the softmax,
+     * and then the gradient, over the logits' own storage (the head's backward reads only its inputs, never its
+     * output), {@value #SOFTMAX_ROWS} rows at a time, so beside the logits only a small block is allocated. The
+     * value is {@code Σ lse − logit[target]} with {@code lse = max − log(max softmax)}: exact, and never the log of
+     * an underflowed probability.
      */
     private double backwardChunk(NDArray logits, int from, int to) {
         NDManager m = logits.getManager();
         int n = to - from;
         NDArray values = logits.stopGradient();                                      // same storage, off the graph
         NDArray target = m.create(java.util.Arrays.copyOfRange(targets, from, to), new Shape(n, 1));
-        NDArray grad = values.softmax(-1);                                           // [n, vocab]
         NDArray maxLogit = values.max(new int[] {1});                                // [n]
         NDArray targetLogit = values.gather(target, 1).reshape(-1);
-        NDArray maxProb = grad.max(new int[] {1});
+        for (int a = 0; a < n; a += SOFTMAX_ROWS) {                                  // the softmax, in place
+            NDIndex rows = new NDIndex("{}:{}", a, Math.min(n, a + SOFTMAX_ROWS));
+            try (NDArray p = values.get(rows).softmax(-1)) {
+                values.set(rows, p);
+            }
+        }
+        NDArray maxProb = values.max(new int[] {1});
         NDArray rowLoss = maxLogit.sub(maxProb.log()).sub(targetLogit);              // lse − logit[target]
-        NDArray targetProb = grad.gather(target, 1).reshape(-1);
-        grad.set(new NDIndex("{}, {}", m.arange(0, n, 1, DataType.INT64), target.reshape(-1)), targetProb.sub(1f));
-        grad.divi(divisor);
-        JniUtils.backward((PtNDArray) logits, (PtNDArray) grad, false, false);
+        NDArray targetProb = values.gather(target, 1).reshape(-1);
+        values.set(new NDIndex("{}, {}", m.arange(0, n, 1, DataType.INT64), target.reshape(-1)), targetProb.sub(1f));
+        values.divi(divisor);
+        JniUtils.backward((PtNDArray) logits, (PtNDArray) values, false, false);
         return rowLoss.sum().div(divisor).getFloat();
     }
 

@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import io.peft4j.core.PeftException;
 import io.peft4j.core.adapter.PeftModel;
+import io.peft4j.core.model.SelectiveCheckpointing;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -200,9 +201,10 @@ public final class Trainer implements AutoCloseable {
             for (int i = 0; i < micro.size(); i++) {
                 TrainingBatch b = s.batch(i);
                 java.util.function.Function<NDArray, NDArray> loss = s.lossOf(i);
-                lossSum += peft.backward(b.inputIdsArray(manager), b.attentionMaskArray(manager),
-                        b.positionIdsArray(manager), loss, cfg.activationCheckpointing(),
-                        RngSeeds.microBatch(cfg.seed(), step, i));
+                long seed = RngSeeds.microBatch(cfg.seed(), step, i);
+                lossSum += SelectiveCheckpointing.during(cfg.selectiveCheckpointing(), () -> peft.backward(
+                        b.inputIdsArray(manager), b.attentionMaskArray(manager), b.positionIdsArray(manager), loss,
+                        cfg.activationCheckpointing(), seed));
                 realTokens += b.realTokens();
             }
             List<NDArray> grads = params.stream().map(NDArray::getGradient).toList();

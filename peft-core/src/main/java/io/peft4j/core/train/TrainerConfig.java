@@ -34,6 +34,10 @@ import java.nio.file.Path;
  * @param activationCheckpointing keep only each decoder layer's input during the forward and recompute the
  *                        layer in backward ("gradient checkpointing"): less activation memory, about one more
  *                        forward of time; same loss and gradients
+ * @param selectiveCheckpointing with {@code activationCheckpointing}, also keep each layer's frozen gate and up
+ *                        outputs and recompute only the rest ({@link io.peft4j.core.model.SelectiveCheckpointing}):
+ *                        {@code 2 × intermediate_size} floats per token per layer more, most of the recompute's
+ *                        matrix products saved
  *
  * @since 0.1.0
  */
@@ -41,7 +45,7 @@ public record TrainerConfig(double learningRate, double weightDecay, double beta
                             LrSchedule schedule, int warmupSteps, int maxSteps, int epochs, int batchSize,
                             int gradAccum, double maxGradNorm, int evalEvery, int checkpointEvery,
                             int keepCheckpoints, int logEvery, long seed, int padTokenId, boolean shuffle,
-                            Path outputDir, boolean activationCheckpointing) {
+                            Path outputDir, boolean activationCheckpointing, boolean selectiveCheckpointing) {
 
     public TrainerConfig {
         require(learningRate > 0, "learning_rate", learningRate);
@@ -57,6 +61,8 @@ public record TrainerConfig(double learningRate, double weightDecay, double beta
         require(checkpointEvery == 0 || outputDir != null, "checkpoint_every needs an output dir", checkpointEvery);
         require(keepCheckpoints > 0, "keep_checkpoints", keepCheckpoints);
         require(logEvery > 0, "log_every", logEvery);
+        require(!selectiveCheckpointing || activationCheckpointing, "selective checkpointing needs activation "
+                + "checkpointing", selectiveCheckpointing);
         if (schedule == null) {
             schedule = LrSchedule.LINEAR;
         }
@@ -104,6 +110,7 @@ public record TrainerConfig(double learningRate, double weightDecay, double beta
         private boolean shuffle = true;
         private Path out;
         private boolean checkpointActivations;
+        private boolean selective;
 
         public Builder optLearningRate(double v) { lr = v; return this; }
         public Builder optWeightDecay(double v) { wd = v; return this; }
@@ -125,10 +132,16 @@ public record TrainerConfig(double learningRate, double weightDecay, double beta
         public Builder optShuffle(boolean v) { shuffle = v; return this; }
         public Builder optOutputDir(Path v) { out = v; return this; }
         public Builder optActivationCheckpointing(boolean v) { checkpointActivations = v; return this; }
+        /** Selective activation checkpointing; {@code true} also turns activation checkpointing on. */
+        public Builder optSelectiveCheckpointing(boolean v) {
+            selective = v;
+            checkpointActivations |= v;
+            return this;
+        }
 
         public TrainerConfig build() {
             return new TrainerConfig(lr, wd, b1, b2, eps, schedule, warmup, maxSteps, epochs, batch, accum, clip,
-                    evalEvery, ckptEvery, keep, logEvery, seed, pad, shuffle, out, checkpointActivations);
+                    evalEvery, ckptEvery, keep, logEvery, seed, pad, shuffle, out, checkpointActivations, selective);
         }
     }
 }

@@ -4,9 +4,12 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import io.peft4j.core.model.CausalLM;
 import io.peft4j.core.model.ContextWindowException;
+import io.peft4j.core.model.SelectiveCheckpointing;
 import io.peft4j.core.model.TokenCrossEntropy;
 import io.peft4j.core.model.VirtualTokens;
 
@@ -98,12 +101,19 @@ final class ActivationCheckpointing {
                                       Function<NDArray, NDArray> loss, long rngSeed) {
         DecoderLayer[] layers = model.decoderLayers();
         NDArray[] saved = new NDArray[layers.length + 1];       // each [B, P + T, hidden], no graph
+        KeptMlp[] kept = new KeptMlp[layers.length];            // selective: frozen gate and up outputs, else null
         saved[0] = withoutGraph(() -> embedded(model, tokens, virtual));
         LlamaModel.LayerInputs in = layerInputs(model, saved[0], tokens, virtual);
+        boolean selective = SelectiveCheckpointing.isOn();
         for (int i = 0; i < layers.length; i++) {
             int layer = i;
             reseed(rngSeed, i);
-            saved[i + 1] = withoutGraph(() -> layers[layer].forward(saved[layer], in, null));
+            if (selective && layers[i].mlpSplits()) {
+                kept[i] = KeptMlp.firstPass(layers[i], saved[i], in);
+                saved[i + 1] = kept[i].output();
+            } else {
+                saved[i + 1] = withoutGraph(() -> layers[layer].forward(saved[layer], in, null));
+            }
         }
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             float[] value = new float[1];
@@ -119,17 +129,43 @@ final class ActivationCheckpointing {
                 int layer = i;
                 NDArray upstream = g;
                 reseed(rngSeed, i);
-                g = segmentBackward(gc, saved[i],
-                        x -> layers[layer].forward(x, in, null).mul(upstream).sum());
+                g = kept[i] != null ? kept[i].backward(layers[i], saved[i], in, upstream)
+                        : layerBackward(saved[i], x -> layers[layer].forward(x, in, null), upstream);
                 upstream.close();
             }
-            inputBackward(gc, model, tokens, virtual, g);
+            inputBackward(model, tokens, virtual, g);
             g.close();
             if (virtual != null) {
                 virtual.backward(gc);
             }
             return value[0];
         }
+    }
+
+    /**
+     * Makes {@code input} a leaf that requires a gradient, back-propagates {@code upstream} from {@code f(input)}
+     * (one layer, recomputed inside its own scope) and returns the gradient at {@code input} (registered in the
+     * caller's scope); closes the input.
+     */
+    private static NDArray layerBackward(NDArray input, Function<NDArray, NDArray> f, NDArray upstream) {
+        NDArray grad;
+        try (NDScope scope = new NDScope()) {
+            input.setRequiresGradient(true);
+            backward(f.apply(input), upstream);
+            grad = input.getGradient();
+            NDScope.unregister(grad);
+        }
+        NDScope.register(grad);
+        input.close();
+        return grad;
+    }
+
+    /**
+     * Back-propagates the gradient {@code grad} at {@code root} (same shape) inside the open collector: what
+     * {@code backward(sum(root · grad))} gives, without forming that product and its gradient.
+     */
+    static void backward(NDArray root, NDArray grad) {
+        JniUtils.backward((PtNDArray) root, (PtNDArray) grad, false, false);
     }
 
     /**
@@ -170,14 +206,13 @@ final class ActivationCheckpointing {
 
     /**
      * Gradient {@code g} at the layers' input into what made it: a trainable embedding (e.g. a trainable copy) and the
-     * virtual input rows, if any; back-propagates {@code sum(input · g)}.
+     * virtual input rows, if any; back-propagates {@code g} from the recomputed input.
      */
-    private static void inputBackward(GradientCollector gc, LlamaModel model, Inputs tokens, VirtualLeaves virtual,
-                                      NDArray g) {
+    private static void inputBackward(LlamaModel model, Inputs tokens, VirtualLeaves virtual, NDArray g) {
         boolean rows = virtual != null && virtual.leaves().inputEmbeddings() != null;
         if (rows || model.embedding().trainable()) {    // (hasGradient of an op result is unreliable in DJL)
             try (NDScope scope = new NDScope()) {
-                gc.backward(embedded(model, tokens, virtual).mul(g).sum());
+                backward(embedded(model, tokens, virtual), g);
             }
         }
     }

@@ -10,6 +10,7 @@ import io.peft4j.core.model.block.RmsNorm;
 import io.peft4j.core.model.block.RotaryEmbedding;
 
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * One pre-norm LLaMA block: {@code x + o(attn(rope(q), rope(k), v))}, then {@code x + down(silu(gate)·up)}.
@@ -83,14 +84,41 @@ final class DecoderLayer {
      * @param cache the cache to append to, or {@code null}
      */
     NDArray forward(NDArray x, LlamaModel.LayerInputs in, LlamaKvCache cache) {
+        NDArray x2 = attentionResidual(x, in, cache);
+        NDArray h2 = postAttnNorm.forward(x2);
+        NDArray act = swiGlu(linears.get(gate).forward(h2), () -> linears.get(up).forward(h2));
+        return x2.add(linears.get(down).forward(act));
+    }
+
+    /** The first half: {@code x + o(attn(rope(q), rope(k), v))} over {@code inputNorm(x)}. */
+    NDArray attentionResidual(NDArray x, LlamaModel.LayerInputs in, LlamaKvCache cache) {
         long b = x.getShape().get(0);
         long t = x.getShape().get(1);
         NDArray h = inputNorm.forward(x);
-        NDArray x2 = x.add(linears.get(o).forward(attention(h, b, t, in, cache)));
-        NDArray h2 = postAttnNorm.forward(x2);
-        NDArray g = linears.get(gate).forward(h2);
-        NDArray act = g.mul(Activation.sigmoid(g)).mul(linears.get(up).forward(h2));
-        return x2.add(linears.get(down).forward(act));
+        return x.add(linears.get(o).forward(attention(h, b, t, in, cache)));
+    }
+
+    /** The down projection's input from the gate output {@code g} and the up output: {@code silu(g)·up}. */
+    static NDArray swiGlu(NDArray g, Supplier<NDArray> upOutput) {
+        return g.mul(Activation.sigmoid(g)).mul(upOutput.get());
+    }
+
+    /** Whether gate, up and down split into a frozen part and the rest ({@link LinearLayer#frozenPart()}). */
+    boolean mlpSplits() {
+        return gateProjection().frozenPart() != null && upProjection().frozenPart() != null
+                && downProjection().frozenPart() != null;
+    }
+
+    LinearLayer gateProjection() {
+        return linears.get(gate);
+    }
+
+    LinearLayer upProjection() {
+        return linears.get(up);
+    }
+
+    LinearLayer downProjection() {
+        return linears.get(down);
     }
 
     private NDArray attention(NDArray h, long b, long t, LlamaModel.LayerInputs in, LlamaKvCache cache) {
