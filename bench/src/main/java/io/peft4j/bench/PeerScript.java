@@ -35,7 +35,7 @@ import java.util.function.Consumer;
  */
 public final class PeerScript {
     /** No peer measurement (and no status line about it). */
-    public static final PeerScript NONE = new PeerScript(null, false);
+    public static final PeerScript NONE = new PeerScript(null, false, false);
 
     private static final String FOLDER = "scripts/interop/";
     /** Set by the {@code peft4j} launcher to the user's {@code LD_PRELOAD} when it preloads an allocator. */
@@ -43,16 +43,36 @@ public final class PeerScript {
 
     private final Path python;
     private final boolean enabled;
+    private final boolean ourAllocator;
 
-    private PeerScript(Path python, boolean enabled) {
+    private PeerScript(Path python, boolean enabled, boolean ourAllocator) {
         this.python = python;
         this.enabled = enabled;
+        this.ourAllocator = ourAllocator;
     }
 
     /** A peer run with {@code python}, or with the venv of {@code scripts/interop/setup-python.sh} when null. */
     public static PeerScript of(Path python) {
         return new PeerScript(python != null ? python
-                : Paths.get(System.getProperty("user.home"), ".cache", "peft4j", "venv", "bin", "python"), true);
+                : Paths.get(System.getProperty("user.home"), ".cache", "peft4j", "venv", "bin", "python"), true, false);
+    }
+
+    /**
+     * This peer, run on the C allocator the launcher preloaded for us (e.g. tcmalloc) instead of the user's own, so
+     * that both sides of a comparison free and reuse memory the same way.
+     */
+    public PeerScript onOurAllocator() {
+        return new PeerScript(python, enabled, true);
+    }
+
+    /** The C allocator the peer runs on: {@code glibc}, {@code tcmalloc} or {@code jemalloc}. */
+    public String allocator() {
+        if (ourAllocator) {
+            return io.peft4j.core.ProcessMemory.allocator();
+        }
+        String user = System.getenv(USER_PRELOAD);
+        String preload = user != null ? user : System.getenv().getOrDefault("LD_PRELOAD", "");
+        return preload.contains("tcmalloc") ? "tcmalloc" : preload.contains("jemalloc") ? "jemalloc" : "glibc";
     }
 
     /**
@@ -112,11 +132,13 @@ public final class PeerScript {
     /**
      * Starts the peer with its stderr discarded and the C allocator the user chose: when the {@code peft4j} launcher
      * preloaded one for us, it names the user's own {@code LD_PRELOAD} in {@value #USER_PRELOAD}, and the peer gets
-     * that back, so PEFT runs as it would outside peft4j.
+     * that back, so PEFT runs as it would outside peft4j (unless {@link #onOurAllocator()}).
      */
-    private static Process launch(List<String> cmd) throws IOException {
+    private Process launch(List<String> cmd) throws IOException {
         ProcessBuilder b = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
-        userPreload(System.getenv(), b.environment());
+        if (!ourAllocator) {
+            userPreload(System.getenv(), b.environment());
+        }
         return b.start();
     }
 

@@ -137,6 +137,7 @@ public final class TrainBenchmark {
                 Optional<JsonNode> summary = plan.finish();
                 if (theirs.isPresent() && summary.isPresent()) {
                     putPeer(res, theirs.get(), summary.get());
+                    res.put("peft_allocator", peer.allocator());
                 }
             } finally {
                 session.ifPresent(PeerScript.Session::close);

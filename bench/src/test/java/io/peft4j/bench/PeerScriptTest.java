@@ -43,6 +43,12 @@ class PeerScriptTest {
     }
 
     @Test
+    void peerOnOurAllocator_namesOurs() {
+        assertEquals(io.peft4j.core.ProcessMemory.allocator(), PeerScript.of(null).onOurAllocator().allocator());
+        assertTrue(List.of("glibc", "tcmalloc", "jemalloc").contains(PeerScript.of(null).allocator()));
+    }
+
+    @Test
     void peerGetsBackTheUsersPreloadNotTheLaunchers() {
         Map<String, String> env = new HashMap<>(Map.of("LD_PRELOAD", "/usr/lib/libtcmalloc_minimal.so.4:/opt/a.so"));
         PeerScript.userPreload(Map.of(PeerScript.USER_PRELOAD, "/opt/a.so"), env);

@@ -85,6 +85,10 @@ final class BenchTrainCommand implements Callable<Integer> {
             + "checkpointing in this process (alternating steps; peak RSS per mode).")
     boolean compareCheckpointing;
 
+    @Option(names = "--peer-on-our-allocator", description = "PEFT runs on the allocator the launcher preloaded "
+            + "for peft4j (tcmalloc when installed) instead of the user's default.")
+    boolean peerOnOurAllocator;
+
     @Option(names = "--selective-checkpointing", description = "With --compare-checkpointing: the checkpointed "
             + "mode also keeps each layer's frozen gate and up outputs (selective checkpointing).")
     boolean selectiveCheckpointing;
@@ -181,8 +185,14 @@ final class BenchTrainCommand implements Callable<Integer> {
         out.print(compareCheckpointing ? CheckpointingBenchmark.report(model, (LoraConfig) config, batch, seq, steps,
                 selectiveCheckpointing, out::status)
                 : TrainBenchmark.report(model, config, new TrainBenchmark.Shapes(batch, seq, steps,
-                gradientCheckpointing, lossChunk, data, template), noReference ? PeerScript.NONE : PeerScript.of(python), out::status));
+                gradientCheckpointing, lossChunk, data, template), peer(), out::status));
         return 0;
+    }
+
+    /** The PEFT peer of a single run: none with --no-reference, on our allocator with --peer-on-our-allocator. */
+    private PeerScript peer() {
+        PeerScript p = noReference ? PeerScript.NONE : PeerScript.of(python);
+        return peerOnOurAllocator ? p.onOurAllocator() : p;
     }
 
     /** {@code --sweep}: every point in a child process, then the CSV and the chart. */

@@ -9,6 +9,7 @@ import ai.djl.training.GradientCollector;
 import io.peft4j.core.Peft4j;
 import io.peft4j.core.adapter.AdapterConfig;
 import io.peft4j.core.adapter.PeftModel;
+import io.peft4j.core.model.SelectiveCheckpointing;
 import io.peft4j.core.model.TokenCrossEntropy;
 import io.peft4j.core.model.VirtualTokens;
 import io.peft4j.core.model.llama.LlamaModel;
@@ -21,10 +22,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Soft prompts train through the base model's layer-by-layer path (fused loss, optional activation checkpointing,
- * virtual tokens as leaves whose gradients are carried into the prompt's encoder at the end). The reference is the
- * plain way: one graph from the prompt table through full logits, {@link VirtualTokens#forward}, one backward. Loss
- * and every trainable gradient must agree, with a left-padded row and a chunk size that splits the scored rows.
+ * Soft prompts train through the base model's layer-by-layer path (fused loss, optional full or selective
+ * checkpointing, virtual tokens as leaves whose gradients are carried into the prompt's encoder at the end). The
+ * reference is the plain way: one graph from the prompt table through full logits, {@link VirtualTokens#forward}, one
+ * backward. Loss and every trainable gradient must agree, with a left-padded row and a chunk size that splits the
+ * scored rows.
  */
 class SoftPromptTrainingPathTest {
 
@@ -58,14 +60,15 @@ class SoftPromptTrainingPathTest {
             float[] refGrads = gradientsAndZero(params);
             assertTrue(max(refGrads) > 1e-4, "the prompt gets a gradient");
 
-            for (boolean checkpoint : new boolean[] {false, true}) {
+            for (String how : new String[] {"recorded", "checkpointed", "selectively checkpointed"}) {
+                boolean checkpoint = !how.equals("recorded");
                 float loss;
                 try (NDScope scope = new NDScope()) {
-                    loss = peft.backward(ids, mask, new TokenCrossEntropy(positions, targets, divisor, 3), checkpoint,
-                            11L);
+                    loss = SelectiveCheckpointing.during(how.startsWith("selective"), () -> peft.backward(ids, mask,
+                            new TokenCrossEntropy(positions, targets, divisor, 3), checkpoint, 11L));
                 }
                 float[] grads = gradientsAndZero(params);
-                String mode = method + (checkpoint ? ", checkpointed" : ", recorded");
+                String mode = method + ", " + how;
                 assertEquals(refLoss, loss, 1e-5, mode + ": loss");
                 assertTrue(TinyModels.maxDiff(refGrads, grads) < 1e-5 * Math.max(1, max(refGrads)),
                         mode + ": largest gradient difference " + TinyModels.maxDiff(refGrads, grads)
