@@ -25,9 +25,11 @@ import java.util.function.Supplier;
  *   <li>compute final norm, lm_head and loss with a graph from the last output and back-propagate: this gives
  *       the gradient {@code g} at the last layer's output;</li>
  *   <li>for each layer from last to first: recompute it with a graph from its saved input (made to require a
- *       gradient), back-propagate {@code sum(output · g)}, whose gradient with respect to the output is exactly
- *       {@code g}, and read the input's gradient as the next {@code g}.</li>
+ *       gradient), back-propagate {@code g} from its output ({@code JniUtils.backward(output, g)}), and read the
+ *       input's gradient as the next {@code g}.</li>
  * </ol>
+ * With {@link SelectiveCheckpointing} on, step 1 also keeps each layer's frozen MLP outputs and step 3 recomputes
+ * only the rest ({@link KeptMlp}).
  * Parameter gradients accumulate across these backward calls (libtorch adds into {@code .grad}; DJL's collector
  * never zeroes them). Dropout draws the same mask in the recompute as in the first pass because the engine RNG is
  * re-seeded per layer from {@code (rngSeed, layer)}, in both modes, so a checkpointed step equals a recorded one.
@@ -101,7 +103,7 @@ final class ActivationCheckpointing {
                                       Function<NDArray, NDArray> loss, long rngSeed) {
         DecoderLayer[] layers = model.decoderLayers();
         NDArray[] saved = new NDArray[layers.length + 1];       // each [B, P + T, hidden], no graph
-        KeptMlp[] kept = new KeptMlp[layers.length];            // selective: frozen gate and up outputs, else null
+        KeptMlp[] kept = new KeptMlp[layers.length];            // selective: frozen MLP outputs, else null
         saved[0] = withoutGraph(() -> embedded(model, tokens, virtual));
         LlamaModel.LayerInputs in = layerInputs(model, saved[0], tokens, virtual);
         boolean selective = SelectiveCheckpointing.isOn();
