@@ -13,6 +13,7 @@ import io.peft4j.core.model.SelectiveCheckpointing;
 import io.peft4j.core.model.TokenCrossEntropy;
 import io.peft4j.core.model.VirtualTokens;
 
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -120,19 +121,19 @@ final class ActivationCheckpointing {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             float[] value = new float[1];
             reseed(rngSeed, layers.length);
-            NDArray g = loss instanceof TokenCrossEntropy ce && ce.fused()
-                    ? fusedHeadBackward(gc, saved[layers.length], ce, model, virtual, value)
-                    : segmentBackward(gc, saved[layers.length], x -> {
+            NDArray g = gradientAt(saved[layers.length], loss instanceof TokenCrossEntropy ce && ce.fused()
+                    ? x -> value[0] = ce.backwardFused(gc, withoutVirtualPositions(x, virtual), model::head)
+                    : x -> {
                         NDArray l = loss.apply(model.head(withoutVirtualPositions(x, virtual)));
                         value[0] = l.getFloat();
-                        return l;
+                        gc.backward(l);
                     });
             for (int i = layers.length - 1; i >= 0; i--) {
                 int layer = i;
                 NDArray upstream = g;
                 reseed(rngSeed, i);
                 g = kept[i] != null ? kept[i].backward(layers[i], saved[i], in, upstream)
-                        : layerBackward(saved[i], x -> layers[layer].forward(x, in, null), upstream);
+                        : gradientAt(saved[i], x -> backward(layers[layer].forward(x, in, null), upstream));
                 upstream.close();
             }
             inputBackward(model, tokens, virtual, g);
@@ -145,15 +146,15 @@ final class ActivationCheckpointing {
     }
 
     /**
-     * Makes {@code input} a leaf that requires a gradient, back-propagates {@code upstream} from {@code f(input)}
-     * (one layer, recomputed inside its own scope) and returns the gradient at {@code input} (registered in the
+     * Makes {@code input} a leaf that requires a gradient, runs {@code backprop} on it inside its own scope (one
+     * segment: a layer recomputed, or the head and loss) and returns the gradient at {@code input} (registered in the
      * caller's scope); closes the input.
      */
-    private static NDArray layerBackward(NDArray input, Function<NDArray, NDArray> f, NDArray upstream) {
+    static NDArray gradientAt(NDArray input, Consumer<NDArray> backprop) {
         NDArray grad;
         try (NDScope scope = new NDScope()) {
             input.setRequiresGradient(true);
-            backward(f.apply(input), upstream);
+            backprop.accept(input);
             grad = input.getGradient();
             NDScope.unregister(grad);
         }
@@ -168,42 +169,6 @@ final class ActivationCheckpointing {
      */
     static void backward(NDArray root, NDArray grad) {
         JniUtils.backward((PtNDArray) root, (PtNDArray) grad, false, false);
-    }
-
-    /**
-     * Makes {@code input} a leaf that requires a gradient, back-propagates the scalar {@code scalarOf(input)} inside
-     * its own scope and returns the gradient at {@code input} (registered in the caller's scope); closes the input.
-     */
-    private static NDArray segmentBackward(GradientCollector gc, NDArray input, Function<NDArray, NDArray> scalarOf) {
-        NDArray grad;
-        try (NDScope scope = new NDScope()) {
-            input.setRequiresGradient(true);
-            gc.backward(scalarOf.apply(input));
-            grad = input.getGradient();
-            NDScope.unregister(grad);
-        }
-        NDScope.register(grad);
-        input.close();
-        return grad;
-    }
-
-    /**
-     * The head segment with a fused loss: {@code input} (the last layer's saved output) becomes a leaf, the loss is
-     * back-propagated chunk by chunk ({@link TokenCrossEntropy#backwardFused}) and the gradient at {@code input} is
-     * returned (registered in the caller's scope); closes the input.
-     */
-    private static NDArray fusedHeadBackward(GradientCollector gc, NDArray input, TokenCrossEntropy loss,
-                                             LlamaModel model, VirtualLeaves virtual, float[] value) {
-        NDArray grad;
-        try (NDScope scope = new NDScope()) {
-            input.setRequiresGradient(true);
-            value[0] = loss.backwardFused(gc, withoutVirtualPositions(input, virtual), model::head);
-            grad = input.getGradient();
-            NDScope.unregister(grad);
-        }
-        NDScope.register(grad);
-        input.close();
-        return grad;
     }
 
     /**

@@ -79,10 +79,8 @@ final class KeptMlp {
         LinearLayer gateProj = layer.gateProjection();
         LinearLayer upProj = layer.upProjection();
         LinearLayer downProj = layer.downProjection();
-        NDArray grad;
-        try (NDScope scope = new NDScope()) {
-            input.setRequiresGradient(true);
-            NDArray x2 = layer.attentionResidual(input, in, null);                  // segment 1
+        NDArray grad = ActivationCheckpointing.gradientAt(input, x -> {
+            NDArray x2 = layer.attentionResidual(x, in, null);                      // segment 1
             NDArray x2Leaf = leaf(x2);                                              // segment 2
             NDArray h2 = layer.postAttnNorm().forward(x2Leaf);
             NDArray h2Leaf = leaf(h2);                                              // segment 3
@@ -107,11 +105,7 @@ final class KeptMlp {
             }
             ActivationCheckpointing.backward(h2, dh2);
             ActivationCheckpointing.backward(x2, x2Leaf.getGradient().add(upstream));   // norm's and residual's
-            grad = input.getGradient();
-            NDScope.unregister(grad);
-        }
-        NDScope.register(grad);
-        input.close();
+        });
         gate.close();
         up.close();
         down.close();
