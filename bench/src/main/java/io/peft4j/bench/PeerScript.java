@@ -2,6 +2,7 @@ package io.peft4j.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.peft4j.core.Json;
+import io.peft4j.core.ProcessMemory;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -68,11 +69,10 @@ public final class PeerScript {
     /** The C allocator the peer runs on: {@code glibc}, {@code tcmalloc} or {@code jemalloc}. */
     public String allocator() {
         if (ourAllocator) {
-            return io.peft4j.core.ProcessMemory.allocator();
+            return ProcessMemory.allocator();
         }
         String user = System.getenv(USER_PRELOAD);
-        String preload = user != null ? user : System.getenv().getOrDefault("LD_PRELOAD", "");
-        return preload.contains("tcmalloc") ? "tcmalloc" : preload.contains("jemalloc") ? "jemalloc" : "glibc";
+        return ProcessMemory.allocatorPreloadedBy(user != null ? user : System.getenv().getOrDefault("LD_PRELOAD", ""));
     }
 
     /**

@@ -74,7 +74,21 @@ public final class ProcessMemory {
         }
     }
 
-    /** The allocator a {@code /proc/self/maps} line maps, or null. */
+    /**
+     * The allocator a preload list brings in ({@code LD_PRELOAD}: library paths separated by {@code ':'} or spaces),
+     * named as {@link #allocator()} names it; {@code "glibc"} when it brings in none.
+     */
+    public static String allocatorPreloadedBy(String ldPreload) {
+        for (String library : ldPreload.split("[: ]+")) {
+            String a = allocatorOf(library);
+            if (a != null) {
+                return a;
+            }
+        }
+        return "glibc";
+    }
+
+    /** The allocator a {@code /proc/self/maps} line (or a library path) maps, or null. */
     static String allocatorOf(String mapsLine) {
         String file = mapsLine.substring(mapsLine.lastIndexOf('/') + 1);
         return file.startsWith("libtcmalloc") ? "tcmalloc" : file.startsWith("libjemalloc") ? "jemalloc" : null;

@@ -22,6 +22,15 @@ class ProcessMemoryTest {
     }
 
     @Test
+    void namesTheAllocatorAPreloadListBringsIn() {
+        assertEquals("tcmalloc", ProcessMemory.allocatorPreloadedBy(
+                "/opt/a.so:/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"));
+        assertEquals("jemalloc", ProcessMemory.allocatorPreloadedBy("/usr/lib/libjemalloc.so.2 /opt/b.so"));
+        assertEquals("glibc", ProcessMemory.allocatorPreloadedBy("/opt/a.so"));
+        assertEquals("glibc", ProcessMemory.allocatorPreloadedBy(""));
+    }
+
+    @Test
     void reportsAnAllocatorForThisProcess() {
         assertTrue(List.of("glibc", "tcmalloc", "jemalloc", "unknown").contains(ProcessMemory.allocator()),
                 ProcessMemory.allocator());
