@@ -90,7 +90,7 @@ final class BenchTrainCommand implements Callable<Integer> {
     boolean peerOnOurAllocator;
 
     @Option(names = "--selective-checkpointing", description = "With --compare-checkpointing: the checkpointed "
-            + "mode also keeps each layer's frozen gate and up outputs (selective checkpointing).")
+            + "mode also keeps each layer's frozen gate, up and down outputs (selective checkpointing).")
     boolean selectiveCheckpointing;
 
     @Option(names = "--objective", defaultValue = "sft", description = "sft (default), or dpo: only compare DPO "

@@ -129,8 +129,8 @@ final class FinetuneCommand implements Callable<Integer> {
     boolean gradientCheckpointing;
 
     @Option(names = "--selective-checkpointing", description = "Activation checkpointing that also keeps each "
-            + "layer's frozen gate and up outputs: less recompute, 2 x intermediate_size floats per token per layer "
-            + "more memory (implies --gradient-checkpointing).")
+            + "layer's frozen gate, up and down outputs: less recompute, 2 x intermediate_size + hidden_size floats "
+            + "per token per layer more memory (implies --gradient-checkpointing).")
     boolean selectiveCheckpointing;
 
     @Option(names = "--packing", description = "Pack training examples into rows of --max-seq-len tokens "

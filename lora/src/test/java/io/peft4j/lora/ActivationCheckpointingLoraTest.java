@@ -36,7 +36,7 @@ class ActivationCheckpointingLoraTest {
         return lossAndGradients(config, checkpoint, false, rngSeed);
     }
 
-    /** The same, with {@code selective} checkpointing (kept frozen gate and up outputs) when {@code checkpoint}. */
+    /** The same, with {@code selective} checkpointing (kept frozen MLP outputs) when {@code checkpoint}. */
     private static float[][] lossAndGradients(LoraConfig config, boolean checkpoint, boolean selective,
                                               long rngSeed) {
         try (NDManager m = Peft4j.newManager(); LlamaModel model = TinyModels.model(m);
@@ -67,7 +67,7 @@ class ActivationCheckpointingLoraTest {
     }
 
     /**
-     * Selective checkpointing keeps the frozen gate and up outputs and sends their gradients through the frozen
+     * Selective checkpointing keeps the frozen gate, up and down outputs and sends their gradients through the frozen
      * weights by hand; loss and gradients equal the recorded backward's, dropout included.
      */
     @Test

@@ -5,12 +5,12 @@ import java.util.function.Supplier;
 /**
  * Selective activation checkpointing for the calling thread. While {@link #during} runs its body with {@code on},
  * a checkpointed backward of a LLaMA-family model keeps, besides each decoder layer's input, the frozen outputs of
- * its gate and up projections ({@code x·Wᵀ} of the base weights, computed once in the first pass), and recomputes
- * only the rest: norms, attention, the adapters' low-rank paths and the down projection. The gradients at the kept
- * outputs go through the frozen weights by hand ({@code g·W}). That skips most of the recompute's matrix products
- * (the MLP's two input projections are the largest) for {@code 2 × intermediate_size} floats per token per layer
- * more memory. Layers whose gate or up have no frozen split (DoRA, merged or trainable weights) are recomputed in
- * full. Gradients equal the full recompute's up to float summation order.
+ * its gate, up and down projections ({@code x·Wᵀ} of the base weights, computed once in the first pass), and
+ * recomputes only the rest: norms, attention and its projections, the SwiGLU and the adapters' low-rank paths. The
+ * gradients at the kept outputs go through the frozen weights by hand ({@code g·W}). That skips the MLP's three
+ * matrix products, most of a layer's multiply-adds, for {@code 2 × intermediate_size + hidden_size} floats per token
+ * per layer more memory. Layers whose MLP projections have no frozen split (DoRA, merged or trainable weights) are
+ * recomputed in full. Gradients equal the full recompute's up to float summation order.
  * <pre>{@code
  * float loss = SelectiveCheckpointing.during(true, () -> model.backward(ids, mask, null, lossFn, true, seed));
  * }</pre>
@@ -36,7 +36,7 @@ public final class SelectiveCheckpointing {
         }
     }
 
-    /** Whether a checkpointed backward on this thread keeps the frozen gate and up outputs. */
+    /** Whether a checkpointed backward on this thread keeps the frozen MLP outputs. */
     public static boolean isOn() {
         return ON.get();
     }

@@ -34,9 +34,9 @@ import java.nio.file.Path;
  * @param activationCheckpointing keep only each decoder layer's input during the forward and recompute the
  *                        layer in backward ("gradient checkpointing"): less activation memory, about one more
  *                        forward of time; same loss and gradients
- * @param selectiveCheckpointing with {@code activationCheckpointing}, also keep each layer's frozen gate and up
- *                        outputs and recompute only the rest ({@link io.peft4j.core.model.SelectiveCheckpointing}):
- *                        {@code 2 × intermediate_size} floats per token per layer more, most of the recompute's
+ * @param selectiveCheckpointing with {@code activationCheckpointing}, also keep each layer's frozen gate, up and
+ *                        down outputs and recompute only the rest ({@link io.peft4j.core.model.SelectiveCheckpointing}):
+ *                        {@code 2 × intermediate_size + hidden_size} floats per token per layer more, the MLP's
  *                        matrix products saved
  *
  * @since 0.1.0
